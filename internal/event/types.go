@@ -1,0 +1,176 @@
+// Package event decodes the EventBridge events the guardrails react to into
+// the project's own types (no AWS SDK types). Decode never panics: malformed or
+// unknown input gives an error that says what is wrong.
+package event
+
+import (
+	"errors"
+	"time"
+)
+
+// Kind says which of the supported events this is.
+type Kind string
+
+const (
+	KindStateChange                  Kind = "ec2-state-change"                 // EC2 Instance State-change Notification
+	KindRunInstances                 Kind = "ec2-run-instances"                // CloudTrail RunInstances
+	KindModifyMetadataOptions        Kind = "ec2-modify-metadata-options"      // CloudTrail ModifyInstanceMetadataOptions
+	KindCreatePodIdentityAssociation Kind = "eks-create-pod-identity"          // CloudTrail CreatePodIdentityAssociation
+	KindUpdatePodIdentityAssociation Kind = "eks-update-pod-identity"          // CloudTrail UpdatePodIdentityAssociation
+	KindCreateRole                   Kind = "iam-create-role"                  // CloudTrail CreateRole
+	KindUpdateAssumeRolePolicy       Kind = "iam-update-assume-role-policy"    // CloudTrail UpdateAssumeRolePolicy
+)
+
+// ErrMalformed wraps every error about input that is not a well-formed
+// EventBridge event of a supported shape (bad JSON, missing or mistyped fields).
+var ErrMalformed = errors.New("malformed event")
+
+// ErrUnsupported wraps the error for a well-formed event no guardrail handles
+// (another detail-type, source or CloudTrail eventName).
+var ErrUnsupported = errors.New("unsupported event")
+
+// Envelope is the EventBridge envelope common to every event.
+type Envelope struct {
+	ID         string    `json:"id"`
+	DetailType string    `json:"detail-type"`
+	Source     string    `json:"source"`
+	Account    string    `json:"account"`
+	Region     string    `json:"region"`
+	Time       time.Time `json:"time"`
+	Resources  []string  `json:"resources"`
+}
+
+// Actor is the caller CloudTrail recorded (detail.userIdentity).
+type Actor struct {
+	Type        string // IAMUser, AssumedRole, Root, AWSService, …
+	ARN         string // the caller's ARN (for AssumedRole: the session ARN)
+	AccountID   string
+	PrincipalID string
+	// IssuerARN is sessionContext.sessionIssuer.arn for assumed roles: the
+	// role's own ARN (arn:aws:iam::123:role/path/name), used to recognise the
+	// guardrails' own calls.
+	IssuerARN string
+	// InvokedBy is set when an AWS service made the call on the caller's behalf.
+	InvokedBy string
+}
+
+// String is a short readable form for notifications ("" when unknown).
+func (a Actor) String() string {
+	switch {
+	case a.IssuerARN != "" && a.ARN != "":
+		return a.ARN
+	case a.ARN != "":
+		return a.ARN
+	case a.InvokedBy != "":
+		return a.InvokedBy
+	default:
+		return a.Type
+	}
+}
+
+// MetadataOptions is the IMDS configuration as an event reports it. Zero
+// values mean "not present in the event".
+type MetadataOptions struct {
+	HTTPTokens       string // "optional" | "required"
+	HopLimit         int    // 1–64; 0 when absent
+	HTTPEndpoint     string // "enabled" | "disabled"
+	State            string // "pending" | "applied"
+	HTTPProtocolIPv6 string
+	InstanceTags     string // instanceMetadataTags: "enabled" | "disabled"
+}
+
+// LaunchedInstance is one item of RunInstances' responseElements.instancesSet.
+type LaunchedInstance struct {
+	InstanceID      string
+	MetadataOptions MetadataOptions
+}
+
+// StateChange is the detail of an EC2 Instance State-change Notification.
+type StateChange struct {
+	InstanceID string
+	State      string // pending, running, stopping, stopped, shutting-down, terminated
+}
+
+// RunInstances is the useful part of a CloudTrail RunInstances event.
+type RunInstances struct {
+	Instances []LaunchedInstance
+}
+
+// MetadataOptionsChange is a CloudTrail ModifyInstanceMetadataOptions event
+// (request nested under ModifyInstanceMetadataOptionsRequest, or flat).
+type MetadataOptionsChange struct {
+	InstanceID string
+	Requested  MetadataOptions // what the caller asked for (zero fields: not asked)
+}
+
+// PodIdentityAssociation is a CloudTrail Create/UpdatePodIdentityAssociation
+// event. Fields come from responseElements.association when present, else from
+// requestParameters; any may be empty (the guardrail then describes the
+// association).
+type PodIdentityAssociation struct {
+	ClusterName    string
+	AssociationID  string
+	AssociationARN string
+	Namespace      string
+	ServiceAccount string
+	RoleARN        string
+	TargetRoleARN  string
+}
+
+// RoleChange is a CloudTrail CreateRole or UpdateAssumeRolePolicy event.
+type RoleChange struct {
+	RoleName string
+	RoleARN  string // from responseElements.role.arn (CreateRole) or built from account + name
+	Path     string
+	// PolicyDocument is the trust policy as the caller sent it (raw JSON;
+	// requestParameters.assumeRolePolicyDocument or .policyDocument). It may be
+	// empty; the guardrail always reads the live document with GetRole.
+	PolicyDocument string
+}
+
+// Event is one decoded EventBridge event. Exactly one of the detail pointers
+// matching Kind is set.
+type Event struct {
+	Envelope
+	Kind Kind
+
+	// CloudTrail fields (empty for the EC2 state-change notification).
+	EventName    string
+	EventSource  string
+	Actor        Actor
+	ErrorCode    string // set when the recorded API call failed: the event must be ignored
+	ErrorMessage string
+
+	StateChange     *StateChange
+	RunInstances    *RunInstances
+	MetadataOptions *MetadataOptionsChange
+	PodIdentity     *PodIdentityAssociation
+	Role            *RoleChange
+}
+
+// Failed reports whether the event records an API call that failed.
+func (e Event) Failed() bool { return e.ErrorCode != "" }
+
+// InstanceIDs lists the EC2 instance ids the event is about (deduplicated, in
+// event order); nil for non-EC2 events.
+func (e Event) InstanceIDs() []string {
+	var ids []string
+	seen := map[string]bool{}
+	add := func(id string) {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	switch {
+	case e.StateChange != nil:
+		add(e.StateChange.InstanceID)
+	case e.RunInstances != nil:
+		for _, i := range e.RunInstances.Instances {
+			add(i.InstanceID)
+		}
+	case e.MetadataOptions != nil:
+		add(e.MetadataOptions.InstanceID)
+	}
+	return ids
+}
