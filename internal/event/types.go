@@ -12,13 +12,13 @@ import (
 type Kind string
 
 const (
-	KindStateChange                  Kind = "ec2-state-change"                 // EC2 Instance State-change Notification
-	KindRunInstances                 Kind = "ec2-run-instances"                // CloudTrail RunInstances
-	KindModifyMetadataOptions        Kind = "ec2-modify-metadata-options"      // CloudTrail ModifyInstanceMetadataOptions
-	KindCreatePodIdentityAssociation Kind = "eks-create-pod-identity"          // CloudTrail CreatePodIdentityAssociation
-	KindUpdatePodIdentityAssociation Kind = "eks-update-pod-identity"          // CloudTrail UpdatePodIdentityAssociation
-	KindCreateRole                   Kind = "iam-create-role"                  // CloudTrail CreateRole
-	KindUpdateAssumeRolePolicy       Kind = "iam-update-assume-role-policy"    // CloudTrail UpdateAssumeRolePolicy
+	KindStateChange                  Kind = "ec2-state-change"              // EC2 Instance State-change Notification
+	KindRunInstances                 Kind = "ec2-run-instances"             // CloudTrail RunInstances
+	KindModifyMetadataOptions        Kind = "ec2-modify-metadata-options"   // CloudTrail ModifyInstanceMetadataOptions
+	KindCreatePodIdentityAssociation Kind = "eks-create-pod-identity"       // CloudTrail CreatePodIdentityAssociation
+	KindUpdatePodIdentityAssociation Kind = "eks-update-pod-identity"       // CloudTrail UpdatePodIdentityAssociation
+	KindCreateRole                   Kind = "iam-create-role"               // CloudTrail CreateRole
+	KindUpdateAssumeRolePolicy       Kind = "iam-update-assume-role-policy" // CloudTrail UpdateAssumeRolePolicy
 )
 
 // ErrMalformed wraps every error about input that is not a well-formed

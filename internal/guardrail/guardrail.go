@@ -41,13 +41,16 @@ type Result struct {
 	Guardrail Name    `json:"guardrail"`
 	Account   string  `json:"account,omitempty"`
 	Region    string  `json:"region,omitempty"`
-	Resource  string  `json:"resource"` // instance id or role ARN ("" when the event named none)
+	Resource  string  `json:"resource"`       // instance id or role ARN ("" when the event named none)
+	Name      string  `json:"name,omitempty"` // a human label: the instance's Name tag or the role name
 	Outcome   Outcome `json:"outcome"`
 	Detail    string  `json:"detail"`
 	// Before and After describe the change in a readable form (for example
 	// "tokens=optional hop=2 → tokens=required hop=1"); empty when nothing changed.
 	Before string `json:"before,omitempty"`
 	After  string `json:"after,omitempty"`
+	// Severity is the trust verdict ("critical", "warning", "ok") for trust results.
+	Severity string `json:"severity,omitempty"`
 }
 
 // For names the guardrail whose EventBridge rule matches the event.
