@@ -101,6 +101,9 @@ type RunInstances struct {
 type MetadataOptionsChange struct {
 	InstanceID string
 	Requested  MetadataOptions // what the caller asked for (zero fields: not asked)
+	// Resulting is the instance's options as the response reported them
+	// (responseElements…instanceMetadataOptions); zero when absent.
+	Resulting MetadataOptions
 }
 
 // PodIdentityAssociation is a CloudTrail Create/UpdatePodIdentityAssociation

@@ -2,7 +2,11 @@
 // words, the per-resource result, and which guardrail an event belongs to.
 package guardrail
 
-import "github.com/credguard/credguard/internal/event"
+import (
+	"strings"
+
+	"github.com/credguard/credguard/internal/event"
+)
 
 // Outcome is the single word that ends the handling of one resource.
 // The words are a contract: replay, scan, logs, metrics and SNS message
@@ -64,4 +68,55 @@ func For(kind event.Kind) Name {
 	default:
 		return None
 	}
+}
+
+// Own reports whether the CloudTrail caller is one of Credguard's own roles:
+// a hub function role listed in selfRoleARNs (compared exactly, ignoring the
+// role path), or the member remediation role (memberRoleName) in any account.
+// The guardrails ignore their own changes so they can never loop.
+func Own(a event.Actor, selfRoleARNs []string, memberRoleName string) bool {
+	account, name, ok := roleOf(a)
+	if !ok {
+		return false
+	}
+	if memberRoleName != "" && name == memberRoleName {
+		return true
+	}
+	for _, arn := range selfRoleARNs {
+		if acct, n, ok := parseRoleARN(arn); ok && acct == account && n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// roleOf finds the role behind an assumed-role caller: from the session
+// issuer's ARN when CloudTrail recorded it, else from the session ARN
+// (arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION).
+func roleOf(a event.Actor) (account, name string, ok bool) {
+	if account, name, ok = parseRoleARN(a.IssuerARN); ok {
+		return account, name, true
+	}
+	parts := strings.SplitN(a.ARN, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sts" {
+		return "", "", false
+	}
+	res := strings.Split(parts[5], "/")
+	if len(res) != 3 || res[0] != "assumed-role" || res[1] == "" {
+		return "", "", false
+	}
+	return parts[4], res[1], true
+}
+
+// parseRoleARN splits arn:PARTITION:iam::ACCOUNT:role/PATH/NAME.
+func parseRoleARN(arn string) (account, name string, ok bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
+		return "", "", false
+	}
+	name = parts[5][strings.LastIndex(parts[5], "/")+1:]
+	if parts[4] == "" || name == "" {
+		return "", "", false
+	}
+	return parts[4], name, true
 }

@@ -1,0 +1,117 @@
+package event
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+var roleNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+
+// RoleARN builds the ARN of a role from its account, path ("" or "/" for
+// none) and name, in the partition of region.
+func RoleARN(region, account, path, name string) string {
+	if path == "" {
+		path = "/"
+	}
+	return fmt.Sprintf("arn:%s:iam::%s:role%s%s", Partition(region), account, path, name)
+}
+
+// decodeCreateRole reads a CreateRole call: the name and path from the
+// request (else the response), the ARN from responseElements.role.arn (else
+// built), and the trust policy as the caller sent it. When only the response's
+// URL-encoded copy exists it is decoded exactly once.
+func decodeCreateRole(ev *Event, c call) error {
+	rc := &RoleChange{}
+	ev.Role = rc
+	role, _, err := c.response.obj("role")
+	if err != nil {
+		return err
+	}
+	if role.m == nil {
+		role = object{path: join(c.response.path, "role"), m: map[string]any{}}
+	}
+	name, namePath, err := firstOf(c.request, role, "roleName")
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		return malformed(namePath, "missing")
+	}
+	if !roleNamePattern.MatchString(name) {
+		return malformed(namePath, fmt.Sprintf("%q is not a role name", name))
+	}
+	rc.RoleName = name
+
+	path, pathPath, err := firstOf(c.request, role, "path")
+	if err != nil {
+		return err
+	}
+	if path == "" {
+		path = "/"
+	}
+	if !strings.HasPrefix(path, "/") || !strings.HasSuffix(path, "/") {
+		return malformed(pathPath, fmt.Sprintf("%q must begin and end with /", path))
+	}
+	rc.Path = path
+
+	arn, err := role.str("arn")
+	if err != nil {
+		return err
+	}
+	if arn == "" {
+		arn = RoleARN(ev.Region, ev.Account, path, name)
+	} else if problem := checkRoleARN(arn); problem != "" {
+		return malformed(join(role.path, "arn"), problem)
+	}
+	rc.RoleARN = arn
+
+	doc, err := c.request.str("assumeRolePolicyDocument")
+	if err != nil {
+		return err
+	}
+	if doc == "" {
+		encoded, err := role.str("assumeRolePolicyDocument")
+		if err != nil {
+			return err
+		}
+		if doc, err = url.PathUnescape(encoded); err != nil {
+			return malformed(join(role.path, "assumeRolePolicyDocument"), "bad URL encoding: "+err.Error())
+		}
+	}
+	rc.PolicyDocument = doc
+	return nil
+}
+
+// decodeUpdateAssumeRolePolicy reads an UpdateAssumeRolePolicy call
+// (responseElements is null). The event does not carry the role's path, so
+// RoleARN is built without one; the guardrail's GetRole gives the real ARN.
+func decodeUpdateAssumeRolePolicy(ev *Event, c call) error {
+	rc := &RoleChange{}
+	ev.Role = rc
+	name, err := c.request.required("roleName")
+	if err != nil {
+		return err
+	}
+	if !roleNamePattern.MatchString(name) {
+		return malformed(join(c.request.path, "roleName"), fmt.Sprintf("%q is not a role name", name))
+	}
+	rc.RoleName = name
+	rc.RoleARN = RoleARN(ev.Region, ev.Account, "", name)
+	rc.PolicyDocument, err = c.request.str("policyDocument")
+	return err
+}
+
+// firstOf reads key from the request, else from the response object.
+func firstOf(request, response object, key string) (string, string, error) {
+	v, err := request.str(key)
+	if err != nil || v != "" {
+		return v, join(request.path, key), err
+	}
+	v, err = response.str(key)
+	if v != "" {
+		return v, join(response.path, key), err
+	}
+	return v, join(request.path, key), err
+}

@@ -1,0 +1,124 @@
+package imds
+
+import (
+	"testing"
+
+	"github.com/credguard/credguard/internal/guardrail"
+)
+
+func TestDecide(t *testing.T) {
+	optional2 := Options{HTTPTokens: "optional", HopLimit: 2, HTTPEndpoint: "enabled", State: "applied"}
+	good := Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}
+	tests := []struct {
+		name    string
+		in      Instance
+		policy  Policy
+		outcome guardrail.Outcome
+		modify  bool
+		after   Options
+	}{
+		{"imdsv1 hop 2", Instance{ID: "i-1", State: "running", Options: optional2}, Policy{}, guardrail.Remediated, true,
+			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
+		{"imdsv1 hop 1", Instance{ID: "i-1", State: "pending", Options: Options{HTTPTokens: "optional", HopLimit: 1, HTTPEndpoint: "enabled"}}, Policy{}, guardrail.Remediated, true,
+			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled"}},
+		{"v2 but hop 2 (AMI ImdsSupport v2.0 default)", Instance{ID: "i-1", State: "running", Options: Options{HTTPTokens: "required", HopLimit: 2, HTTPEndpoint: "enabled"}}, Policy{}, guardrail.Remediated, true,
+			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled"}},
+		{"hop 64", Instance{ID: "i-1", State: "running", Options: Options{HTTPTokens: "required", HopLimit: 64, HTTPEndpoint: "enabled"}}, Policy{}, guardrail.Remediated, true,
+			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled"}},
+		{"disabled endpoint stays disabled", Instance{ID: "i-1", State: "running", Options: Options{HTTPTokens: "optional", HopLimit: 1, HTTPEndpoint: "disabled"}}, Policy{}, guardrail.Remediated, true,
+			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "disabled"}},
+		{"unknown options are not compliant", Instance{ID: "i-1", State: "pending"}, Policy{}, guardrail.Remediated, true,
+			Options{HTTPTokens: "required", HopLimit: 1}},
+		{"compliant", Instance{ID: "i-1", State: "running", Options: good}, Policy{}, guardrail.Compliant, false, good},
+		{"compliant with endpoint disabled", Instance{ID: "i-1", State: "running", Options: Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "disabled"}}, Policy{}, guardrail.Compliant, false,
+			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "disabled"}},
+		{"compliant but pending apply", Instance{ID: "i-1", State: "running", Options: Options{HTTPTokens: "required", HopLimit: 1, State: "pending"}}, Policy{}, guardrail.Compliant, false,
+			Options{HTTPTokens: "required", HopLimit: 1, State: "pending"}},
+		{"terminated", Instance{ID: "i-1", State: "terminated", Options: optional2}, Policy{}, guardrail.Gone, false, optional2},
+		{"shutting-down", Instance{ID: "i-1", State: "shutting-down", Options: optional2}, Policy{}, guardrail.Gone, false, optional2},
+		{"terminated beats exempt and dry-run", Instance{ID: "i-1", State: "terminated", Tags: map[string]string{ExemptTag: "x"}, Options: optional2}, Policy{DryRun: true}, guardrail.Gone, false, optional2},
+		{"stopped is still remediated", Instance{ID: "i-1", State: "stopped", Options: optional2}, Policy{}, guardrail.Remediated, true,
+			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
+		{"exempt tag with reason", Instance{ID: "i-1", State: "running", Tags: map[string]string{ExemptTag: "vendor agent"}, Options: optional2}, Policy{}, guardrail.Exempt, false, optional2},
+		{"empty exempt tag is no exemption", Instance{ID: "i-1", State: "running", Tags: map[string]string{ExemptTag: ""}, Options: optional2}, Policy{}, guardrail.Remediated, true,
+			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
+		{"blank exempt tag is no exemption", Instance{ID: "i-1", State: "running", Tags: map[string]string{ExemptTag: "   "}, Options: optional2}, Policy{}, guardrail.Remediated, true,
+			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
+		{"exempt tag key is case-sensitive", Instance{ID: "i-1", State: "running", Tags: map[string]string{"Credguard:Exempt": "x"}, Options: optional2}, Policy{}, guardrail.Remediated, true,
+			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
+		{"exempt by configured id", Instance{ID: "i-9", State: "running", Options: optional2}, Policy{ExemptIDs: map[string]bool{"i-9": true}}, guardrail.Exempt, false, optional2},
+		{"other id on list does not exempt", Instance{ID: "i-1", State: "running", Options: optional2}, Policy{ExemptIDs: map[string]bool{"i-9": true}}, guardrail.Remediated, true,
+			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
+		{"exempt beats dry-run", Instance{ID: "i-1", State: "running", Tags: map[string]string{ExemptTag: "x"}, Options: optional2}, Policy{DryRun: true}, guardrail.Exempt, false, optional2},
+		{"compliant beats exempt", Instance{ID: "i-1", State: "running", Tags: map[string]string{ExemptTag: "x"}, Options: good}, Policy{}, guardrail.Compliant, false, good},
+		{"dry-run writes nothing", Instance{ID: "i-1", State: "running", Options: optional2}, Policy{DryRun: true}, guardrail.DryRun, false,
+			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
+		{"dry-run of compliant is compliant", Instance{ID: "i-1", State: "running", Options: good}, Policy{DryRun: true}, guardrail.Compliant, false, good},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := Decide(tt.in, tt.policy)
+			if d.Outcome != tt.outcome || d.Modify != tt.modify {
+				t.Fatalf("Decide = %s modify=%v (%s), want %s modify=%v", d.Outcome, d.Modify, d.Reason, tt.outcome, tt.modify)
+			}
+			if d.After != tt.after {
+				t.Errorf("After = %+v, want %+v", d.After, tt.after)
+			}
+			if d.Before != tt.in.Options {
+				t.Errorf("Before = %+v, want the instance's options %+v", d.Before, tt.in.Options)
+			}
+			if d.Reason == "" {
+				t.Error("every decision carries a reason")
+			}
+			// Never enable a disabled endpoint, whatever the decision.
+			if tt.in.Options.HTTPEndpoint == "disabled" && d.After.HTTPEndpoint != "disabled" {
+				t.Errorf("endpoint changed from disabled to %q", d.After.HTTPEndpoint)
+			}
+		})
+	}
+}
+
+// TestDecideNeverWeakens checks, over every combination of the inputs the
+// decision looks at, that a write only ever moves to the target and that an
+// exempt, dry-run, compliant or gone instance is never written.
+func TestDecideNeverWeakens(t *testing.T) {
+	states := []string{"pending", "running", "stopping", "stopped", "shutting-down", "terminated", ""}
+	tokens := []string{"required", "optional", ""}
+	hops := []int{0, 1, 2, 3, 64}
+	endpoints := []string{"enabled", "disabled", ""}
+	tags := []map[string]string{nil, {ExemptTag: ""}, {ExemptTag: "reason"}, {"Name": "web"}}
+	for _, st := range states {
+		for _, tk := range tokens {
+			for _, h := range hops {
+				for _, ep := range endpoints {
+					for _, tg := range tags {
+						for _, dry := range []bool{false, true} {
+							in := Instance{ID: "i-1", State: st, Tags: tg, Options: Options{HTTPTokens: tk, HopLimit: h, HTTPEndpoint: ep}}
+							d := Decide(in, Policy{DryRun: dry})
+							if d.Modify {
+								if dry || in.Options.Compliant() || st == "terminated" || st == "shutting-down" || tg[ExemptTag] != "" {
+									t.Fatalf("write for %+v dry=%v", in, dry)
+								}
+								if !d.After.Compliant() || d.After.HTTPEndpoint != ep {
+									t.Fatalf("write target %+v for %+v", d.After, in)
+								}
+							}
+							if d.Outcome == guardrail.Remediated != d.Modify {
+								t.Fatalf("outcome %s with modify=%v", d.Outcome, d.Modify)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestOptionsString(t *testing.T) {
+	if got := (Options{HTTPTokens: "optional", HopLimit: 2, HTTPEndpoint: "enabled"}).String(); got != "tokens=optional hop=2 endpoint=enabled" {
+		t.Errorf("String = %q", got)
+	}
+	if got := (Options{}).String(); got != "tokens=? hop=? endpoint=?" {
+		t.Errorf("String of unknown = %q", got)
+	}
+}

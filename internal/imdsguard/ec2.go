@@ -1,0 +1,164 @@
+package imdsguard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/imds"
+)
+
+// EC2 lists the calls the guardrail makes.
+type EC2 interface {
+	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
+	ModifyInstanceMetadataOptions(ctx context.Context, in *ec2.ModifyInstanceMetadataOptionsInput, optFns ...func(*ec2.Options)) (*ec2.ModifyInstanceMetadataOptionsOutput, error)
+}
+
+// notFoundID extracts the ids named in an InvalidInstanceID.NotFound message:
+// "The instance IDs 'i-1, i-2' do not exist" / "The instance ID 'i-1' does not exist".
+var instanceIDPattern = regexp.MustCompile(`i-[0-9a-f]{8,17}`)
+
+func errorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// describeAll describes ids in batches. Ids EC2 says do not exist are left
+// out of found and listed in gone (with the error code). Batches run
+// concurrently; a batch that fails with InvalidInstanceID.NotFound is retried
+// without the missing ids.
+func describeAll(ctx context.Context, client EC2, ids []string, batch int) (found map[string]imds.Instance, gone map[string]string, err error) {
+	found = map[string]imds.Instance{}
+	gone = map[string]string{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var firstErr error
+	for start := 0; start < len(ids); start += batch {
+		chunk := ids[start:min(start+batch, len(ids))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f, g, err := describeBatch(ctx, client, chunk)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			for k, v := range f {
+				found[k] = v
+			}
+			for k, v := range g {
+				gone[k] = v
+			}
+		}()
+	}
+	wg.Wait()
+	return found, gone, firstErr
+}
+
+func describeBatch(ctx context.Context, client EC2, ids []string) (map[string]imds.Instance, map[string]string, error) {
+	found := map[string]imds.Instance{}
+	gone := map[string]string{}
+	remaining := ids
+	for len(remaining) > 0 {
+		out, err := client.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: remaining})
+		if err == nil {
+			for _, res := range out.Reservations {
+				for _, in := range res.Instances {
+					inst := fromEC2(in)
+					found[inst.ID] = inst
+				}
+			}
+			return found, gone, nil
+		}
+		code := errorCode(err)
+		if code != "InvalidInstanceID.NotFound" && code != "InvalidInstanceID.Malformed" {
+			return found, gone, fmt.Errorf("describe %d instances: %w", len(remaining), err)
+		}
+		// Drop the ids EC2 named and try the rest; if it named none we
+		// recognise, fall back to one call per id.
+		missing := map[string]bool{}
+		for _, id := range instanceIDPattern.FindAllString(err.Error(), -1) {
+			missing[id] = true
+		}
+		var next []string
+		for _, id := range remaining {
+			if missing[id] {
+				gone[id] = code
+			} else {
+				next = append(next, id)
+			}
+		}
+		if len(next) == len(remaining) {
+			if len(remaining) == 1 {
+				gone[remaining[0]] = code
+				return found, gone, nil
+			}
+			for _, id := range remaining {
+				f, g, err := describeBatch(ctx, client, []string{id})
+				if err != nil {
+					return found, gone, err
+				}
+				for k, v := range f {
+					found[k] = v
+				}
+				for k, v := range g {
+					gone[k] = v
+				}
+			}
+			return found, gone, nil
+		}
+		remaining = next
+	}
+	return found, gone, nil
+}
+
+func fromEC2(in ec2types.Instance) imds.Instance {
+	inst := imds.Instance{ID: aws.ToString(in.InstanceId), Tags: map[string]string{}}
+	if in.State != nil {
+		inst.State = string(in.State.Name)
+	}
+	for _, t := range in.Tags {
+		inst.Tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	if mo := in.MetadataOptions; mo != nil {
+		inst.Options = imds.Options{
+			HTTPTokens:   string(mo.HttpTokens),
+			HopLimit:     int(aws.ToInt32(mo.HttpPutResponseHopLimit)),
+			HTTPEndpoint: string(mo.HttpEndpoint),
+			State:        string(mo.State),
+		}
+	}
+	return inst
+}
+
+// modify sets tokens required and hop limit 1 and nothing else. It returns an
+// empty outcome on success, else the outcome and detail to report.
+func modify(ctx context.Context, client EC2, id string) (guardrail.Outcome, string) {
+	_, err := client.ModifyInstanceMetadataOptions(ctx, &ec2.ModifyInstanceMetadataOptionsInput{
+		InstanceId:              aws.String(id),
+		HttpTokens:              ec2types.HttpTokensStateRequired,
+		HttpPutResponseHopLimit: aws.Int32(imds.TargetHopLimit),
+	})
+	if err == nil {
+		return "", ""
+	}
+	switch errorCode(err) {
+	case "InvalidInstanceID.NotFound":
+		return guardrail.Gone, "instance disappeared before it could be modified"
+	case "IncorrectInstanceState":
+		return guardrail.Gone, "instance is terminating: " + err.Error()
+	}
+	return guardrail.Failed, fmt.Sprintf("modify metadata options: %v", err)
+}

@@ -1,0 +1,352 @@
+// Package imdsguard is the IMDS guardrail's handler: it turns one EventBridge
+// event into instance outcomes, enforcing IMDSv2 with hop limit 1 through the
+// EC2 API, and announces what it did.
+package imdsguard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/credguard/credguard/internal/event"
+	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/imds"
+	"github.com/credguard/credguard/internal/metrics"
+	"github.com/credguard/credguard/internal/notify"
+)
+
+// Publisher announces one event's results.
+type Publisher interface {
+	Publish(ctx context.Context, m notify.Message, a notify.Attributes) error
+}
+
+// ClientFor returns the EC2 client acting in account and region (assuming the
+// member role for accounts other than the hub).
+type ClientFor func(ctx context.Context, account, region string) (EC2, error)
+
+// Config is the guardrail's configuration.
+type Config struct {
+	DryRun            bool
+	ExemptInstanceIDs []string
+	SelfRoleARNs      []string // the hub function roles: their changes are ignored
+	MemberRoleName    string   // the member remediation role: its changes are ignored
+	// PollInterval is the first wait before checking that new options are
+	// applied; it doubles up to MaxPollInterval. MaxPoll bounds the whole
+	// wait (the Lambda's remaining time bounds it too).
+	PollInterval    time.Duration
+	MaxPollInterval time.Duration
+	MaxPoll         time.Duration
+	// Concurrency bounds the ModifyInstanceMetadataOptions calls in flight for one event.
+	Concurrency int
+	// DescribeBatch is the number of instance ids per DescribeInstances call.
+	DescribeBatch int
+}
+
+func (c Config) withDefaults() Config {
+	if c.PollInterval <= 0 {
+		c.PollInterval = 100 * time.Millisecond
+	}
+	if c.MaxPollInterval <= 0 {
+		c.MaxPollInterval = 2 * time.Second
+	}
+	if c.MaxPoll <= 0 {
+		c.MaxPoll = 60 * time.Second
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 16
+	}
+	if c.DescribeBatch <= 0 {
+		c.DescribeBatch = 200
+	}
+	return c
+}
+
+// Handler handles IMDS events. It is safe for concurrent use.
+type Handler struct {
+	clientFor ClientFor
+	pub       Publisher
+	cfg       Config
+	exempt    map[string]bool
+	log       *slog.Logger
+	metrics   io.Writer
+	now       func() time.Time
+}
+
+// New builds a handler. metricsOut receives Embedded Metric Format lines (os.Stdout in Lambda; nil to skip).
+func New(clientFor ClientFor, pub Publisher, cfg Config, log *slog.Logger, metricsOut io.Writer) *Handler {
+	cfg = cfg.withDefaults()
+	exempt := map[string]bool{}
+	for _, id := range cfg.ExemptInstanceIDs {
+		exempt[strings.TrimSpace(id)] = true
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{clientFor: clientFor, pub: pub, cfg: cfg, exempt: exempt, log: log, metrics: metricsOut, now: time.Now}
+}
+
+// ErrFailed is wrapped by the error Handle returns when any instance failed,
+// so the event is retried and, in the end, lands in the dead-letter queue.
+var ErrFailed = errors.New("imds guardrail failed")
+
+// Handle processes one raw EventBridge event. It returns one result per
+// instance (or one ignored result for an event it does not act on) and an
+// error wrapping ErrFailed when any result failed.
+func (h *Handler) Handle(ctx context.Context, raw []byte) ([]guardrail.Result, error) {
+	e, err := event.Decode(raw)
+	if err != nil {
+		return h.finish(ctx, event.Event{}, []guardrail.Result{h.ignored(event.Event{}, "", err.Error())})
+	}
+	return h.HandleEvent(ctx, e)
+}
+
+// HandleEvent processes one decoded event.
+func (h *Handler) HandleEvent(ctx context.Context, e event.Event) ([]guardrail.Result, error) {
+	if reason := h.skip(e); reason != "" {
+		var results []guardrail.Result
+		ids := e.InstanceIDs()
+		if len(ids) == 0 {
+			ids = []string{""}
+		}
+		for _, id := range ids {
+			results = append(results, h.ignored(e, id, reason))
+		}
+		return h.finish(ctx, e, results)
+	}
+	ids := e.InstanceIDs()
+	if e.StateChange != nil && (e.StateChange.State == "terminated" || e.StateChange.State == "shutting-down") {
+		return h.finish(ctx, e, []guardrail.Result{h.result(e, ids[0], "", guardrail.Gone, "instance is "+e.StateChange.State)})
+	}
+	client, err := h.clientFor(ctx, e.Account, e.Region)
+	if err != nil {
+		var results []guardrail.Result
+		for _, id := range ids {
+			results = append(results, h.result(e, id, "", guardrail.Failed, fmt.Sprintf("no EC2 access in %s/%s: %v", e.Account, e.Region, err)))
+		}
+		return h.finish(ctx, e, results)
+	}
+	return h.finish(ctx, e, h.enforce(ctx, client, e, ids))
+}
+
+// skip returns why the event needs no EC2 call at all ("" when it does).
+func (h *Handler) skip(e event.Event) string {
+	switch {
+	case guardrail.For(e.Kind) != guardrail.IMDS:
+		return fmt.Sprintf("not an IMDS event (%s)", e.Kind)
+	case e.Failed():
+		return fmt.Sprintf("the recorded call failed (%s)", e.ErrorCode)
+	case e.Kind == event.KindModifyMetadataOptions && guardrail.Own(e.Actor, h.cfg.SelfRoleARNs, h.cfg.MemberRoleName):
+		return "the change was made by Credguard itself"
+	case e.StateChange != nil && e.StateChange.State != "pending" && e.StateChange.State != "running" &&
+		e.StateChange.State != "terminated" && e.StateChange.State != "shutting-down":
+		return fmt.Sprintf("instance state %q needs no enforcement", e.StateChange.State)
+	case len(e.InstanceIDs()) == 0:
+		return "the event names no instance"
+	}
+	return ""
+}
+
+// enforce describes, decides, modifies and confirms.
+func (h *Handler) enforce(ctx context.Context, client EC2, e event.Event, ids []string) []guardrail.Result {
+	found, gone, err := describeAll(ctx, client, ids, h.cfg.DescribeBatch)
+	results := make([]guardrail.Result, len(ids))
+	if err != nil {
+		for i, id := range ids {
+			results[i] = h.result(e, id, "", guardrail.Failed, fmt.Sprintf("describe: %v", err))
+		}
+		return results
+	}
+	policy := imds.Policy{DryRun: h.cfg.DryRun, ExemptIDs: h.exempt}
+	type job struct {
+		i    int
+		inst imds.Instance
+		d    imds.Decision
+	}
+	var jobs []job
+	for i, id := range ids {
+		inst, ok := found[id]
+		if !ok {
+			detail := "instance not found"
+			if gone[id] == "" {
+				detail = "instance not returned by DescribeInstances"
+			}
+			results[i] = h.result(e, id, "", guardrail.Gone, detail)
+			continue
+		}
+		d := imds.Decide(inst, policy)
+		results[i] = h.decided(e, inst, d)
+		if d.Modify {
+			jobs = append(jobs, job{i, inst, d})
+		}
+	}
+	if len(jobs) == 0 {
+		return results
+	}
+
+	// Modify with bounded concurrency; the SDK's retryer absorbs throttling.
+	sem := make(chan struct{}, h.cfg.Concurrency)
+	var wg sync.WaitGroup
+	modified := make([]bool, len(jobs))
+	for j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(j int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			jb := jobs[j]
+			outcome, detail := modify(ctx, client, jb.inst.ID)
+			if outcome != "" {
+				results[jb.i].Outcome, results[jb.i].Detail = outcome, detail
+				return
+			}
+			modified[j] = true
+		}(j)
+	}
+	wg.Wait()
+
+	var pending []string
+	index := map[string]int{}
+	for j, jb := range jobs {
+		if modified[j] {
+			pending = append(pending, jb.inst.ID)
+			index[jb.inst.ID] = jb.i
+		}
+	}
+	notApplied, err := h.waitApplied(ctx, client, pending)
+	for _, id := range notApplied {
+		i := index[id]
+		detail := "metadata options still pending when the wait ended"
+		if err != nil {
+			detail = fmt.Sprintf("could not confirm the new options: %v", err)
+		}
+		results[i].Outcome, results[i].Detail = guardrail.Failed, detail
+	}
+	return results
+}
+
+// waitApplied polls until every id reports applied options, the poll bound
+// passes, or the context is about to expire. It returns the ids not applied.
+func (h *Handler) waitApplied(ctx context.Context, client EC2, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	deadline := h.now().Add(h.cfg.MaxPoll)
+	if d, ok := ctx.Deadline(); ok && d.Add(-2*time.Second).Before(deadline) {
+		deadline = d.Add(-2 * time.Second) // leave time to notify and report
+	}
+	interval := h.cfg.PollInterval
+	remaining := ids
+	for {
+		found, _, err := describeAll(ctx, client, remaining, h.cfg.DescribeBatch)
+		if err != nil {
+			return remaining, err
+		}
+		var still []string
+		for _, id := range remaining {
+			inst, ok := found[id]
+			if ok && inst.Options.State == "pending" {
+				still = append(still, id)
+			}
+			// Not found any more: terminated meanwhile; the write was made, count it.
+		}
+		remaining = still
+		if len(remaining) == 0 {
+			return nil, nil
+		}
+		if h.now().Add(interval).After(deadline) {
+			return remaining, nil
+		}
+		select {
+		case <-ctx.Done():
+			return remaining, ctx.Err()
+		case <-time.After(interval):
+		}
+		interval = min(interval*2, h.cfg.MaxPollInterval)
+	}
+}
+
+func (h *Handler) decided(e event.Event, inst imds.Instance, d imds.Decision) guardrail.Result {
+	r := h.result(e, inst.ID, inst.Name(), d.Outcome, d.Reason)
+	r.Before = d.Before.String()
+	if d.After != d.Before {
+		r.After = d.After.String()
+	}
+	return r
+}
+
+func (h *Handler) result(e event.Event, id, name string, o guardrail.Outcome, detail string) guardrail.Result {
+	return guardrail.Result{Guardrail: guardrail.IMDS, Account: e.Account, Region: e.Region, Resource: id, Name: name, Outcome: o, Detail: detail}
+}
+
+func (h *Handler) ignored(e event.Event, id, reason string) guardrail.Result {
+	return h.result(e, id, "", guardrail.Ignored, reason)
+}
+
+// finish logs one line per result, writes the metrics, notifies once, and
+// turns failures into the returned error.
+func (h *Handler) finish(ctx context.Context, e event.Event, results []guardrail.Result) ([]guardrail.Result, error) {
+	counts := map[string]int{}
+	failed := 0
+	for _, r := range results {
+		counts[string(r.Outcome)]++
+		level := slog.LevelInfo
+		if r.Outcome == guardrail.Failed {
+			failed++
+			level = slog.LevelError
+		}
+		h.log.Log(ctx, level, "outcome",
+			"guardrail", r.Guardrail, "event_id", e.ID, "event", string(e.Kind), "account", r.Account, "region", r.Region,
+			"resource", r.Resource, "name", r.Name, "outcome", r.Outcome, "detail", r.Detail, "before", r.Before, "after", r.After,
+			"actor", e.Actor.String())
+	}
+	if err := h.notify(ctx, e, results); err != nil {
+		// The remediation stands; a retry would find the instances compliant and
+		// say nothing, so the failure is logged and counted (alarmed on), not retried.
+		counts["NotificationFailed"]++
+		h.log.ErrorContext(ctx, "notification failed", "guardrail", guardrail.IMDS, "event_id", e.ID, "error", err.Error())
+	}
+	if h.metrics != nil {
+		if err := metrics.Counts(h.metrics, h.now(), string(guardrail.IMDS), counts); err != nil {
+			h.log.ErrorContext(ctx, "metrics", "error", err.Error())
+		}
+	}
+	if failed > 0 {
+		return results, fmt.Errorf("%w: %d of %d instances failed in %s/%s (event %s)", ErrFailed, failed, len(results), e.Account, e.Region, e.ID)
+	}
+	return results, nil
+}
+
+func (h *Handler) notify(ctx context.Context, e event.Event, results []guardrail.Result) error {
+	if h.pub == nil {
+		return nil
+	}
+	var worth []guardrail.Result
+	for _, r := range results {
+		if notify.Worth(r.Outcome) {
+			worth = append(worth, r)
+		}
+	}
+	if len(worth) == 0 {
+		return nil
+	}
+	name := e.EventName
+	if name == "" {
+		name = e.DetailType
+	}
+	m, a, err := notify.Build(notify.Incident{
+		Guardrail: guardrail.IMDS, EventID: e.ID, EventName: name, Account: e.Account, Region: e.Region,
+		Actor: e.Actor.String(), DryRun: h.cfg.DryRun, Results: worth, ExemptTag: imds.ExemptTag,
+	})
+	if err != nil {
+		return fmt.Errorf("build notification: %w", err)
+	}
+	if err := h.pub.Publish(ctx, m, a); err != nil {
+		return fmt.Errorf("publish: %w", err)
+	}
+	return nil
+}

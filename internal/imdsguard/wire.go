@@ -1,0 +1,60 @@
+package imdsguard
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/credguard/credguard/internal/accounts"
+	"github.com/credguard/credguard/internal/notify"
+	"github.com/credguard/credguard/internal/settings"
+)
+
+// SessionName is the role session name the guardrail uses in member accounts.
+const SessionName = "credguard-imds-enforcer"
+
+// FromConfig wires a handler from the hub's AWS configuration and the
+// function settings: the Lambda and `credguard replay` both build it this way.
+func FromConfig(base aws.Config, s settings.Settings, log *slog.Logger, metricsOut io.Writer) *Handler {
+	prov := accounts.New(base, sts.NewFromConfig(base), accounts.Options{
+		HubAccount: s.HubAccount, RoleName: s.MemberRoleName, SessionName: SessionName,
+	})
+	var pub Publisher
+	if s.TopicARN != "" {
+		pub = notify.NewPublisher(sns.NewFromConfig(base), s.TopicARN)
+	}
+	return New(EC2Clients(prov), pub, Config{
+		DryRun:            s.DryRun,
+		ExemptInstanceIDs: s.ExemptInstanceIDs,
+		SelfRoleARNs:      s.SelfRoleARNs,
+		MemberRoleName:    s.MemberRoleName,
+	}, log, metricsOut)
+}
+
+// EC2Clients returns a ClientFor that caches one EC2 client per account and
+// region (credentials are cached by the provider).
+func EC2Clients(p *accounts.Provider) ClientFor {
+	var mu sync.Mutex
+	clients := map[string]*ec2.Client{}
+	return func(ctx context.Context, account, region string) (EC2, error) {
+		cfg, err := p.Config(ctx, account, region)
+		if err != nil {
+			return nil, err
+		}
+		key := account + "/" + region
+		mu.Lock()
+		defer mu.Unlock()
+		if c, ok := clients[key]; ok {
+			return c, nil
+		}
+		c := ec2.NewFromConfig(cfg)
+		clients[key] = c
+		return c, nil
+	}
+}

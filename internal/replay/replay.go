@@ -1,0 +1,177 @@
+// Package replay runs EventBridge events through the guardrails against a
+// fresh local sandbox, exactly as the Lambdas would handle them, and reports
+// what happened: per-resource outcomes, the notifications published, and the
+// sandbox state afterwards.
+package replay
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/credguard/credguard/internal/accounts"
+	"github.com/credguard/credguard/internal/event"
+	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/imdsguard"
+	"github.com/credguard/credguard/internal/sandbox"
+	"github.com/credguard/credguard/internal/settings"
+	"github.com/credguard/credguard/internal/trustguard"
+)
+
+// Guardrail handles one raw EventBridge event (the same interface the Lambdas adapt).
+type Guardrail interface {
+	Handle(ctx context.Context, raw []byte) ([]guardrail.Result, error)
+}
+
+// Input is one event file.
+type Input struct {
+	Name string // as given on the command line
+	Data []byte
+}
+
+// Options tune a run.
+type Options struct {
+	DryRun bool
+	// Log receives the guardrails' structured logs (nil: discarded).
+	Log io.Writer
+	// HubRegion is where the hub's functions and topic live (default us-east-1).
+	HubRegion string
+}
+
+// Result is one line of the report (a contract: replay --json).
+type Result struct {
+	Event     string            `json:"event"`
+	Guardrail guardrail.Name    `json:"guardrail"`
+	Resource  string            `json:"resource"`
+	Outcome   guardrail.Outcome `json:"outcome"`
+	Detail    string            `json:"detail"`
+
+	Full guardrail.Result `json:"-"` // everything the guardrail reported
+}
+
+// Notification is one message published to SNS during the run.
+type Notification struct {
+	Topic   string          `json:"topic"`
+	Message json.RawMessage `json:"message"` // the published message, parsed (a JSON string when it is not JSON)
+
+	Event string `json:"-"` // the event file that caused it
+}
+
+// Report is the whole outcome of a run (replay --json prints it).
+type Report struct {
+	Results       []Result          `json:"results"`
+	Notifications []Notification    `json:"notifications"`
+	State         *sandbox.Fixture  `json:"state"`
+	Journal       []sandbox.Call    `json:"-"`
+	Events        int               `json:"-"`
+}
+
+// Failed counts failed results.
+func (r Report) Failed() int { return r.count(func(o guardrail.Outcome) bool { return o == guardrail.Failed }) }
+
+// Changed counts resources that were modified.
+func (r Report) Changed() int { return r.count(guardrail.Outcome.Changed) }
+
+func (r Report) count(f func(guardrail.Outcome) bool) int {
+	n := 0
+	for _, res := range r.Results {
+		if f(res.Outcome) {
+			n++
+		}
+	}
+	return n
+}
+
+// TopicName is the SNS topic the guardrails publish to in the sandbox.
+const TopicName = "credguard-notifications"
+
+// Run starts a sandbox seeded from fixture, runs each input in order through
+// the guardrail whose rule matches it, and reports.
+func Run(ctx context.Context, fixture *sandbox.Fixture, inputs []Input, o Options) (Report, error) {
+	sb, err := sandbox.New(fixture)
+	if err != nil {
+		return Report{}, fmt.Errorf("sandbox: %w", err)
+	}
+	if err := sb.Start(""); err != nil {
+		return Report{}, fmt.Errorf("start sandbox: %w", err)
+	}
+	defer sb.Close()
+	return RunAgainst(ctx, sb, fixture.HubAccount, inputs, o)
+}
+
+// RunAgainst runs the inputs against an already started sandbox.
+func RunAgainst(ctx context.Context, sb *sandbox.Server, hub string, inputs []Input, o Options) (Report, error) {
+	region := o.HubRegion
+	if region == "" {
+		region = "us-east-1"
+	}
+	cfg, err := sb.AWSConfig(ctx, hub, region)
+	if err != nil {
+		return Report{}, fmt.Errorf("sandbox config: %w", err)
+	}
+	cfg.Retryer = accounts.Retryer
+	logOut := o.Log
+	if logOut == nil {
+		logOut = io.Discard
+	}
+	log := slog.New(slog.NewJSONHandler(logOut, nil))
+	s := Settings(hub, region, o.DryRun)
+	guardrails := map[guardrail.Name]Guardrail{
+		guardrail.IMDS:  imdsguard.FromConfig(cfg, s, log.With("function", "imds-enforcer"), nil),
+		guardrail.Trust: trustguard.FromConfig(cfg, s, log.With("function", "trust-guard"), nil),
+	}
+
+	rep := Report{Results: []Result{}, Notifications: []Notification{}, Events: len(inputs)}
+	seen := 0
+	for _, in := range inputs {
+		name := guardrail.None
+		var results []guardrail.Result
+		e, decodeErr := event.Decode(in.Data)
+		if decodeErr == nil {
+			name = guardrail.For(e.Kind)
+		}
+		if g, ok := guardrails[name]; ok {
+			// A failed result is reported, not returned: the run goes on.
+			results, _ = g.Handle(ctx, in.Data)
+		} else {
+			detail := "no guardrail handles this event"
+			if decodeErr != nil {
+				detail = decodeErr.Error()
+			}
+			results = []guardrail.Result{{Guardrail: guardrail.None, Account: e.Account, Region: e.Region, Outcome: guardrail.Ignored, Detail: detail}}
+		}
+		for _, r := range results {
+			rep.Results = append(rep.Results, Result{Event: in.Name, Guardrail: r.Guardrail, Resource: r.Resource, Outcome: r.Outcome, Detail: r.Detail, Full: r})
+		}
+		notes := sb.Notifications()
+		for _, n := range notes[seen:] {
+			msg := json.RawMessage(n.Message)
+			if !json.Valid(msg) {
+				msg, _ = json.Marshal(n.Message)
+			}
+			rep.Notifications = append(rep.Notifications, Notification{Topic: n.TopicARN, Message: msg, Event: in.Name})
+		}
+		seen = len(notes)
+	}
+	rep.State = sb.State()
+	rep.Journal = sb.Journal()
+	return rep, nil
+}
+
+// Settings are the function settings replay gives both guardrails: the hub's
+// topic, the default member role, and the hub function roles as "self".
+func Settings(hub, region string, dryRun bool) settings.Settings {
+	return settings.Settings{
+		TopicARN:       fmt.Sprintf("arn:aws:sns:%s:%s:%s", region, hub, TopicName),
+		MemberRoleName: accounts.DefaultRoleName,
+		HubAccount:     hub,
+		DryRun:         dryRun,
+		SelfRoleARNs: []string{
+			fmt.Sprintf("arn:aws:iam::%s:role/credguard-imds-enforcer", hub),
+			fmt.Sprintf("arn:aws:iam::%s:role/credguard-trust-guard", hub),
+			fmt.Sprintf("arn:aws:iam::%s:role/credguard-sweeper", hub),
+		},
+	}
+}

@@ -1,0 +1,76 @@
+// Package settings reads the guardrail functions' configuration from their
+// environment (the variables the infrastructure sets).
+package settings
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/credguard/credguard/internal/accounts"
+)
+
+// Environment variable names (a contract with infra/).
+const (
+	EnvTopicARN          = "CREDGUARD_TOPIC_ARN"
+	EnvMemberRoleName    = "CREDGUARD_MEMBER_ROLE_NAME"
+	EnvHubAccount        = "CREDGUARD_HUB_ACCOUNT"
+	EnvDryRun            = "CREDGUARD_DRY_RUN"
+	EnvSelfRoleARNs      = "CREDGUARD_SELF_ROLE_ARNS"
+	EnvExemptRoleARNs    = "CREDGUARD_EXEMPT_ROLE_ARNS"
+	EnvExemptInstanceIDs = "CREDGUARD_EXEMPT_INSTANCE_IDS"
+	EnvOrganizationID    = "CREDGUARD_ORGANIZATION_ID"
+	EnvRegions           = "CREDGUARD_REGIONS"
+	EnvAccounts          = "CREDGUARD_ACCOUNTS"
+)
+
+// Settings is the configuration every guardrail function shares.
+type Settings struct {
+	TopicARN          string
+	MemberRoleName    string
+	HubAccount        string
+	DryRun            bool
+	SelfRoleARNs      []string
+	ExemptRoleARNs    []string
+	ExemptInstanceIDs []string
+	OrganizationID    string
+	Regions           []string
+	Accounts          []string
+}
+
+// FromEnv reads the settings through getenv (os.Getenv in a function).
+func FromEnv(getenv func(string) string) (Settings, error) {
+	s := Settings{
+		TopicARN:          strings.TrimSpace(getenv(EnvTopicARN)),
+		MemberRoleName:    strings.TrimSpace(getenv(EnvMemberRoleName)),
+		HubAccount:        strings.TrimSpace(getenv(EnvHubAccount)),
+		SelfRoleARNs:      List(getenv(EnvSelfRoleARNs)),
+		ExemptRoleARNs:    List(getenv(EnvExemptRoleARNs)),
+		ExemptInstanceIDs: List(getenv(EnvExemptInstanceIDs)),
+		OrganizationID:    strings.TrimSpace(getenv(EnvOrganizationID)),
+		Regions:           List(getenv(EnvRegions)),
+		Accounts:          List(getenv(EnvAccounts)),
+	}
+	if s.MemberRoleName == "" {
+		s.MemberRoleName = accounts.DefaultRoleName
+	}
+	if v := strings.TrimSpace(getenv(EnvDryRun)); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return Settings{}, fmt.Errorf("%s=%q: want true or false", EnvDryRun, v)
+		}
+		s.DryRun = b
+	}
+	return s, nil
+}
+
+// List splits a comma-separated value, dropping blanks.
+func List(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,40 @@
+package settings
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestFromEnv(t *testing.T) {
+	env := map[string]string{
+		EnvTopicARN:          "arn:aws:sns:us-east-1:111122223333:credguard",
+		EnvDryRun:            "TRUE",
+		EnvSelfRoleARNs:      " arn:aws:iam::111122223333:role/a, ,arn:aws:iam::111122223333:role/b ",
+		EnvExemptInstanceIDs: "i-0aaa0000000000004",
+	}
+	s, err := FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.DryRun || s.MemberRoleName != "credguard-remediation" || s.TopicARN != env[EnvTopicARN] {
+		t.Errorf("settings = %+v", s)
+	}
+	if want := []string{"arn:aws:iam::111122223333:role/a", "arn:aws:iam::111122223333:role/b"}; !reflect.DeepEqual(s.SelfRoleARNs, want) {
+		t.Errorf("SelfRoleARNs = %q, want %q", s.SelfRoleARNs, want)
+	}
+	if len(s.ExemptRoleARNs) != 0 {
+		t.Errorf("ExemptRoleARNs = %q, want none", s.ExemptRoleARNs)
+	}
+}
+
+func TestFromEnvBadDryRun(t *testing.T) {
+	_, err := FromEnv(func(k string) string {
+		if k == EnvDryRun {
+			return "maybe"
+		}
+		return ""
+	})
+	if err == nil {
+		t.Fatal("want an error for CREDGUARD_DRY_RUN=maybe")
+	}
+}
