@@ -12,6 +12,7 @@ import (
 const usage = `usage: credguard <command> [flags]
 
 commands:
+  demo      replay every sample event against the demo fixture
   replay    run EventBridge events through the guardrails against a sandbox
   sandbox   serve the local AWS sandbox until interrupted
   trust     check or fix an IAM role trust policy (trust check | trust fix)
@@ -30,6 +31,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch args[0] {
+	case "demo":
+		return runDemo(args[1:], stdout, stderr)
 	case "replay":
 		return runReplay(args[1:], stdout, stderr)
 	case "sandbox":

@@ -89,7 +89,7 @@ func Decode(data []byte) (Event, error) {
 	switch env.DetailType {
 	case DetailTypeStateChange:
 		if env.Source != SourceEC2 {
-			return Event{}, unsupported("source", fmt.Sprintf("%q with detail-type %q", env.Source, env.DetailType))
+			return Event{}, unsupported("source", fmt.Sprintf("%q is not handled for detail-type %q", env.Source, env.DetailType))
 		}
 		sc, err := decodeStateChange(detail)
 		if err != nil {

@@ -88,41 +88,6 @@ func FormatOptions(mo MetadataOptions) string {
 	return strings.Join(parts, " ")
 }
 
-// IsRole reports whether the caller acted with a session of the role roleARN
-// (arn:aws:iam::<account>:role/<path><name>): the session issuer when
-// CloudTrail recorded it, else the assumed-role session ARN
-// (arn:aws:sts::<account>:assumed-role/<name>/<session>, which has no path).
-// The guardrails use it to recognise, and ignore, their own changes.
-func (a Actor) IsRole(roleARN string) bool {
-	if roleARN == "" || a.Type != "AssumedRole" {
-		return false
-	}
-	if a.IssuerARN != "" {
-		return a.IssuerARN == roleARN
-	}
-	account, name, ok := roleParts(roleARN)
-	if !ok {
-		return false
-	}
-	parts := strings.SplitN(a.ARN, ":", 6)
-	if len(parts) != 6 || parts[2] != "sts" || parts[4] != account {
-		return false
-	}
-	session := strings.Split(parts[5], "/")
-	return len(session) == 3 && session[0] == "assumed-role" && session[1] == name
-}
-
-// roleParts splits a role ARN into its account and name (path dropped).
-func roleParts(roleARN string) (account, name string, ok bool) {
-	parts := strings.SplitN(roleARN, ":", 6)
-	if len(parts) != 6 || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
-		return "", "", false
-	}
-	res := parts[5]
-	name = res[strings.LastIndex(res, "/")+1:]
-	return parts[4], name, name != ""
-}
-
 func by(a Actor) string {
 	if s := a.String(); s != "" {
 		return " by " + s

@@ -124,7 +124,10 @@ type PodIdentityAssociation struct {
 type RoleChange struct {
 	RoleName string
 	RoleARN  string // from responseElements.role.arn (CreateRole) or built from account + name
-	Path     string
+	// Path is the role's path for CreateRole ("/" by default); empty for
+	// UpdateAssumeRolePolicy, whose event does not carry it (RoleARN is then
+	// built without a path: GetRole gives the real one).
+	Path string
 	// PolicyDocument is the trust policy as the caller sent it (raw JSON;
 	// requestParameters.assumeRolePolicyDocument or .policyDocument). It may be
 	// empty; the guardrail always reads the live document with GetRole.

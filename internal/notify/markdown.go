@@ -43,15 +43,28 @@ func prose(s string) string {
 	for i, line := range lines {
 		words := strings.Fields(line)
 		for j, w := range words {
-			if strings.ContainsAny(w, "*~`") || strings.HasPrefix(w, "_") || strings.HasSuffix(w, "_") {
-				words[j] = code(w)
-			} else {
-				words[j] = esc(w)
-			}
+			words[j] = proseWord(w)
 		}
 		lines[i] = strings.Join(words, " ")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// proseWord escapes one word, putting its core (without surrounding
+// brackets and punctuation) in inline code when Slack could read it as
+// formatting: `{"AWS": "*"}` becomes {"AWS": `"*"`}.
+func proseWord(w string) string {
+	if !strings.ContainsAny(w, "*~`") && !strings.HasPrefix(w, "_") && !strings.HasSuffix(w, "_") {
+		return esc(w)
+	}
+	core := strings.TrimLeft(w, "({[")
+	lead := w[:len(w)-len(core)]
+	core = strings.TrimRight(core, ")}],;:.!?")
+	trail := w[len(lead)+len(core):]
+	if core == "" {
+		return code(w)
+	}
+	return esc(lead) + code(core) + esc(trail)
 }
 
 // truncate cuts s to at most n characters, ending with "…" when cut.
@@ -106,12 +119,12 @@ func RenderText(m Message) string {
 	var b strings.Builder
 	b.WriteString(Plain(m.Content.Title))
 	b.WriteString("\n\n")
-	b.WriteString(renderMarkup(m.Content.Description))
+	b.WriteString(PlainMarkup(m.Content.Description))
 	if len(m.Content.NextSteps) > 0 {
 		b.WriteString("\n\nNext steps\n")
 		for _, s := range m.Content.NextSteps {
 			b.WriteString("• ")
-			b.WriteString(strings.ReplaceAll(renderMarkup(s), "\n", "\n  "))
+			b.WriteString(strings.ReplaceAll(PlainMarkup(s), "\n", "\n  "))
 			b.WriteString("\n")
 		}
 	} else {
@@ -129,8 +142,9 @@ func RenderText(m Message) string {
 	return b.String()
 }
 
-// renderMarkup renders a block of description markup as plain text.
-func renderMarkup(s string) string {
+// PlainMarkup renders a block of description markup as plain text: bold
+// markers dropped, code blocks indented by four spaces, entities decoded.
+func PlainMarkup(s string) string {
 	var out []string
 	inBlock := false
 	for _, line := range strings.Split(s, "\n") {

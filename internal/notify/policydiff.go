@@ -19,10 +19,10 @@ type policyDiff struct {
 	Unchanged int
 }
 
-// Summary says in a few words what changed.
+// Summary says in a few words what changed: "statements: 1 removed, 1 added,
+// 2 unchanged" (a scoped statement counts as removed and added).
 func (d policyDiff) Summary() string {
-	return fmt.Sprintf("%s removed or rewritten, %s added, %d unchanged",
-		plural(len(d.Removed), "statement", "statements"), plural(len(d.Added), "statement", "statements"), d.Unchanged)
+	return fmt.Sprintf("statements: %d removed, %d added, %d unchanged", len(d.Removed), len(d.Added), d.Unchanged)
 }
 
 // Lines is the diff as text: "- " before each removed statement, "+ " before

@@ -61,15 +61,17 @@ type Notification struct {
 
 // Report is the whole outcome of a run (replay --json prints it).
 type Report struct {
-	Results       []Result          `json:"results"`
-	Notifications []Notification    `json:"notifications"`
-	State         *sandbox.Fixture  `json:"state"`
-	Journal       []sandbox.Call    `json:"-"`
-	Events        int               `json:"-"`
+	Results       []Result         `json:"results"`
+	Notifications []Notification   `json:"notifications"`
+	State         *sandbox.Fixture `json:"state"`
+	Journal       []sandbox.Call   `json:"-"`
+	Events        int              `json:"-"`
 }
 
 // Failed counts failed results.
-func (r Report) Failed() int { return r.count(func(o guardrail.Outcome) bool { return o == guardrail.Failed }) }
+func (r Report) Failed() int {
+	return r.count(func(o guardrail.Outcome) bool { return o == guardrail.Failed })
+}
 
 // Changed counts resources that were modified.
 func (r Report) Changed() int { return r.count(guardrail.Outcome.Changed) }

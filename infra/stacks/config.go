@@ -1,0 +1,374 @@
+package stacks
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Mode says how the guardrails are deployed.
+type Mode string
+
+const (
+	// Single deploys everything into one account: the hub's functions act on
+	// that account directly and no member stack or StackSet exists.
+	Single Mode = "single"
+	// Organization deploys a hub in the security account, a central event bus,
+	// and a service-managed StackSet that rolls the member stack out to every
+	// account of the target OUs.
+	Organization Mode = "organization"
+)
+
+// Defaults for the optional context keys (documented in infra/README.md).
+const (
+	DefaultMemberRoleName   = "credguard-remediation"
+	DefaultSweepSchedule    = "rate(6 hours)"
+	DefaultHubRegion        = "us-east-1"
+	DefaultLogRetentionDays = 90
+	DefaultStackSetCallAs   = "SELF"
+)
+
+// Config is the deployment configuration, read from the CDK context
+// (cdk.json or `-c key=value`).
+type Config struct {
+	Mode           Mode
+	OrganizationID string   // o-…; organization mode only
+	TargetOUIDs    []string // ou-… or r-…; organization mode only
+	Regions        []string // regions to watch; the hub region is always one of them
+	HubAccount     string   // 12 digits; required in organization mode
+	HubRegion      string
+
+	DryRunIMDS  bool
+	DryRunTrust bool
+
+	ExemptRoleARNs    []string
+	ExemptInstanceIDs []string
+
+	SlackWorkspaceID      string
+	SlackChannelID        string
+	SlackWebhookSecretARN string
+
+	MemberRoleName   string
+	SweepSchedule    string
+	SweepAccounts    []string // the sweeper's account list; empty: every account of the organization (or the hub alone)
+	LogRetentionDays int
+	StackSetCallAs   string // SELF or DELEGATED_ADMIN
+}
+
+// ContextKeys lists every context key the app reads, in documentation order.
+var ContextKeys = []string{
+	"mode", "organizationId", "targetOuIds", "regions", "hubAccount", "hubRegion",
+	"dryRunImds", "dryRunTrust", "exemptRoleArns", "exemptInstanceIds",
+	"slackWorkspaceId", "slackChannelId", "slackWebhookSecretArn",
+	"memberRoleName", "sweepSchedule", "sweepAccounts", "logRetentionDays", "stackSetCallAs",
+}
+
+// Getter returns a context value, or nil when the key is not set. The CDK
+// app's `Node().TryGetContext` fits after a small adapter; tests pass a map.
+type Getter func(key string) any
+
+var (
+	reOrgID       = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	reOU          = regexp.MustCompile(`^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$`)
+	reAccount     = regexp.MustCompile(`^[0-9]{12}$`)
+	reRegion      = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`)
+	reRoleARN     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
+	reInstanceID  = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	reSlackID     = regexp.MustCompile(`^[A-Z0-9]{9,11}$`)
+	reSecretARN   = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[\w/+=.@-]+$`)
+	reRoleName    = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	reRate        = regexp.MustCompile(`^rate\(([1-9][0-9]*) (minute|minutes|hour|hours|day|days)\)$`)
+	reCron        = regexp.MustCompile(`^cron\(\S+( \S+){5}\)$`)
+	retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+
+// LoadConfig reads and validates the configuration. Every problem is
+// reported, each naming its context key.
+func LoadConfig(get Getter) (Config, error) {
+	r := reader{get: get}
+	c := Config{
+		Mode:                  Mode(r.str("mode", string(Single))),
+		OrganizationID:        r.str("organizationId", ""),
+		TargetOUIDs:           r.list("targetOuIds"),
+		HubAccount:            r.str("hubAccount", ""),
+		HubRegion:             r.str("hubRegion", DefaultHubRegion),
+		Regions:               r.list("regions"),
+		DryRunIMDS:            r.boolean("dryRunImds"),
+		DryRunTrust:           r.boolean("dryRunTrust"),
+		ExemptRoleARNs:        r.list("exemptRoleArns"),
+		ExemptInstanceIDs:     r.list("exemptInstanceIds"),
+		SlackWorkspaceID:      r.str("slackWorkspaceId", ""),
+		SlackChannelID:        r.str("slackChannelId", ""),
+		SlackWebhookSecretARN: r.str("slackWebhookSecretArn", ""),
+		MemberRoleName:        r.str("memberRoleName", DefaultMemberRoleName),
+		SweepSchedule:         r.str("sweepSchedule", DefaultSweepSchedule),
+		SweepAccounts:         r.list("sweepAccounts"),
+		LogRetentionDays:      r.integer("logRetentionDays", DefaultLogRetentionDays),
+		StackSetCallAs:        r.str("stackSetCallAs", DefaultStackSetCallAs),
+	}
+	if len(c.Regions) == 0 {
+		c.Regions = []string{c.HubRegion}
+	}
+	errs := append(r.errs, c.validate()...)
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("invalid configuration (cdk.json context):\n  %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+func (c Config) validate() []error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	switch c.Mode {
+	case Single, Organization:
+	default:
+		bad("mode", "must be %q or %q, got %q", Single, Organization, c.Mode)
+	}
+	if c.HubAccount != "" && !reAccount.MatchString(c.HubAccount) {
+		bad("hubAccount", "must be a 12-digit account id, got %q", c.HubAccount)
+	}
+	if !reRegion.MatchString(c.HubRegion) {
+		bad("hubRegion", "must be a region name such as us-east-1, got %q", c.HubRegion)
+	}
+	seen := map[string]bool{}
+	for _, r := range c.Regions {
+		if !reRegion.MatchString(r) {
+			bad("regions", "%q is not a region name", r)
+		}
+		if seen[r] {
+			bad("regions", "%q is listed twice", r)
+		}
+		seen[r] = true
+	}
+	if !slices.Contains(c.Regions, c.HubRegion) {
+		bad("regions", "must include the hub region %s (the hub's own region is always watched)", c.HubRegion)
+	}
+	if c.Mode == Organization {
+		if c.OrganizationID == "" {
+			bad("organizationId", "required in organization mode (o-…)")
+		} else if !reOrgID.MatchString(c.OrganizationID) {
+			bad("organizationId", "must look like o-a1b2c3d4e5, got %q", c.OrganizationID)
+		}
+		if len(c.TargetOUIDs) == 0 {
+			bad("targetOuIds", "required in organization mode (ou-… or the root r-…)")
+		}
+		for _, ou := range c.TargetOUIDs {
+			if !reOU.MatchString(ou) {
+				bad("targetOuIds", "%q is not an OU id (ou-…) or root id (r-…)", ou)
+			}
+		}
+		if c.HubAccount == "" {
+			bad("hubAccount", "required in organization mode: member accounts forward events to, and trust roles of, this account")
+		}
+	} else {
+		if c.OrganizationID != "" && !reOrgID.MatchString(c.OrganizationID) {
+			bad("organizationId", "must look like o-a1b2c3d4e5, got %q", c.OrganizationID)
+		}
+		if len(c.TargetOUIDs) > 0 {
+			bad("targetOuIds", "only used in organization mode (set mode=organization)")
+		}
+	}
+	for _, a := range c.ExemptRoleARNs {
+		if !reRoleARN.MatchString(a) {
+			bad("exemptRoleArns", "%q is not an IAM role ARN", a)
+		}
+	}
+	for _, id := range c.ExemptInstanceIDs {
+		if !reInstanceID.MatchString(id) {
+			bad("exemptInstanceIds", "%q is not an instance id (i- and 8 or 17 hex digits)", id)
+		}
+	}
+	if (c.SlackWorkspaceID == "") != (c.SlackChannelID == "") {
+		bad("slackWorkspaceId", "slackWorkspaceId and slackChannelId must be set together")
+	}
+	if c.SlackWorkspaceID != "" && !reSlackID.MatchString(c.SlackWorkspaceID) {
+		bad("slackWorkspaceId", "must be a Slack workspace id such as T0123ABCDEF, got %q", c.SlackWorkspaceID)
+	}
+	if c.SlackChannelID != "" && !reSlackID.MatchString(c.SlackChannelID) {
+		bad("slackChannelId", "must be a Slack channel id such as C0123ABCDEF, got %q", c.SlackChannelID)
+	}
+	if c.SlackWebhookSecretARN != "" && !reSecretARN.MatchString(c.SlackWebhookSecretARN) {
+		bad("slackWebhookSecretArn", "must be a Secrets Manager secret ARN, got %q", c.SlackWebhookSecretARN)
+	}
+	if !reRoleName.MatchString(c.MemberRoleName) {
+		bad("memberRoleName", "must be a valid IAM role name (1-64 of letters, digits and +=,.@_-), got %q", c.MemberRoleName)
+	}
+	if !reRate.MatchString(c.SweepSchedule) && !reCron.MatchString(c.SweepSchedule) {
+		bad("sweepSchedule", "must be an EventBridge Scheduler expression such as rate(6 hours) or cron(0 */6 * * ? *), got %q", c.SweepSchedule)
+	} else if m := reRate.FindStringSubmatch(c.SweepSchedule); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		if (n == 1) != !strings.HasSuffix(m[2], "s") {
+			bad("sweepSchedule", "use %q with 1 and the plural otherwise, got %q", strings.TrimSuffix(m[2], "s"), c.SweepSchedule)
+		}
+	}
+	for _, a := range c.SweepAccounts {
+		if !reAccount.MatchString(a) {
+			bad("sweepAccounts", "%q is not a 12-digit account id", a)
+		}
+	}
+	if !slices.Contains(retentionDays, c.LogRetentionDays) {
+		bad("logRetentionDays", "must be one of CloudWatch Logs' retention periods %v, got %d", retentionDays, c.LogRetentionDays)
+	}
+	switch c.StackSetCallAs {
+	case "SELF", "DELEGATED_ADMIN":
+	default:
+		bad("stackSetCallAs", "must be SELF (management account) or DELEGATED_ADMIN, got %q", c.StackSetCallAs)
+	}
+	return errs
+}
+
+// GlobalRegion is the region where account-wide resources (IAM) are handled:
+// IAM delivers its CloudTrail events to EventBridge only in us-east-1, and the
+// member stack creates its named IAM role in one region only. It is us-east-1
+// when watched, else the first configured region.
+func (c Config) GlobalRegion() string {
+	if slices.Contains(c.Regions, "us-east-1") {
+		return "us-east-1"
+	}
+	return c.Regions[0]
+}
+
+// WatchesIAM reports whether IAM events reach the guardrails at all (only when
+// us-east-1 is one of the regions).
+func (c Config) WatchesIAM() bool { return slices.Contains(c.Regions, "us-east-1") }
+
+// reader converts context values, which are JSON values from cdk.json or
+// plain strings from `-c key=value`, collecting errors.
+type reader struct {
+	get  Getter
+	errs []error
+}
+
+func (r *reader) fail(key, format string, args ...any) {
+	r.errs = append(r.errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+}
+
+func (r *reader) str(key, def string) string {
+	switch v := r.get(key).(type) {
+	case nil:
+		return def
+	case string:
+		if v = strings.TrimSpace(v); v == "" {
+			return def
+		}
+		return v
+	default:
+		r.fail(key, "must be a string, got %s", jsonKind(v))
+		return def
+	}
+}
+
+func (r *reader) boolean(key string) bool {
+	switch v := r.get(key).(type) {
+	case nil:
+		return false
+	case bool:
+		return v
+	case string:
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "true":
+			return true
+		case "false", "":
+			return false
+		}
+		r.fail(key, `must be true or false, got %q`, v)
+	default:
+		r.fail(key, "must be true or false, got %s", jsonKind(v))
+	}
+	return false
+}
+
+func (r *reader) integer(key string, def int) int {
+	switch v := r.get(key).(type) {
+	case nil:
+		return def
+	case float64:
+		if v != float64(int(v)) {
+			r.fail(key, "must be a whole number, got %v", v)
+			return def
+		}
+		return int(v)
+	case string:
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			r.fail(key, "must be a whole number, got %q", v)
+			return def
+		}
+		return n
+	default:
+		r.fail(key, "must be a whole number, got %s", jsonKind(v))
+		return def
+	}
+}
+
+// list accepts a JSON array of strings, a string holding a JSON array (what
+// `-c 'key=["a","b"]'` gives), or a comma-separated string.
+func (r *reader) list(key string) []string {
+	var out []string
+	add := func(s string) {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	switch v := r.get(key).(type) {
+	case nil:
+		return nil
+	case []any:
+		for i, el := range v {
+			s, ok := el.(string)
+			if !ok {
+				r.fail(key, "element %d must be a string, got %s", i, jsonKind(el))
+				continue
+			}
+			add(s)
+		}
+	case []string:
+		for _, s := range v {
+			add(s)
+		}
+	case string:
+		t := strings.TrimSpace(v)
+		if strings.HasPrefix(t, "[") {
+			var arr []string
+			if err := json.Unmarshal([]byte(t), &arr); err != nil {
+				r.fail(key, "must be a JSON array of strings or a comma-separated list: %v", err)
+				return nil
+			}
+			for _, s := range arr {
+				add(s)
+			}
+			break
+		}
+		for _, s := range strings.Split(t, ",") {
+			add(s)
+		}
+	default:
+		r.fail(key, "must be a list of strings, got %s", jsonKind(v))
+	}
+	return out
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case float64, int:
+		return "a number"
+	case string:
+		return "a string"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	default:
+		return fmt.Sprintf("%T", v)
+	}
+}

@@ -1,0 +1,629 @@
+package stacks
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awschatbot"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// CentralBusName is the hub's event bus in organization mode.
+const CentralBusName = "credguard"
+
+// Sizing of the functions and their queues.
+const (
+	imdsTimeoutSeconds  = 120 // describe, modify, then poll until "applied"
+	trustTimeoutSeconds = 60
+	sweepTimeoutSeconds = 900 // the Lambda maximum: a sweep walks every account and region
+	slackTimeoutSeconds = 60  // honours Slack's Retry-After within one invocation
+
+	// visibilityFactor: AWS recommends a queue visibility timeout of at least
+	// six times the function timeout for SQS event sources.
+	visibilityFactor = 6
+	maxReceiveCount  = 5
+	batchSize        = 10
+
+	// MaximumConcurrency of the SQS event sources. EC2 throttles each API per
+	// account and region with a token bucket, and mutating calls such as
+	// ModifyInstanceMetadataOptions have a small refill rate. Five pollers,
+	// each handling up to ten events, keep a launch storm's writes near that
+	// refill rate; what is left is absorbed by the SDK's adaptive retry and
+	// by the queue itself (the messages wait instead of failing). IAM writes
+	// are rarer and IAM's control plane is slower: two.
+	imdsMaxConcurrency  = 5
+	trustMaxConcurrency = 2
+
+	queueAgeAlarmSeconds = 900 // an event older than 15 minutes means the guardrail is behind
+)
+
+// HubProps configures the hub stack.
+type HubProps struct {
+	awscdk.StackProps
+	Config Config
+	// DistDir holds <function>/bootstrap for every deployed function (the
+	// Makefile's `build` writes dist/).
+	DistDir string
+}
+
+// Hub is the security account's stack: bus, rules, queues, functions, topic,
+// alarms and the optional Slack integrations.
+type Hub struct {
+	awscdk.Stack
+	Bus       awsevents.IEventBus
+	Key       awskms.Key
+	Topic     awssns.Topic
+	Functions map[string]awslambda.Function
+	Roles     map[string]awsiam.Role
+	Queues    map[string]awssqs.Queue // by rule id
+}
+
+// HubFunctions lists the functions the hub deploys for a configuration.
+func HubFunctions(cfg Config) []string {
+	fns := []string{FnIMDSEnforcer, FnTrustGuard, FnSweeper}
+	if cfg.SlackWebhookSecretARN != "" {
+		fns = append(fns, FnSlackForwarder)
+	}
+	return fns
+}
+
+// CheckDist reports a missing bootstrap as an error (the CDK would otherwise
+// fail with a stack trace).
+func CheckDist(distDir string, functions []string) error {
+	var missing []string
+	for _, fn := range functions {
+		p := filepath.Join(distDir, fn, "bootstrap")
+		if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+			missing = append(missing, p)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("function code not built: %s missing (run `make build`)", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// NewHub builds the hub stack.
+func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error) {
+	cfg := props.Config
+	if err := CheckDist(props.DistDir, HubFunctions(cfg)); err != nil {
+		return nil, err
+	}
+	sp := props.StackProps
+	if sp.Description == nil {
+		sp.Description = jsii.String("Credguard hub: IMDSv2 and IAM trust guardrails (" + string(cfg.Mode) + " mode)")
+	}
+	stack := awscdk.NewStack(scope, &id, &sp)
+	h := &Hub{
+		Stack:     stack,
+		Functions: map[string]awslambda.Function{},
+		Roles:     map[string]awsiam.Role{},
+		Queues:    map[string]awssqs.Queue{},
+	}
+	partition, account := *stack.Partition(), *stack.Account()
+	hubRoleARN := func(fn string) string {
+		return fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, RoleName(fn))
+	}
+	var selfRoles []string
+	for _, fn := range SelfRoleFunctions {
+		selfRoles = append(selfRoles, hubRoleARN(fn))
+	}
+
+	// Event bus.
+	if cfg.Mode == Organization {
+		bus := awsevents.NewEventBus(stack, jsii.String("Bus"), &awsevents.EventBusProps{
+			EventBusName: jsii.String(CentralBusName),
+			Description:  jsii.String("Credguard: events forwarded by every member account of the organization"),
+		})
+		// A raw resource: the typed ones (L1 and L2) pass the deprecated
+		// Principal property, which makes every synth print a warning.
+		awscdk.NewCfnResource(stack, jsii.String("BusPolicy"), &awscdk.CfnResourceProps{
+			Type: jsii.String("AWS::Events::EventBusPolicy"),
+			Properties: &map[string]any{
+				"EventBusName": bus.EventBusName(),
+				"StatementId":  "OrganizationMembersPutEvents",
+				"Statement": map[string]any{
+					"Sid":       "OrganizationMembersPutEvents",
+					"Effect":    "Allow",
+					"Principal": map[string]any{"AWS": "*"},
+					"Action":    "events:PutEvents",
+					"Resource":  bus.EventBusArn(),
+					"Condition": map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": cfg.OrganizationID}},
+				},
+			},
+		})
+		h.Bus = bus
+	} else {
+		h.Bus = awsevents.EventBus_FromEventBusName(stack, jsii.String("DefaultBus"), jsii.String("default"))
+	}
+
+	// Notifications: a customer-managed key, so that EventBridge and
+	// CloudWatch alarms may publish to the encrypted topic.
+	h.Key = awskms.NewKey(stack, jsii.String("TopicKey"), &awskms.KeyProps{
+		Alias:             jsii.String("alias/credguard-notifications"),
+		Description:       jsii.String("Credguard: encrypts the notification topic"),
+		EnableKeyRotation: jsii.Bool(true),
+		PendingWindow:     awscdk.Duration_Days(jsii.Number(30)),
+		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY, // deletion is scheduled, recoverable for 30 days
+	})
+	for _, svc := range []string{"events.amazonaws.com", "cloudwatch.amazonaws.com"} {
+		h.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("PublishFrom" + strings.Split(svc, ".")[0]),
+			Effect:     awsiam.Effect_ALLOW,
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(svc), nil)},
+			Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+			Resources:  jsii.Strings("*"),
+		}), jsii.Bool(false))
+	}
+	h.Topic = awssns.NewTopic(stack, jsii.String("Topic"), &awssns.TopicProps{
+		TopicName:   jsii.String(ResourcePrefix + "notifications"),
+		DisplayName: jsii.String("Credguard"),
+		MasterKey:   h.Key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	for _, svc := range []string{"events.amazonaws.com", "cloudwatch.amazonaws.com"} {
+		h.Topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("PublishFrom" + strings.Split(svc, ".")[0]),
+			Effect:     awsiam.Effect_ALLOW,
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(svc), nil)},
+			Actions:    jsii.Strings("sns:Publish"),
+			Resources:  jsii.Strings(*h.Topic.TopicArn()),
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": account}},
+		}))
+	}
+	alarmAction := awscloudwatchactions.NewSnsAction(h.Topic)
+
+	// Environment shared by the guardrail functions (the contract of issue 5).
+	hubAccount := cfg.HubAccount
+	if hubAccount == "" {
+		hubAccount = account
+	}
+	common := map[string]*string{
+		"CREDGUARD_TOPIC_ARN":           h.Topic.TopicArn(),
+		"CREDGUARD_MEMBER_ROLE_NAME":    jsii.String(cfg.MemberRoleName),
+		"CREDGUARD_HUB_ACCOUNT":         jsii.String(hubAccount),
+		"CREDGUARD_SELF_ROLE_ARNS":      jsii.String(strings.Join(selfRoles, ",")),
+		"CREDGUARD_EXEMPT_ROLE_ARNS":    jsii.String(strings.Join(cfg.ExemptRoleARNs, ",")),
+		"CREDGUARD_EXEMPT_INSTANCE_IDS": jsii.String(strings.Join(cfg.ExemptInstanceIDs, ",")),
+		"CREDGUARD_ORGANIZATION_ID":     jsii.String(cfg.OrganizationID),
+		"CREDGUARD_REGIONS":             jsii.String(strings.Join(cfg.Regions, ",")),
+	}
+	withEnv := func(extra map[string]*string) *map[string]*string {
+		env := map[string]*string{}
+		for k, v := range common {
+			env[k] = v
+		}
+		for k, v := range extra {
+			env[k] = v
+		}
+		return &env
+	}
+
+	// In a member account the guardrails act through the member role; in the
+	// hub account directly. Protected roles are never rewritten.
+	protected := append(append([]string{}, selfRoles...),
+		fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, cfg.MemberRoleName))
+	acctScope := accountScope{Partition: partition, Account: account, Regions: cfg.Regions, Protected: protected}
+
+	build := func(fn, description string, timeout, memory int, env *map[string]*string, n needs) awslambda.Function {
+		f := h.newFunction(cfg, props.DistDir, fn, fnOptions{
+			description: description, timeout: timeout, memory: memory, env: env,
+		}, alarmAction)
+		statements := accountStatements(acctScope, n)
+		statements = append(statements, h.publishStatements()...)
+		if cfg.Mode == Organization {
+			statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("AssumeMemberRole"),
+				Effect:    awsiam.Effect_ALLOW,
+				Actions:   jsii.Strings("sts:AssumeRole"),
+				Resources: jsii.Strings(fmt.Sprintf("arn:%s:iam::*:role/%s", partition, cfg.MemberRoleName)),
+				Conditions: &map[string]any{"StringEquals": map[string]any{
+					"aws:ResourceOrgID": cfg.OrganizationID,
+				}},
+			}))
+			if n.sweep {
+				statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Sid:       jsii.String("ListOrganizationAccounts"),
+					Effect:    awsiam.Effect_ALLOW,
+					Actions:   jsii.Strings("organizations:ListAccounts"),
+					Resources: jsii.Strings("*"),
+				}))
+			}
+		}
+		for _, st := range statements {
+			h.Roles[fn].AddToPolicy(st)
+		}
+		suppressWildcards(h.Roles[fn], statements)
+		return f
+	}
+
+	build(FnIMDSEnforcer, "Credguard: enforces IMDSv2 with hop limit 1 on EC2 instances",
+		imdsTimeoutSeconds, 256, withEnv(map[string]*string{
+			"CREDGUARD_DRY_RUN": jsii.String(strconv.FormatBool(cfg.DryRunIMDS)),
+		}), needs{imds: true})
+	build(FnTrustGuard, "Credguard: revokes wildcard IAM role trust policies",
+		trustTimeoutSeconds, 256, withEnv(map[string]*string{
+			"CREDGUARD_DRY_RUN": jsii.String(strconv.FormatBool(cfg.DryRunTrust)),
+		}), needs{trust: true})
+	sweeper := build(FnSweeper, "Credguard: scheduled sweep of instances, launch templates and roles",
+		sweepTimeoutSeconds, 512, withEnv(map[string]*string{
+			"CREDGUARD_DRY_RUN_IMDS":  jsii.String(strconv.FormatBool(cfg.DryRunIMDS)),
+			"CREDGUARD_DRY_RUN_TRUST": jsii.String(strconv.FormatBool(cfg.DryRunTrust)),
+			"CREDGUARD_ACCOUNTS":      jsii.String(strings.Join(cfg.SweepAccounts, ",")),
+		}), needs{imds: true, trust: true, sweep: true})
+
+	// The functions' roles may use the topic key (besides their IAM grants,
+	// the key policy names them, as the issue asks).
+	var fnPrincipals []awsiam.IPrincipal
+	for _, fn := range SelfRoleFunctions {
+		fnPrincipals = append(fnPrincipals, awsiam.NewArnPrincipal(h.Roles[fn].RoleArn()))
+	}
+	h.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("PublishFromCredguardFunctions"),
+		Effect:     awsiam.Effect_ALLOW,
+		Principals: &fnPrincipals,
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+	}), jsii.Bool(false))
+
+	// One rule per trigger, each feeding its own queue in front of its function.
+	for _, r := range Rules() {
+		h.addRule(r, alarmAction)
+	}
+
+	h.addSweepSchedule(cfg, sweeper, alarmAction)
+
+	if cfg.SlackWorkspaceID != "" {
+		h.addChatbot(cfg)
+	}
+	if cfg.SlackWebhookSecretARN != "" {
+		h.addSlackForwarder(cfg, props.DistDir, alarmAction)
+	}
+	if !cfg.WatchesIAM() {
+		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("credguard:iam-events"), jsii.String(
+			"regions does not include us-east-1: IAM delivers CreateRole and UpdateAssumeRolePolicy events only there, so the trust guardrail sees only EKS Pod Identity changes and the scheduled sweep"), nil)
+	}
+	h.suppress(cfg)
+	return h, nil
+}
+
+type fnOptions struct {
+	description string
+	timeout     int // seconds
+	memory      int // MiB
+	env         *map[string]*string
+	dlq         awssqs.IQueue // for asynchronous invocations (SNS); nil for queue-fed functions
+}
+
+// publishStatements allow publishing to the encrypted topic: sns:Publish and
+// the two KMS calls SNS makes with the publisher's credentials.
+func (h *Hub) publishStatements() []awsiam.PolicyStatement {
+	return []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("PublishNotifications"),
+			Effect:    awsiam.Effect_ALLOW,
+			Actions:   jsii.Strings("sns:Publish"),
+			Resources: jsii.Strings(*h.Topic.TopicArn()),
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("EncryptNotifications"),
+			Effect:    awsiam.Effect_ALLOW,
+			Actions:   jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
+			Resources: jsii.Strings(*h.Key.KeyArn()),
+		}),
+	}
+}
+
+// newFunction creates a function with its own named role and log group, and
+// its error and throttle alarms.
+func (h *Hub) newFunction(cfg Config, distDir, fn string, o fnOptions, alarm awscloudwatch.IAlarmAction) awslambda.Function {
+	stack := h.Stack
+	id := constructID(fn)
+	role := awsiam.NewRole(stack, jsii.String(id+"Role"), &awsiam.RoleProps{
+		RoleName:    jsii.String(RoleName(fn)),
+		Description: jsii.String("Credguard " + fn + " function"),
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+	})
+	logs := awslogs.NewLogGroup(stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+		Retention:     retention(cfg.LogRetentionDays),
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN, // audit trail of what the guardrails changed
+	})
+	logs.GrantWrite(role)
+	f := awslambda.NewFunction(stack, jsii.String(id), &awslambda.FunctionProps{
+		FunctionName:    jsii.String(ResourcePrefix + fn),
+		Description:     jsii.String(o.description),
+		Runtime:         awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:    awslambda.Architecture_ARM_64(),
+		Handler:         jsii.String("bootstrap"),
+		Code:            awslambda.Code_FromAsset(jsii.String(filepath.Join(distDir, fn)), nil),
+		Role:            role,
+		LogGroup:        logs,
+		LoggingFormat:   awslambda.LoggingFormat_JSON,
+		Timeout:         awscdk.Duration_Seconds(jsii.Number(float64(o.timeout))),
+		MemorySize:      jsii.Number(float64(o.memory)),
+		Environment:     o.env,
+		DeadLetterQueue: o.dlq,
+	})
+	h.Functions[fn] = f
+	h.Roles[fn] = role
+	newAlarm(stack, id+"Errors", ResourcePrefix+fn+"-errors",
+		"Credguard "+fn+" failed: an event may be waiting in a dead-letter queue",
+		f.MetricErrors(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}), 1, alarm)
+	newAlarm(stack, id+"Throttles", ResourcePrefix+fn+"-throttles",
+		"Credguard "+fn+" was throttled: raise the account's Lambda concurrency or lower the event sources' maximum concurrency",
+		f.MetricThrottles(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}), 1, alarm)
+	return f
+}
+
+// newDLQ creates a dead-letter queue and its "any message" alarm.
+func (h *Hub) newDLQ(name string, alarm awscloudwatch.IAlarmAction) awssqs.Queue {
+	id := constructID(name)
+	q := awssqs.NewQueue(h.Stack, jsii.String(id+"DLQ"), &awssqs.QueueProps{
+		QueueName:       jsii.String(ResourcePrefix + name + "-dlq"),
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+	})
+	newAlarm(h.Stack, id+"DLQMessages", ResourcePrefix+name+"-dlq-messages",
+		"Credguard: a message reached the "+name+" dead-letter queue; inspect it and redrive it once the cause is fixed",
+		q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")}), 1, alarm)
+	return q
+}
+
+// addRule wires rule → queue → function, with a dead-letter queue that takes
+// both events EventBridge could not deliver and messages the function failed
+// maxReceiveCount times.
+func (h *Hub) addRule(r Rule, alarm awscloudwatch.IAlarmAction) {
+	stack := h.Stack
+	id := constructID(r.ID)
+	fn := h.Functions[r.Function]
+	timeout := imdsTimeoutSeconds
+	concurrency := imdsMaxConcurrency
+	if r.Function == FnTrustGuard {
+		timeout, concurrency = trustTimeoutSeconds, trustMaxConcurrency
+	}
+	dlq := h.newDLQ(r.ID, alarm)
+	q := awssqs.NewQueue(stack, jsii.String(id+"Queue"), &awssqs.QueueProps{
+		QueueName:         jsii.String(ResourcePrefix + r.ID),
+		Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(float64(visibilityFactor * timeout))),
+		RetentionPeriod:   awscdk.Duration_Days(jsii.Number(4)),
+		DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: dlq, MaxReceiveCount: jsii.Number(maxReceiveCount)},
+	})
+	h.Queues[r.ID] = q
+	rule := awsevents.NewRule(stack, jsii.String(id+"Rule"), &awsevents.RuleProps{
+		RuleName:     jsii.String(ResourcePrefix + r.ID),
+		Description:  jsii.String("Credguard: " + r.Description),
+		EventBus:     h.Bus,
+		EventPattern: r.eventPattern(),
+	})
+	rule.AddTarget(awseventstargets.NewSqsQueue(q, &awseventstargets.SqsQueueProps{
+		DeadLetterQueue: dlq,
+		MaxEventAge:     awscdk.Duration_Hours(jsii.Number(24)),
+		RetryAttempts:   jsii.Number(185),
+	}))
+	fn.AddEventSource(awslambdaeventsources.NewSqsEventSource(q, &awslambdaeventsources.SqsEventSourceProps{
+		BatchSize:               jsii.Number(batchSize),
+		ReportBatchItemFailures: jsii.Bool(true),
+		MaxConcurrency:          jsii.Number(float64(concurrency)),
+	}))
+	newAlarm(stack, id+"QueueAge", ResourcePrefix+r.ID+"-queue-age",
+		"Credguard: events for "+r.Function+" wait longer than 15 minutes; the guardrail is behind or failing",
+		q.MetricApproximateAgeOfOldestMessage(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")}),
+		queueAgeAlarmSeconds, alarm)
+}
+
+// addSweepSchedule invokes the sweeper on cfg.SweepSchedule through
+// EventBridge Scheduler, with its own role (allowed to invoke exactly that
+// function) and a dead-letter queue for invocations that kept failing.
+func (h *Hub) addSweepSchedule(cfg Config, sweeper awslambda.Function, alarm awscloudwatch.IAlarmAction) {
+	stack := h.Stack
+	dlq := h.newDLQ("sweep-schedule", alarm)
+	suppressNotRedriven(dlq, "EventBridge Scheduler's dead-letter queue for the sweep schedule")
+	role := awsiam.NewRole(stack, jsii.String("SweepScheduleRole"), &awsiam.RoleProps{
+		Description: jsii.String("Credguard: EventBridge Scheduler invokes the sweeper"),
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), nil).WithConditions(&map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": *stack.Account()},
+		}),
+	})
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("InvokeSweeper"),
+		Effect:    awsiam.Effect_ALLOW,
+		Actions:   jsii.Strings("lambda:InvokeFunction"),
+		Resources: jsii.Strings(*sweeper.FunctionArn()),
+	}))
+	dlq.GrantSendMessages(role)
+	awsscheduler.NewCfnSchedule(stack, jsii.String("SweepSchedule"), &awsscheduler.CfnScheduleProps{
+		Name:               jsii.String(ResourcePrefix + "sweep"),
+		Description:        jsii.String("Credguard: periodic sweep of every watched account and region"),
+		ScheduleExpression: jsii.String(cfg.SweepSchedule),
+		FlexibleTimeWindow: &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
+		State:              jsii.String("ENABLED"),
+		Target: &awsscheduler.CfnSchedule_TargetProperty{
+			Arn:              sweeper.FunctionArn(),
+			RoleArn:          role.RoleArn(),
+			DeadLetterConfig: &awsscheduler.CfnSchedule_DeadLetterConfigProperty{Arn: dlq.QueueArn()},
+			RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{
+				MaximumRetryAttempts:     jsii.Number(2),
+				MaximumEventAgeInSeconds: jsii.Number(3600),
+			},
+		},
+	})
+}
+
+// suppressNotRedriven explains why a dead-letter queue has no dead-letter
+// queue of its own: cdk-nag's AwsSolutions-SQS3 recognises only SQS redrive
+// policies, not Scheduler, SNS or Lambda dead-letter configurations.
+func suppressNotRedriven(q awssqs.Queue, what string) {
+	cdknag.NagSuppressions_AddResourceSuppressions(q, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-SQS3"),
+		Reason: jsii.String("This queue is " + what + ", a dead-letter queue cdk-nag cannot recognise as one; " +
+			"a further dead-letter queue would only move the failure, and an alarm fires on its first message."),
+	}}, jsii.Bool(true))
+}
+
+// addChatbot subscribes an AWS Chatbot Slack channel to the topic. Its
+// guardrail policy caps what anyone in the channel can do through Chatbot:
+// CloudWatchReadOnlyAccess (read alarms, metrics and logs), never the
+// AdministratorAccess default.
+func (h *Hub) addChatbot(cfg Config) {
+	stack := h.Stack
+	role := awsiam.NewRole(stack, jsii.String("ChatbotRole"), &awsiam.RoleProps{
+		Description: jsii.String("Credguard: AWS Chatbot channel role (render alarm notifications)"),
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("chatbot.amazonaws.com"), nil),
+	})
+	// AWS Chatbot's "Notification permissions" policy template.
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("RenderAlarmNotifications"),
+		Effect:    awsiam.Effect_ALLOW,
+		Actions:   jsii.Strings("cloudwatch:Describe*", "cloudwatch:Get*", "cloudwatch:List*"),
+		Resources: jsii.Strings("*"),
+	}))
+	awschatbot.NewSlackChannelConfiguration(stack, jsii.String("SlackChannel"), &awschatbot.SlackChannelConfigurationProps{
+		SlackChannelConfigurationName: jsii.String("credguard"),
+		SlackWorkspaceId:              jsii.String(cfg.SlackWorkspaceID),
+		SlackChannelId:                jsii.String(cfg.SlackChannelID),
+		NotificationTopics:            &[]awssns.ITopic{h.Topic},
+		Role:                          role,
+		GuardrailPolicies: &[]awsiam.IManagedPolicy{
+			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("CloudWatchReadOnlyAccess")),
+		},
+		LoggingLevel:     awschatbot.LoggingLevel_ERROR,
+		UserRoleRequired: jsii.Bool(false),
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("AWS Chatbot's notification template: CloudWatch Describe/Get/List to render alarm graphs; read-only, and CloudWatch read actions have no resource-level scoping."),
+		AppliesTo: &[]any{"Action::cloudwatch:Describe*", "Action::cloudwatch:Get*", "Action::cloudwatch:List*", "Resource::*"},
+	}}, jsii.Bool(true))
+}
+
+// addSlackForwarder deploys the webhook forwarder, subscribed to the topic,
+// allowed to read the one webhook secret.
+func (h *Hub) addSlackForwarder(cfg Config, distDir string, alarm awscloudwatch.IAlarmAction) {
+	// One dead-letter queue for both failure paths: messages SNS could not
+	// deliver, and invocations that still failed after Lambda's two retries.
+	dlq := h.newDLQ(FnSlackForwarder, alarm)
+	suppressNotRedriven(dlq, "the Slack forwarder's dead-letter queue (SNS subscription redrive and failed asynchronous invocations)")
+	fn := h.newFunction(cfg, distDir, FnSlackForwarder, fnOptions{
+		description: "Credguard: forwards notifications to a Slack incoming webhook",
+		timeout:     slackTimeoutSeconds,
+		memory:      128,
+		env: &map[string]*string{
+			"CREDGUARD_SLACK_WEBHOOK_SECRET_ARN": jsii.String(cfg.SlackWebhookSecretARN),
+		},
+		dlq: dlq,
+	}, alarm)
+	// A secret ARN given without Secrets Manager's 6-character suffix matches
+	// only with the suffix wildcard.
+	h.Roles[FnSlackForwarder].AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadSlackWebhookSecret"),
+		Effect:    awsiam.Effect_ALLOW,
+		Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+		Resources: jsii.Strings(cfg.SlackWebhookSecretARN, cfg.SlackWebhookSecretARN+"-??????"),
+	}))
+	h.Topic.AddSubscription(awssnssubscriptions.NewLambdaSubscription(fn, &awssnssubscriptions.LambdaSubscriptionProps{
+		DeadLetterQueue: dlq,
+	}))
+}
+
+func newAlarm(scope constructs.Construct, id, name, description string, metric awscloudwatch.IMetric, threshold float64, action awscloudwatch.IAlarmAction) {
+	a := awscloudwatch.NewAlarm(scope, jsii.String(id), &awscloudwatch.AlarmProps{
+		AlarmName:          jsii.String(name),
+		AlarmDescription:   jsii.String(description),
+		Metric:             metric,
+		Threshold:          jsii.Number(threshold),
+		EvaluationPeriods:  jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	a.AddAlarmAction(action)
+	a.AddOkAction(action)
+}
+
+// constructID turns "imds-enforcer" into "ImdsEnforcer".
+func constructID(name string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(name, "-") {
+		if part == "" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
+
+func retention(days int) awslogs.RetentionDays {
+	switch days {
+	case 1:
+		return awslogs.RetentionDays_ONE_DAY
+	case 3:
+		return awslogs.RetentionDays_THREE_DAYS
+	case 5:
+		return awslogs.RetentionDays_FIVE_DAYS
+	case 7:
+		return awslogs.RetentionDays_ONE_WEEK
+	case 14:
+		return awslogs.RetentionDays_TWO_WEEKS
+	case 30:
+		return awslogs.RetentionDays_ONE_MONTH
+	case 60:
+		return awslogs.RetentionDays_TWO_MONTHS
+	case 120:
+		return awslogs.RetentionDays_FOUR_MONTHS
+	case 150:
+		return awslogs.RetentionDays_FIVE_MONTHS
+	case 180:
+		return awslogs.RetentionDays_SIX_MONTHS
+	case 365:
+		return awslogs.RetentionDays_ONE_YEAR
+	case 400:
+		return awslogs.RetentionDays_THIRTEEN_MONTHS
+	case 545:
+		return awslogs.RetentionDays_EIGHTEEN_MONTHS
+	case 731:
+		return awslogs.RetentionDays_TWO_YEARS
+	case 1096:
+		return awslogs.RetentionDays_THREE_YEARS
+	case 1827:
+		return awslogs.RetentionDays_FIVE_YEARS
+	case 2192:
+		return awslogs.RetentionDays_SIX_YEARS
+	case 2557:
+		return awslogs.RetentionDays_SEVEN_YEARS
+	case 2922:
+		return awslogs.RetentionDays_EIGHT_YEARS
+	case 3288:
+		return awslogs.RetentionDays_NINE_YEARS
+	case 3653:
+		return awslogs.RetentionDays_TEN_YEARS
+	default: // 90, the default; LoadConfig rejects anything not listed here
+		return awslogs.RetentionDays_THREE_MONTHS
+	}
+}
+
+// suppress records the cdk-nag findings the design accepts, each with its
+// reason. Anything not listed here fails `cdk synth` and the tests.
+func (h *Hub) suppress(cfg Config) {
+	_ = cfg
+}

@@ -1,0 +1,193 @@
+package stacks
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// MemberStackID is the construct id (and CloudFormation stack name prefix) of
+// the member stack the StackSet carries.
+const MemberStackID = "CredguardMember"
+
+// maxTemplateBody is CloudFormation's limit for an inline StackSet template.
+const maxTemplateBody = 51200
+
+// MemberProps configures a member stack.
+type MemberProps struct {
+	awscdk.StackProps
+	Config Config
+	// TargetBusARN is the bus the forwarding rules send to: the hub's central
+	// bus (organization mode) or the hub region's default bus of the same
+	// account (single mode, other regions).
+	TargetBusARN string
+	// RemediationRole creates the role the hub functions assume
+	// (organization mode).
+	RemediationRole bool
+}
+
+// Member is a member account's stack. It holds no assets, so that one template
+// serves every account and region of a StackSet.
+type Member struct {
+	awscdk.Stack
+	ForwardRole     awsiam.Role
+	RemediationRole awsiam.Role // nil unless MemberProps.RemediationRole
+}
+
+// NewMember builds a member (or, in single mode, forwarder) stack.
+func NewMember(scope constructs.Construct, id string, props *MemberProps) *Member {
+	cfg := props.Config
+	sp := props.StackProps
+	stack := awscdk.NewStack(scope, &id, &sp)
+	m := &Member{Stack: stack}
+	partition, account, region := *stack.Partition(), *stack.Account(), *stack.Region()
+
+	// IAM events exist only in us-east-1: one template, a condition.
+	inUSEast1 := awscdk.NewCfnCondition(stack, jsii.String("InUsEast1"), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionEquals(awscdk.Aws_REGION(), jsii.String("us-east-1")),
+	})
+
+	m.ForwardRole = awsiam.NewRole(stack, jsii.String("ForwardRole"), &awsiam.RoleProps{
+		Description: jsii.String("Credguard: forwards guardrail events to the hub event bus"),
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil).WithConditions(&map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": account},
+			"ArnLike": map[string]any{"aws:SourceArn": fmt.Sprintf("arn:%s:events:%s:%s:rule/%sforward-*",
+				partition, region, account, ResourcePrefix)},
+		}),
+	})
+	hubBus := awsevents.EventBus_FromEventBusArn(stack, jsii.String("HubBus"), jsii.String(props.TargetBusARN))
+	for _, r := range Rules() {
+		rule := awsevents.NewRule(stack, jsii.String(constructID(r.ID)+"Forward"), &awsevents.RuleProps{
+			RuleName:     jsii.String(ResourcePrefix + "forward-" + r.ID),
+			Description:  jsii.String("Credguard: forward to the hub: " + r.Description),
+			EventPattern: r.eventPattern(),
+		})
+		rule.AddTarget(awseventstargets.NewEventBus(hubBus, &awseventstargets.EventBusProps{Role: m.ForwardRole}))
+		if r.USEast1Only {
+			rule.Node().DefaultChild().(awsevents.CfnRule).CfnOptions().SetCondition(inUSEast1)
+		}
+	}
+
+	if props.RemediationRole {
+		inGlobalRegion := inUSEast1
+		if cfg.GlobalRegion() != "us-east-1" {
+			inGlobalRegion = awscdk.NewCfnCondition(stack, jsii.String("InGlobalRegion"), &awscdk.CfnConditionProps{
+				Expression: awscdk.Fn_ConditionEquals(awscdk.Aws_REGION(), jsii.String(cfg.GlobalRegion())),
+			})
+		}
+		m.RemediationRole = newRemediationRole(stack, cfg, inGlobalRegion)
+	}
+	return m
+}
+
+// newRemediationRole creates the role the hub functions assume in this
+// account: trusted by the exact hub role ARNs inside the organization,
+// allowed only what the guardrails call. IAM is global, so the named role is
+// created in one region of the StackSet only (Config.GlobalRegion).
+func newRemediationRole(stack awscdk.Stack, cfg Config, inGlobalRegion awscdk.CfnCondition) awsiam.Role {
+	partition, account := *stack.Partition(), *stack.Account()
+	var hubRoles []awsiam.IPrincipal
+	var protected []string
+	for _, fn := range SelfRoleFunctions {
+		arn := fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, cfg.HubAccount, RoleName(fn))
+		hubRoles = append(hubRoles, awsiam.NewArnPrincipal(jsii.String(arn)))
+		protected = append(protected, arn)
+	}
+	self := fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, cfg.MemberRoleName)
+	protected = append(protected, self)
+
+	statements := accountStatements(accountScope{
+		Partition: partition, Account: account, Regions: cfg.Regions, Protected: protected,
+	}, needs{imds: true, trust: true, sweep: true})
+	doc := awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements})
+	role := awsiam.NewRole(stack, jsii.String("RemediationRole"), &awsiam.RoleProps{
+		RoleName:    jsii.String(cfg.MemberRoleName),
+		Description: jsii.String("Credguard: assumed by the hub's guardrail functions to remediate this account"),
+		AssumedBy: awsiam.NewPrincipalWithConditions(awsiam.NewCompositePrincipal(hubRoles...), &map[string]any{
+			"StringEquals": map[string]any{"aws:PrincipalOrgID": cfg.OrganizationID},
+		}),
+		// Inline, so the policy is part of the role resource and shares its condition.
+		InlinePolicies:     &map[string]awsiam.PolicyDocument{"guardrails": doc},
+		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
+	})
+	role.Node().DefaultChild().(awsiam.CfnRole).CfnOptions().SetCondition(inGlobalRegion)
+	suppressWildcards(role, statements)
+	return role
+}
+
+// HubBusARN is the central bus of organization mode.
+func HubBusARN(cfg Config) string {
+	return fmt.Sprintf("arn:aws:events:%s:%s:event-bus/%s", cfg.HubRegion, cfg.HubAccount, CentralBusName)
+}
+
+// MemberTemplate synthesizes the member stack on its own, with no assets and
+// no bootstrap requirement, checks it with cdk-nag, and returns the template
+// body for the StackSet.
+func MemberTemplate(cfg Config) (string, error) {
+	dir, err := os.MkdirTemp("", "credguard-member-")
+	if err != nil {
+		return "", fmt.Errorf("member template: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	app := awscdk.NewApp(&awscdk.AppProps{
+		Outdir:             jsii.String(dir),
+		AnalyticsReporting: jsii.Bool(false),
+		Context:            &map[string]any{"aws:cdk:enable-path-metadata": false},
+	})
+	AddChecks(app)
+	stack := NewMember(app, MemberStackID, &MemberProps{
+		StackProps: awscdk.StackProps{
+			Description: jsii.String("Credguard member: forwards guardrail events to the hub and lets the hub remediate this account"),
+			// No bootstrap stack in member accounts: no BootstrapVersion
+			// parameter or rule in the template.
+			Synthesizer: awscdk.NewDefaultStackSynthesizer(&awscdk.DefaultStackSynthesizerProps{
+				GenerateBootstrapVersionRule: jsii.Bool(false),
+			}),
+		},
+		Config:          cfg,
+		TargetBusARN:    HubBusARN(cfg),
+		RemediationRole: true,
+	})
+	asm := app.Synth(nil)
+	art := asm.GetStackArtifact(stack.ArtifactId())
+	if findings := nagFindings(art.Messages()); len(findings) > 0 {
+		return "", fmt.Errorf("member template: cdk-nag findings:\n  %s", strings.Join(findings, "\n  "))
+	}
+	if n := len(*art.Assets()); n > 0 {
+		return "", fmt.Errorf("member template: has %d assets; a StackSet template must have none", n)
+	}
+	body, err := json.Marshal(art.Template())
+	if err != nil {
+		return "", fmt.Errorf("member template: %w", err)
+	}
+	if len(body) > maxTemplateBody {
+		return "", fmt.Errorf("member template: %d bytes, over CloudFormation's %d-byte limit for a template body", len(body), maxTemplateBody)
+	}
+	return string(body), nil
+}
+
+// nagFindings lists error and warning messages (cdk-nag reports through
+// both), one line each.
+func nagFindings(msgs *[]*cxapi.SynthesisMessage) []string {
+	var out []string
+	if msgs == nil {
+		return nil
+	}
+	for _, m := range *msgs {
+		if m.Level == cxapi.SynthesisMessageLevel_INFO {
+			continue
+		}
+		data := fmt.Sprint(m.Entry.Data)
+		out = append(out, fmt.Sprintf("%s %s: %s", m.Level, *m.Id, data))
+	}
+	return out
+}

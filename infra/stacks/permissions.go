@@ -1,0 +1,146 @@
+package stacks
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+)
+
+// needs says which guardrail calls a role makes in an account.
+type needs struct {
+	imds  bool // describe and modify instance metadata options
+	trust bool // read and rewrite role trust policies, describe pod identity associations
+	sweep bool // launch templates and role listing (the scheduled sweep)
+}
+
+// accountScope names the account and regions a role acts in. Account and
+// Partition may be CDK tokens (the member stack's own account).
+type accountScope struct {
+	Partition string
+	Account   string
+	Regions   []string
+	// Protected are role ARNs the role must never rewrite: the guardrails'
+	// own roles, so that a bug or a bad analysis can never lock Credguard out.
+	Protected []string
+}
+
+// accountStatements are the IAM statements for what the guardrails call in one
+// account: exactly the API operations of issue 3, 4 and 6, scoped to the
+// account (and to the watched regions where the resource ARN has a region).
+func accountStatements(s accountScope, n needs) []awsiam.PolicyStatement {
+	var out []awsiam.PolicyStatement
+	allow := func(sid string, actions []string, resources []string) {
+		out = append(out, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String(sid),
+			Effect:    awsiam.Effect_ALLOW,
+			Actions:   jsii.Strings(actions...),
+			Resources: jsii.Strings(resources...),
+		}))
+	}
+	perRegion := func(service, resource string) []string {
+		arns := make([]string, 0, len(s.Regions))
+		for _, r := range s.Regions {
+			arns = append(arns, fmt.Sprintf("arn:%s:%s:%s:%s:%s", s.Partition, service, r, s.Account, resource))
+		}
+		return arns
+	}
+	roles := fmt.Sprintf("arn:%s:iam::%s:role/*", s.Partition, s.Account)
+
+	// Actions without resource-level permissions (the Service Authorization
+	// Reference lists only "*" for them).
+	var unscoped []string
+	if n.imds || n.sweep {
+		unscoped = append(unscoped, "ec2:DescribeInstances")
+	}
+	if n.sweep {
+		unscoped = append(unscoped, "ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions", "iam:ListRoles")
+	}
+	if len(unscoped) > 0 {
+		allow("ReadWithoutResourceScope", unscoped, []string{"*"})
+	}
+	if n.imds || n.sweep {
+		allow("EnforceInstanceMetadataOptions", []string{"ec2:ModifyInstanceMetadataOptions"}, perRegion("ec2", "instance/*"))
+	}
+	if n.sweep {
+		allow("EnforceLaunchTemplateMetadataOptions",
+			[]string{"ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate"}, perRegion("ec2", "launch-template/*"))
+	}
+	if n.trust || n.sweep {
+		allow("ReviseRoleTrust",
+			[]string{"iam:GetRole", "iam:ListRoleTags", "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy"}, []string{roles})
+	}
+	if n.trust {
+		allow("DescribePodIdentityAssociations",
+			[]string{"eks:DescribePodIdentityAssociation"}, perRegion("eks", "podidentityassociation/*"))
+	}
+	if (n.trust || n.sweep) && len(s.Protected) > 0 {
+		out = append(out, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("NeverRewriteCredguardRoles"),
+			Effect:    awsiam.Effect_DENY,
+			Actions:   jsii.Strings("iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy"),
+			Resources: jsii.Strings(s.Protected...),
+		}))
+	}
+	return out
+}
+
+// wildcardFindings lists, in cdk-nag's "appliesTo" form, the wildcards of the
+// Allow statements: what AwsSolutions-IAM5 reports for them. Deriving the
+// suppression from the statements themselves keeps the two in step: a new
+// wildcard still needs a reason, but the reason already given covers exactly
+// the wildcards listed here.
+func wildcardFindings(statements []awsiam.PolicyStatement) *[]any {
+	render := func(s string) string {
+		s = strings.ReplaceAll(s, *awscdk.Aws_PARTITION(), "<AWS::Partition>")
+		s = strings.ReplaceAll(s, *awscdk.Aws_ACCOUNT_ID(), "<AWS::AccountId>")
+		s = strings.ReplaceAll(s, *awscdk.Aws_REGION(), "<AWS::Region>")
+		return s
+	}
+	var out []any
+	seen := map[string]bool{}
+	add := func(s string) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, st := range statements {
+		if st.Effect() != awsiam.Effect_ALLOW {
+			continue
+		}
+		for _, a := range *st.Actions() {
+			if strings.Contains(*a, "*") {
+				add("Action::" + *a)
+			}
+		}
+		for _, r := range *st.Resources() {
+			if strings.Contains(*r, "*") {
+				add("Resource::" + render(*r))
+			}
+		}
+	}
+	return &out
+}
+
+// suppressWildcards records the reason for the wildcards of the statements on
+// construct (and its children, such as a role's default policy).
+func suppressWildcards(construct constructs.IConstruct, statements []awsiam.PolicyStatement) {
+	applies := wildcardFindings(statements)
+	if len(*applies) == 0 {
+		return
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(construct, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("Guardrails act on any instance, launch template, role or pod identity association of the account, " +
+			"so those ARNs end in a wildcard, scoped to one account and the watched regions; " +
+			"ec2:DescribeInstances, ec2:DescribeLaunchTemplate*, iam:ListRoles and organizations:ListAccounts " +
+			"support no resource-level permissions; member roles have a fixed name but live in accounts not known in advance, " +
+			"so sts:AssumeRole names them with an account wildcard bounded by aws:ResourceOrgID."),
+		AppliesTo: applies,
+	}}, jsii.Bool(true))
+}

@@ -1,0 +1,380 @@
+package notify
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/credguard/credguard/internal/guardrail"
+)
+
+func TestWorth(t *testing.T) {
+	want := map[guardrail.Outcome]bool{
+		guardrail.Remediated: true, guardrail.Revoked: true, guardrail.Warned: true, guardrail.DryRun: true, guardrail.Failed: true,
+		guardrail.Compliant: false, guardrail.Exempt: false, guardrail.Gone: false, guardrail.Ignored: false,
+	}
+	for _, o := range guardrail.Outcomes {
+		w, ok := want[o]
+		if !ok {
+			t.Fatalf("outcome %q has no expectation", o)
+		}
+		if got := Worth(o); got != w {
+			t.Errorf("Worth(%q) = %v, want %v", o, got, w)
+		}
+	}
+	if Worth("something-else") {
+		t.Error("Worth of an unknown outcome is true")
+	}
+}
+
+func TestBuildAttributes(t *testing.T) {
+	r := func(o guardrail.Outcome, sev string) guardrail.Result {
+		return guardrail.Result{Resource: "r-" + string(o) + sev, Outcome: o, Severity: sev}
+	}
+	tests := []struct {
+		g       guardrail.Name
+		results []guardrail.Result
+		outcome guardrail.Outcome
+		sev     Severity
+	}{
+		{guardrail.IMDS, []guardrail.Result{r(guardrail.Remediated, "")}, guardrail.Remediated, Warning},
+		{guardrail.IMDS, []guardrail.Result{r(guardrail.DryRun, "")}, guardrail.DryRun, Warning},
+		{guardrail.IMDS, []guardrail.Result{r(guardrail.Failed, "")}, guardrail.Failed, Critical},
+		{guardrail.IMDS, []guardrail.Result{r(guardrail.Remediated, ""), r(guardrail.Failed, ""), r(guardrail.Exempt, "")}, guardrail.Failed, Critical},
+		{guardrail.IMDS, []guardrail.Result{r(guardrail.Exempt, ""), r(guardrail.Remediated, "")}, guardrail.Remediated, Warning},
+		{guardrail.IMDS, []guardrail.Result{r(guardrail.Compliant, ""), r(guardrail.Gone, ""), r(guardrail.DryRun, "")}, guardrail.DryRun, Warning},
+		{guardrail.Trust, []guardrail.Result{r(guardrail.Revoked, "critical")}, guardrail.Revoked, Critical},
+		{guardrail.Trust, []guardrail.Result{r(guardrail.Warned, "warning")}, guardrail.Warned, Warning},
+		{guardrail.Trust, []guardrail.Result{r(guardrail.DryRun, "critical")}, guardrail.DryRun, Critical},
+		{guardrail.Trust, []guardrail.Result{r(guardrail.DryRun, "warning")}, guardrail.DryRun, Warning},
+		{guardrail.Trust, []guardrail.Result{r(guardrail.Warned, "warning"), r(guardrail.Revoked, "critical")}, guardrail.Revoked, Critical},
+		{guardrail.Trust, []guardrail.Result{r(guardrail.Warned, "warning"), r(guardrail.Failed, "critical")}, guardrail.Failed, Critical},
+		{guardrail.Trust, []guardrail.Result{r(guardrail.Warned, "warning"), r(guardrail.DryRun, "critical")}, guardrail.DryRun, Critical},
+	}
+	for i, tt := range tests {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			_, a, err := Build(Incident{Guardrail: tt.g, Account: hub, Region: "eu-west-1", EventID: "e", Results: tt.results})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := Attributes{Guardrail: tt.g, Outcome: tt.outcome, Severity: tt.sev, Account: hub}
+			if a != want {
+				t.Errorf("attributes = %+v, want %+v", a, want)
+			}
+		})
+	}
+}
+
+func TestAttributesMapLeavesOutEmptyValues(t *testing.T) {
+	got := Attributes{Guardrail: guardrail.IMDS, Outcome: guardrail.Failed, Severity: Critical}.Map()
+	want := map[string]string{"guardrail": "imds", "outcome": "failed", "severity": "critical"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Map() = %v, want %v", got, want)
+	}
+}
+
+func TestBuildRejects(t *testing.T) {
+	ok := []guardrail.Result{{Resource: "i-1", Outcome: guardrail.Remediated}}
+	tests := map[string]struct {
+		inc     Incident
+		wantErr string
+		is      error
+	}{
+		"unknown guardrail":   {Incident{Guardrail: guardrail.None, Account: hub, Region: "r", Results: ok}, `unknown guardrail "none"`, nil},
+		"empty guardrail":     {Incident{Account: hub, Region: "r", Results: ok}, `unknown guardrail ""`, nil},
+		"no account":          {Incident{Guardrail: guardrail.IMDS, Region: "r", Results: ok}, "no account", nil},
+		"imds without region": {Incident{Guardrail: guardrail.IMDS, Account: hub, Results: ok}, "no region", nil},
+		"no results":          {Incident{Guardrail: guardrail.IMDS, Account: hub, Region: "r"}, "", ErrNothingToNotify},
+		"nothing worth it": {Incident{Guardrail: guardrail.Trust, Account: hub, Results: []guardrail.Result{
+			{Outcome: guardrail.Compliant}, {Outcome: guardrail.Gone}, {Outcome: guardrail.Ignored}, {Outcome: guardrail.Exempt},
+		}}, "", ErrNothingToNotify},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := Build(tt.inc)
+			if err == nil {
+				t.Fatal("Build succeeded")
+			}
+			if tt.wantErr != "" && !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("error %q does not say %q", err, tt.wantErr)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("error %q is not %v", err, tt.is)
+			}
+		})
+	}
+}
+
+func TestBuildTrustRegionIsOptional(t *testing.T) {
+	m, _, err := Build(Incident{Guardrail: guardrail.Trust, Account: hub,
+		Results: []guardrail.Result{trustResult("x", guardrail.Warned, paymentsPolicy, "", "d", "warning")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Content.Title != "Risky trust on role x in 111122223333 (no change made)" {
+		t.Errorf("title = %q", m.Content.Title)
+	}
+}
+
+func TestBuildManyInstancesStaysWithinLimits(t *testing.T) {
+	var results []guardrail.Result
+	for i := range 1000 {
+		results = append(results, imdsResult(fmt.Sprintf("i-%017d", i), fmt.Sprintf("node-%d", i), guardrail.Remediated, "tokens=optional hop=2", "tokens=required hop=1", ""))
+	}
+	m, a, err := Build(Incident{Guardrail: guardrail.IMDS, EventID: "big", EventName: "RunInstances", Account: hub, Region: "eu-west-1", Results: results})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLimits(t, m)
+	if a.Outcome != guardrail.Remediated {
+		t.Errorf("outcome %q", a.Outcome)
+	}
+	if want := "IMDSv2 enforced on 1000 instances in 111122223333/eu-west-1"; m.Content.Title != want {
+		t.Errorf("title %q, want %q", m.Content.Title, want)
+	}
+	if !strings.Contains(m.Content.Description, "more: the full list is in the guardrail's CloudWatch log, event id `big`") {
+		t.Errorf("description does not point at the log for the rest:\n%s", m.Content.Description)
+	}
+	if !strings.Contains(m.Content.Description, "i-00000000000000000") {
+		t.Error("the first instance is not listed")
+	}
+	if !strings.HasSuffix(m.Content.Description, b(m).why()) {
+		t.Error("the reason was cut")
+	}
+	if len(m.Metadata.RelatedResources) != maxRelatedResources {
+		t.Errorf("%d related resources, want %d", len(m.Metadata.RelatedResources), maxRelatedResources)
+	}
+	if got := m.Metadata.ThreadID; got != "credguard-imds-111122223333-eu-west-1-event-big" {
+		t.Errorf("threadId %q", got)
+	}
+	if n := runes(m.Metadata.AdditionalContext[CtxResource]); n > 300 {
+		t.Errorf("resource context is %d characters", n)
+	}
+}
+
+// b rebuilds the builder of a message's first incident fields, enough to ask
+// for the reason sentence.
+func b(m Message) builder {
+	return builder{inc: Incident{Guardrail: guardrail.Name(m.Metadata.AdditionalContext[CtxGuardrail])}, top: guardrail.Outcome(m.Metadata.AdditionalContext[CtxOutcome])}
+}
+
+func TestBuildHugeTrustPolicyPointsAtTheLogForRestore(t *testing.T) {
+	m, _, err := Build(Incident{Guardrail: guardrail.Trust, EventID: "ev-1", Account: hub,
+		Results: []guardrail.Result{trustResult("huge", guardrail.Revoked, bigPolicy(40), denyAll, "critical", "critical")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLimits(t, m)
+	d := m.Content.Description
+	for _, want := range []string{
+		"--policy-document file://original-trust.json",
+		"aws iam delete-role-policy --role-name huge --policy-name AWSRevokeOlderSessions",
+		"Diff cut to fit the message: the full policy is in the guardrail's CloudWatch log, event id `ev-1`.",
+		"Save the original policy from the guardrail's CloudWatch log, event id `ev-1` as `original-trust.json` first.",
+	} {
+		if !strings.Contains(d, want) {
+			t.Errorf("description lacks %q:\n%s", want, d)
+		}
+	}
+}
+
+func TestBuildDiffIsNotCutWhenItFits(t *testing.T) {
+	m, _, err := Build(goldenIncidents()["trust-revoked"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(m.Content.Description, "Diff cut") {
+		t.Error("a small diff was cut")
+	}
+	if !strings.Contains(m.Content.Description, `- {"Sid":"Anyone","Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}`) {
+		t.Errorf("removed statement missing:\n%s", m.Content.Description)
+	}
+	if strings.Contains(m.Content.Description, `"Sid":"CodeBuild"}`) && strings.Contains(m.Content.Description, `- {"Sid":"CodeBuild"`) {
+		t.Error("the unchanged statement is shown as removed")
+	}
+}
+
+func TestBuildRestoreUsesDecodedOriginal(t *testing.T) {
+	encoded := url.PathEscape(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"it's"}}}]}`)
+	m, _, err := Build(Incident{Guardrail: guardrail.Trust, Account: hub,
+		Results: []guardrail.Result{trustResult("quoted", guardrail.Revoked, encoded, denyAll, "", "critical")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `--policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"it'\''s"}}}]}'`
+	if !strings.Contains(m.Content.Description, want) {
+		t.Errorf("restore command not found; want %s in\n%s", want, m.Content.Description)
+	}
+}
+
+func TestBuildUnreadablePolicyIsReportedNotDropped(t *testing.T) {
+	m, _, err := Build(Incident{Guardrail: guardrail.Trust, Account: hub,
+		Results: []guardrail.Result{trustResult("broken", guardrail.Revoked, `{"Statement": 7}`, denyAll, "", "critical")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.Content.Description, "The policy change cannot be shown: original policy: Statement is a json.Number") {
+		t.Errorf("description:\n%s", m.Content.Description)
+	}
+	if !strings.Contains(m.Content.Description, `--policy-document '{"Statement":7}'`) {
+		t.Error("restore command lost the original document")
+	}
+}
+
+func TestBuildEscapesOutsideText(t *testing.T) {
+	m, _, err := Build(Incident{Guardrail: guardrail.IMDS, Account: hub, Region: "eu-west-1", Actor: "<!channel>",
+		Results: []guardrail.Result{imdsResult("i-1", "<!here> *boss* `x` & co", guardrail.Remediated, "tokens=optional hop=2", "tokens=required hop=1", "see <https://evil.example|here>")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := json.Marshal(m.Content)
+	for _, bad := range []string{"<!channel>", "<!here>", "<https://evil", " *boss* "} {
+		if strings.Contains(string(all), bad) {
+			t.Errorf("content carries %q unescaped: %s", bad, all)
+		}
+	}
+	if want := "IMDSv2 enforced on i-1 (&lt;!here&gt; `*boss*` `'x'` &amp; co) in 111122223333/eu-west-1"; m.Content.Title != want {
+		t.Errorf("title %q, want %q", m.Content.Title, want)
+	}
+	if got, want := Plain(m.Content.Title), "IMDSv2 enforced on i-1 (<!here> *boss* 'x' & co) in 111122223333/eu-west-1"; got != want {
+		t.Errorf("Plain(title) = %q, want %q", got, want)
+	}
+}
+
+func TestBuildLongNamesAreCut(t *testing.T) {
+	long := strings.Repeat("n", 400)
+	m, _, err := Build(Incident{Guardrail: guardrail.IMDS, Account: hub, Region: "eu-west-1",
+		Results: []guardrail.Result{imdsResult("i-1", long, guardrail.Failed, "", "", strings.Repeat("error ", 2000))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLimits(t, m)
+	if !strings.Contains(m.Content.Title, strings.Repeat("n", 59)+"…") {
+		t.Errorf("title %q", m.Content.Title)
+	}
+}
+
+func TestBuildDryRunModeMarksEveryTitle(t *testing.T) {
+	m, _, err := Build(Incident{Guardrail: guardrail.Trust, Account: hub, DryRun: true,
+		Results: []guardrail.Result{trustResult("p", guardrail.Warned, paymentsPolicy, "", "warning", "warning")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "DRY RUN: Risky trust on role p in 111122223333 (no change made)"; m.Content.Title != want {
+		t.Errorf("title %q, want %q", m.Content.Title, want)
+	}
+	if kw := strings.Join(m.Content.Keywords, ","); kw != "credguard,trust,warned,111122223333,dry-run" {
+		t.Errorf("keywords %s", kw)
+	}
+	if m.Metadata.AdditionalContext[CtxDryRun] != "true" {
+		t.Error("dryRun context missing")
+	}
+}
+
+func TestBuildTitles(t *testing.T) {
+	i := func(id string, o guardrail.Outcome) guardrail.Result { return imdsResult(id, "", o, "", "", "") }
+	tr := func(name string, o guardrail.Outcome) guardrail.Result {
+		return trustResult(name, o, "", "", "", "critical")
+	}
+	tests := []struct {
+		g       guardrail.Name
+		results []guardrail.Result
+		want    string
+	}{
+		{guardrail.IMDS, []guardrail.Result{i("i-1", guardrail.Remediated)}, "IMDSv2 enforced on i-1 in 111122223333/eu-west-1"},
+		{guardrail.IMDS, []guardrail.Result{i("i-1", guardrail.Remediated), i("i-2", guardrail.Remediated)}, "IMDSv2 enforced on 2 instances in 111122223333/eu-west-1"},
+		{guardrail.IMDS, []guardrail.Result{i("i-1", guardrail.Remediated), i("i-2", guardrail.DryRun)}, "IMDSv2 enforced on i-1 in 111122223333/eu-west-1"},
+		{guardrail.IMDS, []guardrail.Result{i("i-1", guardrail.Failed), i("i-2", guardrail.Failed)}, "Credguard FAILED to enforce IMDSv2 on 2 instances in 111122223333/eu-west-1"},
+		{guardrail.IMDS, []guardrail.Result{i("i-1", guardrail.Failed), i("i-2", guardrail.Failed), i("i-3", guardrail.Remediated)}, "Credguard FAILED to enforce IMDSv2 on 2 of 3 instances in 111122223333/eu-west-1"},
+		{guardrail.IMDS, []guardrail.Result{i("i-1", guardrail.DryRun), i("i-2", guardrail.DryRun), i("i-3", guardrail.Exempt)}, "DRY RUN: would enforce IMDSv2 on 2 instances in 111122223333/eu-west-1"},
+		{guardrail.IMDS, []guardrail.Result{i("i-1", guardrail.Warned)}, "IMDS risk on i-1 in 111122223333/eu-west-1 (no change made)"},
+		{guardrail.Trust, []guardrail.Result{tr("a", guardrail.Revoked), tr("b", guardrail.Revoked)}, "Wildcard trust revoked on 2 roles in 111122223333"},
+		{guardrail.Trust, []guardrail.Result{tr("a", guardrail.Revoked), tr("b", guardrail.Warned)}, "Wildcard trust revoked on role a in 111122223333"},
+		{guardrail.Trust, []guardrail.Result{tr("a", guardrail.Warned), tr("b", guardrail.Failed)}, "Credguard FAILED to revoke wildcard trust on 1 of 2 roles in 111122223333"},
+		{guardrail.Trust, []guardrail.Result{{Resource: "arn:aws:iam::111122223333:role/path/to/deep", Outcome: guardrail.Revoked}}, "Wildcard trust revoked on role deep in 111122223333"},
+	}
+	for _, tt := range tests {
+		m, _, err := Build(Incident{Guardrail: tt.g, Account: hub, Region: "eu-west-1", Results: tt.results})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Content.Title != tt.want {
+			t.Errorf("title %q, want %q", m.Content.Title, tt.want)
+		}
+	}
+}
+
+func TestBuildThreadIDs(t *testing.T) {
+	tests := []struct {
+		inc  Incident
+		want string
+	}{
+		{Incident{Guardrail: guardrail.IMDS, Account: hub, Region: "eu-west-1", EventID: "e1",
+			Results: []guardrail.Result{imdsResult("i-1", "", guardrail.Remediated, "", "", ""), imdsResult("i-2", "", guardrail.Exempt, "", "", "")}},
+			"credguard-imds-111122223333-eu-west-1-i-1"},
+		{Incident{Guardrail: guardrail.Trust, Account: hub, Region: "us-east-1", EventID: "e2",
+			Results: []guardrail.Result{trustResult("ci-deployer", guardrail.Warned, "", "", "", "warning")}},
+			"credguard-trust-111122223333-ci-deployer"},
+		{Incident{Guardrail: guardrail.Trust, Account: hub, EventID: "e:3/x",
+			Results: []guardrail.Result{trustResult("a", guardrail.Revoked, "", "", "", ""), trustResult("b", guardrail.Revoked, "", "", "", "")}},
+			"credguard-trust-111122223333-event-e-3-x"},
+	}
+	for _, tt := range tests {
+		m, _, err := Build(tt.inc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Metadata.ThreadID != tt.want {
+			t.Errorf("threadId %q, want %q", m.Metadata.ThreadID, tt.want)
+		}
+	}
+}
+
+func TestBuildCustomExemptTagAndRole(t *testing.T) {
+	m, _, err := Build(Incident{Guardrail: guardrail.IMDS, Account: member, Region: "eu-west-1", ExemptTag: "acme:skip", RemediationRole: "acme-guard",
+		Results: []guardrail.Result{imdsResult("i-1", "", guardrail.Failed, "", "", "boom")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := strings.Join(m.Content.NextSteps, "\n")
+	if !strings.Contains(steps, "tag it `acme:skip`") || !strings.Contains(steps, "the `acme-guard` role") {
+		t.Errorf("next steps do not use the configured names:\n%s", steps)
+	}
+	if strings.Contains(steps, "credguard:exempt") || strings.Contains(steps, "credguard-remediation") {
+		t.Errorf("next steps use the defaults:\n%s", steps)
+	}
+	if !strings.Contains(m.Metadata.AdditionalContext[CtxExempt], "acme:skip") {
+		t.Error("exempt context does not use the configured tag")
+	}
+}
+
+func TestParse(t *testing.T) {
+	good, _, err := Build(goldenIncidents()["imds-failed"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(good)
+	got, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Content.Title != good.Content.Title || got.Metadata.ThreadID != good.Metadata.ThreadID {
+		t.Errorf("round trip changed the message: %+v", got)
+	}
+	for name, in := range map[string]string{
+		"not json":       "hello",
+		"json string":    `"hello"`,
+		"other version":  `{"version":"0","source":"custom","content":{"title":"t"}}`,
+		"other source":   `{"version":"1.0","source":"aws.ec2","content":{"title":"t"}}`,
+		"empty content":  `{"version":"1.0","source":"custom","content":{}}`,
+		"alarm":          `{"AlarmName":"x","NewStateValue":"ALARM"}`,
+		"truncated json": `{"version":"1.0","source":"custom","content":{"title":"t"`,
+	} {
+		if _, err := Parse([]byte(in)); !errors.Is(err, ErrNotChatbot) {
+			t.Errorf("%s: Parse error %v, want ErrNotChatbot", name, err)
+		}
+	}
+}

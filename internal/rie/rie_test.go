@@ -1,0 +1,159 @@
+package rie_test
+
+import (
+	"context"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/credguard/credguard/events"
+	"github.com/credguard/credguard/internal/rie"
+	"github.com/credguard/credguard/internal/sandbox"
+)
+
+// emulator finds aws-lambda-rie (CREDGUARD_RIE, set by `make test`, or PATH).
+func emulator(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CREDGUARD_RIE"); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
+		return p
+	}
+	t.Skip("aws-lambda-rie not installed: run `make test` (it installs it) or set CREDGUARD_RIE")
+	return ""
+}
+
+// bootstrap returns the host-architecture bootstrap of a function: the one
+// `make build-host` made (CREDGUARD_HOST_BIN), else one built now.
+func bootstrap(t *testing.T, function string) string {
+	t.Helper()
+	if dir := os.Getenv("CREDGUARD_HOST_BIN"); dir != "" {
+		p := filepath.Join(dir, function, "bootstrap")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	out := filepath.Join(t.TempDir(), function, "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, "../../functions/"+function)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", function, err, b)
+	}
+	return out
+}
+
+func demoSandbox(t *testing.T) *sandbox.Server {
+	t.Helper()
+	data, err := fs.ReadFile(events.Files, "fixtures/demo.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := sandbox.ParseFixture(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.New(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Start(""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	return sb
+}
+
+func functionEnv(sb *sandbox.Server, hub string) []string {
+	creds := sb.Credentials(hub)
+	return []string{
+		"AWS_ENDPOINT_URL=" + sb.URL(),
+		"AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
+		"AWS_EC2_METADATA_DISABLED=true",
+		"CREDGUARD_HUB_ACCOUNT=" + hub,
+		"CREDGUARD_TOPIC_ARN=arn:aws:sns:us-east-1:" + hub + ":credguard-notifications",
+		"CREDGUARD_SELF_ROLE_ARNS=arn:aws:iam::" + hub + ":role/credguard-imds-enforcer,arn:aws:iam::" + hub + ":role/credguard-trust-guard",
+	}
+}
+
+func instanceOptions(t *testing.T, sb *sandbox.Server, account, region, id string) sandbox.MetadataOptions {
+	t.Helper()
+	for _, in := range sb.State().Accounts[account].Regions[region].Instances {
+		if in.ID == id {
+			return in.MetadataOptions
+		}
+	}
+	t.Fatalf("instance %s not in the sandbox state", id)
+	return sandbox.MetadataOptions{}
+}
+
+// TestIMDSEnforcerUnderEmulator runs the real bootstrap under aws-lambda-rie,
+// invokes it with a sample event (directly and wrapped in an SQS batch, as
+// the deployed queue delivers it) and checks the sandbox was changed.
+func TestIMDSEnforcerUnderEmulator(t *testing.T) {
+	rieBin := emulator(t)
+	boot := bootstrap(t, "imds-enforcer")
+	sb := demoSandbox(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	em, err := rie.Start(ctx, rieBin, boot, functionEnv(sb, "111122223333"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer em.Stop()
+
+	ev, err := fs.ReadFile(events.Files, "ec2-state-change-pending.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := em.Invoke(ctx, ev)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, em.Output())
+	}
+	var resp struct {
+		Results []struct {
+			Resource, Outcome string
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		t.Fatalf("response %s: %v", body, err)
+	}
+	if len(resp.Results) != 1 || resp.Results[0].Resource != "i-0aaa0000000000001" || resp.Results[0].Outcome != "remediated" {
+		t.Fatalf("results = %+v\n%s", resp.Results, em.Output())
+	}
+	mo := instanceOptions(t, sb, "111122223333", "us-east-1", "i-0aaa0000000000001")
+	if mo.HTTPTokens != "required" || mo.HTTPPutResponseHopLimit != 1 {
+		t.Fatalf("options after invoke = %+v", mo)
+	}
+	if n := len(sb.Notifications()); n != 1 {
+		t.Fatalf("notifications = %d, want 1", n)
+	}
+
+	// The same event through the SQS path: compliant now, so the batch has no
+	// failures and nothing new is written or published.
+	batch, _ := json.Marshal(map[string]any{"Records": []map[string]any{{
+		"messageId": "m-1", "eventSource": "aws:sqs", "body": string(ev),
+	}}})
+	body, err = em.Invoke(ctx, batch)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, em.Output())
+	}
+	var sqsResp struct {
+		BatchItemFailures []struct{ ItemIdentifier string } `json:"batchItemFailures"`
+	}
+	if err := json.Unmarshal(body, &sqsResp); err != nil || len(sqsResp.BatchItemFailures) != 0 {
+		t.Fatalf("sqs response %s (%v)", body, err)
+	}
+	if n := len(sb.Notifications()); n != 1 {
+		t.Fatalf("redelivery published again: %d notifications", n)
+	}
+}

@@ -1,0 +1,559 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Fixture is the sandbox's starting state (and, from State, its current
+// state) in the JSON shape documented in FIXTURE.md.
+type Fixture struct {
+	HubAccount string              `json:"hubAccount"`
+	Faults     *Faults             `json:"faults,omitempty"`
+	Accounts   map[string]*Account `json:"accounts"`
+}
+
+// Faults injects latency, throttling and errors per operation. Keys of the
+// maps are "service:Operation" with the SigV4 service name, for example
+// "ec2:DescribeInstances" or "iam:GetRole".
+type Faults struct {
+	LatencyMs map[string]int        `json:"latencyMs,omitempty"`
+	Throttle  map[string]Throttle   `json:"throttle,omitempty"`
+	Errors    map[string]ErrorFault `json:"errors,omitempty"`
+	// ApplyDelayMs is how long ModifyInstanceMetadataOptions stays "pending"
+	// before DescribeInstances reports "applied" (0: applied at the next describe).
+	ApplyDelayMs int `json:"applyDelayMs,omitempty"`
+	// Seed makes error injection at rates below 1 deterministic (0: random).
+	Seed int64 `json:"seed,omitempty"`
+}
+
+// Throttle is a token bucket: Burst requests at once, refilled at
+// RatePerSecond. One bucket exists per operation, account and region.
+type Throttle struct {
+	Burst         int     `json:"burst"`
+	RatePerSecond float64 `json:"ratePerSecond"`
+}
+
+// ErrorFault fails a share (Rate, 0–1) of an operation's calls with Code.
+type ErrorFault struct {
+	Rate float64 `json:"rate"`
+	Code string  `json:"code"`
+	// Account limits the fault to calls acting in that account ("" = all).
+	Account string `json:"account,omitempty"`
+	// Status overrides the HTTP status the code is answered with (0 = the
+	// status AWS uses for that code).
+	Status int `json:"status,omitempty"`
+}
+
+// Account is one AWS account: IAM roles (global) and per-region resources.
+type Account struct {
+	// Name and Email are what Organizations ListAccounts reports (defaults:
+	// "account-<id>" and "<id>@example.com").
+	Name    string             `json:"name,omitempty"`
+	Email   string             `json:"email,omitempty"`
+	Roles   []Role             `json:"roles,omitempty"`
+	Regions map[string]*Region `json:"regions,omitempty"`
+}
+
+// Role is an IAM role. TrustPolicy and the inline policies are JSON objects.
+type Role struct {
+	Name           string                     `json:"name"`
+	Path           string                     `json:"path,omitempty"`
+	Description    string                     `json:"description,omitempty"`
+	TrustPolicy    json.RawMessage            `json:"trustPolicy"`
+	Tags           map[string]string          `json:"tags,omitempty"`
+	InlinePolicies map[string]json.RawMessage `json:"inlinePolicies,omitempty"`
+	// CreateDate defaults to 2024-01-01T00:00:00Z for fixture roles; roles
+	// made by CreateRole carry their creation time.
+	CreateDate *time.Time `json:"createDate,omitempty"`
+}
+
+// Region holds the regional resources of one account.
+type Region struct {
+	Instances               []Instance               `json:"instances,omitempty"`
+	PodIdentityAssociations []PodIdentityAssociation `json:"podIdentityAssociations,omitempty"`
+	// Clusters names EKS clusters that exist without any association
+	// (clusters named by an association always exist).
+	Clusters         []string          `json:"clusters,omitempty"`
+	LaunchTemplates  []LaunchTemplate  `json:"launchTemplates,omitempty"`
+	MetadataDefaults *MetadataDefaults `json:"metadataDefaults,omitempty"`
+}
+
+// Instance is an EC2 instance.
+type Instance struct {
+	ID              string            `json:"id"`
+	State           string            `json:"state"`
+	Tags            map[string]string `json:"tags,omitempty"`
+	MetadataOptions MetadataOptions   `json:"metadataOptions"`
+	InstanceType    string            `json:"instanceType,omitempty"`
+	ImageID         string            `json:"imageId,omitempty"`
+	// ReservationID groups instances into one reservation (default: one
+	// reservation per instance).
+	ReservationID string `json:"reservationId,omitempty"`
+}
+
+// MetadataOptions are an instance's IMDS settings. Omitted fields take EC2's
+// defaults: httpTokens "optional", hop limit 1, endpoint "enabled", IPv6
+// endpoint "disabled", instance tags "disabled"; state "applied".
+type MetadataOptions struct {
+	HTTPTokens              string `json:"httpTokens,omitempty"`
+	HTTPPutResponseHopLimit int    `json:"httpPutResponseHopLimit,omitempty"`
+	HTTPEndpoint            string `json:"httpEndpoint,omitempty"`
+	HTTPProtocolIPv6        string `json:"httpProtocolIpv6,omitempty"`
+	InstanceMetadataTags    string `json:"instanceMetadataTags,omitempty"`
+	State                   string `json:"state,omitempty"`
+}
+
+// PodIdentityAssociation is an EKS Pod Identity association.
+type PodIdentityAssociation struct {
+	ClusterName    string `json:"clusterName"`
+	AssociationID  string `json:"associationId"`
+	Namespace      string `json:"namespace"`
+	ServiceAccount string `json:"serviceAccount"`
+	RoleARN        string `json:"roleArn"`
+	TargetRoleARN  string `json:"targetRoleArn,omitempty"`
+}
+
+// LaunchTemplate is an EC2 launch template. Versions are numbered 1, 2, …
+// in order.
+type LaunchTemplate struct {
+	ID             string            `json:"id"`
+	Name           string            `json:"name"`
+	DefaultVersion int               `json:"defaultVersion,omitempty"` // default 1
+	Tags           map[string]string `json:"tags,omitempty"`
+	Versions       []TemplateVersion `json:"versions"`
+}
+
+// TemplateVersion is one launch template version.
+type TemplateVersion struct {
+	Description string       `json:"description,omitempty"`
+	Data        TemplateData `json:"data"`
+}
+
+// TemplateData is the part of a launch template's data the sandbox models.
+// Empty fields are not set in the template.
+type TemplateData struct {
+	ImageID            string                   `json:"imageId,omitempty"`
+	InstanceType       string                   `json:"instanceType,omitempty"`
+	KeyName            string                   `json:"keyName,omitempty"`
+	UserData           string                   `json:"userData,omitempty"`
+	EbsOptimized       *bool                    `json:"ebsOptimized,omitempty"`
+	IamInstanceProfile *IamInstanceProfile      `json:"iamInstanceProfile,omitempty"`
+	SecurityGroupIDs   []string                 `json:"securityGroupIds,omitempty"`
+	MetadataOptions    *TemplateMetadataOptions `json:"metadataOptions,omitempty"`
+}
+
+// IamInstanceProfile names an instance profile by ARN or name.
+type IamInstanceProfile struct {
+	ARN  string `json:"arn,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// TemplateMetadataOptions are a launch template's IMDS settings; empty
+// fields are not set (the launch then uses the account or AMI defaults).
+type TemplateMetadataOptions struct {
+	HTTPTokens              string `json:"httpTokens,omitempty"`
+	HTTPPutResponseHopLimit int    `json:"httpPutResponseHopLimit,omitempty"`
+	HTTPEndpoint            string `json:"httpEndpoint,omitempty"`
+	HTTPProtocolIPv6        string `json:"httpProtocolIpv6,omitempty"`
+	InstanceMetadataTags    string `json:"instanceMetadataTags,omitempty"`
+}
+
+// MetadataDefaults are the account's regional IMDS defaults
+// (Get/ModifyInstanceMetadataDefaults); empty fields mean "no preference".
+type MetadataDefaults struct {
+	HTTPTokens              string `json:"httpTokens,omitempty"`
+	HTTPPutResponseHopLimit int    `json:"httpPutResponseHopLimit,omitempty"`
+	HTTPEndpoint            string `json:"httpEndpoint,omitempty"`
+	InstanceMetadataTags    string `json:"instanceMetadataTags,omitempty"`
+	HTTPTokensEnforced      string `json:"httpTokensEnforced,omitempty"`
+}
+
+// LoadFixture reads and validates a fixture file.
+func LoadFixture(path string) (*Fixture, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read fixture: %w", err)
+	}
+	f, err := ParseFixture(data)
+	if err != nil {
+		return nil, fmt.Errorf("fixture %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// ParseFixture decodes and validates a fixture. Unknown fields, wrong types
+// and invalid values are errors naming the path to the bad field, for
+// example `accounts["111"]: account id must be 12 digits`.
+func ParseFixture(data []byte) (*Fixture, error) {
+	if err := checkShape(data, &Fixture{}); err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var f Fixture
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("decode fixture: %w", err)
+	}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// Validate checks every field of the fixture and returns all problems found,
+// each prefixed with the path to the field.
+func (f *Fixture) Validate() error {
+	v := &validator{}
+	if f == nil {
+		return errors.New("fixture is empty")
+	}
+	switch {
+	case f.HubAccount == "":
+		v.add("hubAccount", "required")
+	case !accountIDRe.MatchString(f.HubAccount):
+		v.add("hubAccount", "account id must be 12 digits, got %q", f.HubAccount)
+	case f.Accounts[f.HubAccount] == nil:
+		v.add("hubAccount", "account %s is not in accounts", f.HubAccount)
+	}
+	if len(f.Accounts) == 0 {
+		v.add("accounts", "at least one account is required")
+	}
+	if f.Faults != nil {
+		v.faults("faults", f.Faults)
+	}
+	for _, id := range sortedKeys(f.Accounts) {
+		v.account(fmt.Sprintf("accounts[%q]", id), id, f.Accounts[id])
+	}
+	return v.err()
+}
+
+var (
+	accountIDRe   = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRe      = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	roleNameRe    = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	policyNameRe  = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+	rolePathRe    = regexp.MustCompile(`^/([\x21-\x7e]*/)?$`)
+	instanceIDRe  = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	templateIDRe  = regexp.MustCompile(`^lt-[0-9a-f]{17}$`)
+	clusterNameRe = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
+	roleARNRe     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}):role(/[\x21-\x7e]*)?/([\w+=,.@-]{1,64})$`)
+	faultCodeRe   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9.]*$`)
+)
+
+// instanceStateCode is the EC2 code of an instance state name; -1 for a
+// name that is not a state.
+func instanceStateCode(name string) int {
+	switch name {
+	case "pending":
+		return 0
+	case "running":
+		return 16
+	case "shutting-down":
+		return 32
+	case "terminated":
+		return 48
+	case "stopping":
+		return 64
+	case "stopped":
+		return 80
+	}
+	return -1
+}
+
+type validator struct{ errs []error }
+
+func (v *validator) add(path, format string, args ...any) {
+	v.errs = append(v.errs, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, args...)))
+}
+
+func (v *validator) err() error {
+	if len(v.errs) == 0 {
+		return nil
+	}
+	return errors.Join(v.errs...)
+}
+
+func (v *validator) faults(path string, f *Faults) {
+	for _, k := range sortedKeys(f.LatencyMs) {
+		p := fmt.Sprintf("%s.latencyMs[%q]", path, k)
+		v.faultKey(p, k)
+		if ms := f.LatencyMs[k]; ms < 0 || ms > 600000 {
+			v.add(p, "latency must be between 0 and 600000 ms, got %d", ms)
+		}
+	}
+	for _, k := range sortedKeys(f.Throttle) {
+		p := fmt.Sprintf("%s.throttle[%q]", path, k)
+		v.faultKey(p, k)
+		t := f.Throttle[k]
+		if t.Burst < 1 {
+			v.add(p+".burst", "must be at least 1, got %d", t.Burst)
+		}
+		if t.RatePerSecond < 0 {
+			v.add(p+".ratePerSecond", "must not be negative, got %g", t.RatePerSecond)
+		}
+	}
+	for _, k := range sortedKeys(f.Errors) {
+		p := fmt.Sprintf("%s.errors[%q]", path, k)
+		v.faultKey(p, k)
+		e := f.Errors[k]
+		if e.Rate < 0 || e.Rate > 1 {
+			v.add(p+".rate", "must be between 0 and 1, got %g", e.Rate)
+		}
+		if !faultCodeRe.MatchString(e.Code) {
+			v.add(p+".code", "must be an AWS error code such as InternalError, got %q", e.Code)
+		}
+		if e.Account != "" && !accountIDRe.MatchString(e.Account) {
+			v.add(p+".account", "account id must be 12 digits, got %q", e.Account)
+		}
+		if e.Status != 0 && (e.Status < 400 || e.Status > 599) {
+			v.add(p+".status", "must be an HTTP error status (400–599), got %d", e.Status)
+		}
+	}
+	if f.ApplyDelayMs < 0 {
+		v.add(path+".applyDelayMs", "must not be negative, got %d", f.ApplyDelayMs)
+	}
+}
+
+func (v *validator) faultKey(path, key string) {
+	service, op, ok := strings.Cut(key, ":")
+	if !ok {
+		v.add(path, "fault key must be service:Operation (for example ec2:DescribeInstances)")
+		return
+	}
+	if _, known := lookupOperation(service, op); !known {
+		v.add(path, "the sandbox has no operation %s in service %q", op, service)
+	}
+}
+
+func (v *validator) account(path, id string, a *Account) {
+	if !accountIDRe.MatchString(id) {
+		v.add(path, "account id must be 12 digits")
+	}
+	if a == nil {
+		v.add(path, "account must be an object, got null")
+		return
+	}
+	seen := map[string]int{}
+	for i, r := range a.Roles {
+		v.role(fmt.Sprintf("%s.roles[%d]", path, i), r)
+		key := strings.ToLower(r.Name)
+		if j, dup := seen[key]; dup && r.Name != "" {
+			v.add(fmt.Sprintf("%s.roles[%d].name", path, i), "duplicate role name %q (also roles[%d]; IAM names are case-insensitive)", r.Name, j)
+		}
+		seen[key] = i
+	}
+	for _, name := range sortedKeys(a.Regions) {
+		p := fmt.Sprintf("%s.regions[%q]", path, name)
+		if !regionRe.MatchString(name) {
+			v.add(p, "not a region name (for example us-east-1)")
+		}
+		if a.Regions[name] == nil {
+			v.add(p, "region must be an object, got null")
+			continue
+		}
+		v.region(p, a.Regions[name])
+	}
+}
+
+func (v *validator) role(path string, r Role) {
+	if !roleNameRe.MatchString(r.Name) {
+		v.add(path+".name", "role name must be 1–64 characters of letters, digits and +=,.@_-, got %q", r.Name)
+	}
+	if r.Path != "" && (!rolePathRe.MatchString(r.Path) || len(r.Path) > 512) {
+		v.add(path+".path", "path must begin and end with / (for example /service/), got %q", r.Path)
+	}
+	if len(r.TrustPolicy) == 0 {
+		v.add(path+".trustPolicy", "required")
+	} else if !isJSONObject(r.TrustPolicy) {
+		v.add(path+".trustPolicy", "must be a JSON object")
+	}
+	v.tags(path+".tags", r.Tags)
+	for _, name := range sortedKeys(r.InlinePolicies) {
+		p := fmt.Sprintf("%s.inlinePolicies[%q]", path, name)
+		if !policyNameRe.MatchString(name) {
+			v.add(p, "policy name must be 1–128 characters of letters, digits and +=,.@_-")
+		}
+		if !isJSONObject(r.InlinePolicies[name]) {
+			v.add(p, "must be a JSON object")
+		}
+	}
+}
+
+func (v *validator) tags(path string, tags map[string]string) {
+	if len(tags) > 50 {
+		v.add(path, "at most 50 tags, got %d", len(tags))
+	}
+	for _, k := range sortedKeys(tags) {
+		if k == "" || len(k) > 128 {
+			v.add(fmt.Sprintf("%s[%q]", path, k), "tag key must be 1–128 characters")
+		}
+		if len(tags[k]) > 256 {
+			v.add(fmt.Sprintf("%s[%q]", path, k), "tag value must be at most 256 characters")
+		}
+	}
+}
+
+func (v *validator) region(path string, r *Region) {
+	ids := map[string]int{}
+	for i, in := range r.Instances {
+		p := fmt.Sprintf("%s.instances[%d]", path, i)
+		if !instanceIDRe.MatchString(in.ID) {
+			v.add(p+".id", "instance id must be i- and 8 or 17 lowercase hex digits, got %q", in.ID)
+		}
+		if j, dup := ids[in.ID]; dup {
+			v.add(p+".id", "duplicate instance id %s (also instances[%d])", in.ID, j)
+		}
+		ids[in.ID] = i
+		if instanceStateCode(in.State) < 0 {
+			v.add(p+".state", "must be one of pending, running, stopping, stopped, shutting-down, terminated; got %q", in.State)
+		}
+		v.tags(p+".tags", in.Tags)
+		m := in.MetadataOptions
+		v.oneOf(p+".metadataOptions.httpTokens", m.HTTPTokens, "optional", "required")
+		v.hopLimit(p+".metadataOptions.httpPutResponseHopLimit", m.HTTPPutResponseHopLimit)
+		v.oneOf(p+".metadataOptions.httpEndpoint", m.HTTPEndpoint, "enabled", "disabled")
+		v.oneOf(p+".metadataOptions.httpProtocolIpv6", m.HTTPProtocolIPv6, "enabled", "disabled")
+		v.oneOf(p+".metadataOptions.instanceMetadataTags", m.InstanceMetadataTags, "enabled", "disabled")
+		v.oneOf(p+".metadataOptions.state", m.State, "pending", "applied")
+		if in.ReservationID != "" && !strings.HasPrefix(in.ReservationID, "r-") {
+			v.add(p+".reservationId", "reservation id must start with r-, got %q", in.ReservationID)
+		}
+	}
+	for i, c := range r.Clusters {
+		if !clusterNameRe.MatchString(c) {
+			v.add(fmt.Sprintf("%s.clusters[%d]", path, i), "cluster name must be 1–100 letters, digits, - and _, starting with a letter or digit; got %q", c)
+		}
+	}
+	assoc := map[string]int{}
+	for i, a := range r.PodIdentityAssociations {
+		p := fmt.Sprintf("%s.podIdentityAssociations[%d]", path, i)
+		if !clusterNameRe.MatchString(a.ClusterName) {
+			v.add(p+".clusterName", "cluster name must be 1–100 letters, digits, - and _, starting with a letter or digit; got %q", a.ClusterName)
+		}
+		if a.AssociationID == "" {
+			v.add(p+".associationId", "required")
+		}
+		key := a.ClusterName + "/" + a.AssociationID
+		if j, dup := assoc[key]; dup {
+			v.add(p+".associationId", "duplicate association %s in cluster %s (also podIdentityAssociations[%d])", a.AssociationID, a.ClusterName, j)
+		}
+		assoc[key] = i
+		if a.Namespace == "" {
+			v.add(p+".namespace", "required")
+		}
+		if a.ServiceAccount == "" {
+			v.add(p+".serviceAccount", "required")
+		}
+		if !roleARNRe.MatchString(a.RoleARN) {
+			v.add(p+".roleArn", "must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got %q", a.RoleARN)
+		}
+		if a.TargetRoleARN != "" && !roleARNRe.MatchString(a.TargetRoleARN) {
+			v.add(p+".targetRoleArn", "must be an IAM role ARN, got %q", a.TargetRoleARN)
+		}
+	}
+	ltIDs, ltNames := map[string]int{}, map[string]int{}
+	for i, t := range r.LaunchTemplates {
+		p := fmt.Sprintf("%s.launchTemplates[%d]", path, i)
+		if !templateIDRe.MatchString(t.ID) {
+			v.add(p+".id", "launch template id must be lt- and 17 lowercase hex digits, got %q", t.ID)
+		}
+		if j, dup := ltIDs[t.ID]; dup {
+			v.add(p+".id", "duplicate launch template id %s (also launchTemplates[%d])", t.ID, j)
+		}
+		ltIDs[t.ID] = i
+		if len(t.Name) < 3 || len(t.Name) > 128 {
+			v.add(p+".name", "launch template name must be 3–128 characters, got %q", t.Name)
+		}
+		if j, dup := ltNames[t.Name]; dup {
+			v.add(p+".name", "duplicate launch template name %q (also launchTemplates[%d])", t.Name, j)
+		}
+		ltNames[t.Name] = i
+		if len(t.Versions) == 0 {
+			v.add(p+".versions", "at least one version is required")
+		}
+		if t.DefaultVersion < 0 || (len(t.Versions) > 0 && t.DefaultVersion > len(t.Versions)) {
+			v.add(p+".defaultVersion", "must name one of the versions (1–%d), got %d", len(t.Versions), t.DefaultVersion)
+		}
+		v.tags(p+".tags", t.Tags)
+		for j, ver := range t.Versions {
+			v.templateData(fmt.Sprintf("%s.versions[%d].data", p, j), ver.Data)
+		}
+	}
+	if d := r.MetadataDefaults; d != nil {
+		p := path + ".metadataDefaults"
+		v.oneOf(p+".httpTokens", d.HTTPTokens, "optional", "required")
+		v.hopLimit(p+".httpPutResponseHopLimit", d.HTTPPutResponseHopLimit)
+		v.oneOf(p+".httpEndpoint", d.HTTPEndpoint, "enabled", "disabled")
+		v.oneOf(p+".instanceMetadataTags", d.InstanceMetadataTags, "enabled", "disabled")
+		v.oneOf(p+".httpTokensEnforced", d.HTTPTokensEnforced, "enabled", "disabled")
+	}
+}
+
+func (v *validator) templateData(path string, d TemplateData) {
+	if m := d.MetadataOptions; m != nil {
+		p := path + ".metadataOptions"
+		v.oneOf(p+".httpTokens", m.HTTPTokens, "optional", "required")
+		v.hopLimit(p+".httpPutResponseHopLimit", m.HTTPPutResponseHopLimit)
+		v.oneOf(p+".httpEndpoint", m.HTTPEndpoint, "enabled", "disabled")
+		v.oneOf(p+".httpProtocolIpv6", m.HTTPProtocolIPv6, "enabled", "disabled")
+		v.oneOf(p+".instanceMetadataTags", m.InstanceMetadataTags, "enabled", "disabled")
+	}
+}
+
+// oneOf accepts "" (not set) or one of the allowed words.
+func (v *validator) oneOf(path, got string, allowed ...string) {
+	if got == "" {
+		return
+	}
+	for _, a := range allowed {
+		if got == a {
+			return
+		}
+	}
+	v.add(path, "must be %s; got %q", strings.Join(allowed, " or "), got)
+}
+
+func (v *validator) hopLimit(path string, n int) {
+	if n != 0 && (n < 1 || n > 64) {
+		v.add(path, "must be between 1 and 64, got %d", n)
+	}
+}
+
+func isJSONObject(raw json.RawMessage) bool {
+	var m map[string]json.RawMessage
+	return json.Unmarshal(raw, &m) == nil && m != nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// cloneFixture returns a deep copy of a validated fixture.
+func cloneFixture(f *Fixture) (*Fixture, error) {
+	data, err := json.Marshal(f)
+	if err != nil {
+		return nil, fmt.Errorf("copy fixture: %w", err)
+	}
+	var c Fixture
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("copy fixture: %w", err)
+	}
+	return &c, nil
+}
+
+// itoa is strconv.Itoa, kept short for the many response builders.
+func itoa(n int) string { return strconv.Itoa(n) }
