@@ -75,7 +75,7 @@ func Build(app awscdk.App, cfg Config, opts Options) (*Stacks, error) {
 				TargetBusARN: fmt.Sprintf("arn:%s:events:%s:%s:event-bus/default",
 					*awscdk.Aws_PARTITION(), cfg.HubRegion, *awscdk.Aws_ACCOUNT_ID()),
 			})
-			f.AddDependency(hub.Stack, jsii.String("the hub must exist before events reach it"))
+			f.AddStackDependency(hub.Stack, jsii.String("the hub must exist before events reach it"))
 			out.Forwarders = append(out.Forwarders, f)
 		}
 	case Organization:

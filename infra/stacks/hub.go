@@ -56,6 +56,14 @@ const (
 	queueAgeAlarmSeconds = 900 // an event older than 15 minutes means the guardrail is behind
 )
 
+// publishingServices may publish to the encrypted topic: CloudWatch for the
+// alarms, EventBridge for rules that route AWS events (for example a
+// StackSet or Scheduler failure) straight to the same people.
+var publishingServices = []struct{ name, principal string }{
+	{"EventBridge", "events.amazonaws.com"},
+	{"CloudWatch", "cloudwatch.amazonaws.com"},
+}
+
 // HubProps configures the hub stack.
 type HubProps struct {
 	awscdk.StackProps
@@ -165,11 +173,11 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 		PendingWindow:     awscdk.Duration_Days(jsii.Number(30)),
 		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY, // deletion is scheduled, recoverable for 30 days
 	})
-	for _, svc := range []string{"events.amazonaws.com", "cloudwatch.amazonaws.com"} {
+	for _, svc := range publishingServices {
 		h.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("PublishFrom" + strings.Split(svc, ".")[0]),
+			Sid:        jsii.String("PublishFrom" + svc.name),
 			Effect:     awsiam.Effect_ALLOW,
-			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(svc), nil)},
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(svc.principal), nil)},
 			Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
 			Resources:  jsii.Strings("*"),
 		}), jsii.Bool(false))
@@ -180,11 +188,11 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 		MasterKey:   h.Key,
 		EnforceSSL:  jsii.Bool(true),
 	})
-	for _, svc := range []string{"events.amazonaws.com", "cloudwatch.amazonaws.com"} {
+	for _, svc := range publishingServices {
 		h.Topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("PublishFrom" + strings.Split(svc, ".")[0]),
+			Sid:        jsii.String("PublishFrom" + svc.name),
 			Effect:     awsiam.Effect_ALLOW,
-			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(svc), nil)},
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(svc.principal), nil)},
 			Actions:    jsii.Strings("sns:Publish"),
 			Resources:  jsii.Strings(*h.Topic.TopicArn()),
 			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": account}},

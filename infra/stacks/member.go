@@ -96,14 +96,13 @@ func NewMember(scope constructs.Construct, id string, props *MemberProps) *Membe
 func newRemediationRole(stack awscdk.Stack, cfg Config, inGlobalRegion awscdk.CfnCondition) awsiam.Role {
 	partition, account := *stack.Partition(), *stack.Account()
 	var hubRoles []awsiam.IPrincipal
-	var protected []string
 	for _, fn := range SelfRoleFunctions {
 		arn := fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, cfg.HubAccount, RoleName(fn))
 		hubRoles = append(hubRoles, awsiam.NewArnPrincipal(jsii.String(arn)))
-		protected = append(protected, arn)
 	}
-	self := fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, cfg.MemberRoleName)
-	protected = append(protected, self)
+	// The role must never rewrite its own trust (the hub's roles live in
+	// another account and are out of its reach anyway).
+	protected := []string{fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, cfg.MemberRoleName)}
 
 	statements := accountStatements(accountScope{
 		Partition: partition, Account: account, Regions: cfg.Regions, Protected: protected,
@@ -126,7 +125,7 @@ func newRemediationRole(stack awscdk.Stack, cfg Config, inGlobalRegion awscdk.Cf
 
 // HubBusARN is the central bus of organization mode.
 func HubBusARN(cfg Config) string {
-	return fmt.Sprintf("arn:aws:events:%s:%s:event-bus/%s", cfg.HubRegion, cfg.HubAccount, CentralBusName)
+	return fmt.Sprintf("arn:%s:events:%s:%s:event-bus/%s", *awscdk.Aws_PARTITION(), cfg.HubRegion, cfg.HubAccount, CentralBusName)
 }
 
 // MemberTemplate synthesizes the member stack on its own, with no assets and

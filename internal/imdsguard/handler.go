@@ -5,7 +5,6 @@ package imdsguard
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,17 +12,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/credguard/credguard/internal/announce"
 	"github.com/credguard/credguard/internal/event"
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imds"
-	"github.com/credguard/credguard/internal/metrics"
-	"github.com/credguard/credguard/internal/notify"
 )
 
 // Publisher announces one event's results.
-type Publisher interface {
-	Publish(ctx context.Context, m notify.Message, a notify.Attributes) error
-}
+type Publisher = announce.Publisher
 
 // ClientFor returns the EC2 client acting in account and region (assuming the
 // member role for accounts other than the hub).
@@ -69,11 +65,9 @@ func (c Config) withDefaults() Config {
 // Handler handles IMDS events. It is safe for concurrent use.
 type Handler struct {
 	clientFor ClientFor
-	pub       Publisher
 	cfg       Config
 	exempt    map[string]bool
-	log       *slog.Logger
-	metrics   io.Writer
+	announce  *announce.Announcer
 	now       func() time.Time
 }
 
@@ -84,15 +78,10 @@ func New(clientFor ClientFor, pub Publisher, cfg Config, log *slog.Logger, metri
 	for _, id := range cfg.ExemptInstanceIDs {
 		exempt[strings.TrimSpace(id)] = true
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Handler{clientFor: clientFor, pub: pub, cfg: cfg, exempt: exempt, log: log, metrics: metricsOut, now: time.Now}
+	return &Handler{clientFor: clientFor, cfg: cfg, exempt: exempt, now: time.Now, announce: &announce.Announcer{
+		Guardrail: guardrail.IMDS, Log: log, Metrics: metricsOut, Publisher: pub, DryRun: cfg.DryRun, ExemptTag: imds.ExemptTag,
+	}}
 }
-
-// ErrFailed is wrapped by the error Handle returns when any instance failed,
-// so the event is retried and, in the end, lands in the dead-letter queue.
-var ErrFailed = errors.New("imds guardrail failed")
 
 // Handle processes one raw EventBridge event. It returns one result per
 // instance (or one ignored result for an event it does not act on) and an
@@ -287,66 +276,7 @@ func (h *Handler) ignored(e event.Event, id, reason string) guardrail.Result {
 	return h.result(e, id, "", guardrail.Ignored, reason)
 }
 
-// finish logs one line per result, writes the metrics, notifies once, and
-// turns failures into the returned error.
+// finish announces the results and turns failures into the returned error.
 func (h *Handler) finish(ctx context.Context, e event.Event, results []guardrail.Result) ([]guardrail.Result, error) {
-	counts := map[string]int{}
-	failed := 0
-	for _, r := range results {
-		counts[string(r.Outcome)]++
-		level := slog.LevelInfo
-		if r.Outcome == guardrail.Failed {
-			failed++
-			level = slog.LevelError
-		}
-		h.log.Log(ctx, level, "outcome",
-			"guardrail", r.Guardrail, "event_id", e.ID, "event", string(e.Kind), "account", r.Account, "region", r.Region,
-			"resource", r.Resource, "name", r.Name, "outcome", r.Outcome, "detail", r.Detail, "before", r.Before, "after", r.After,
-			"actor", e.Actor.String())
-	}
-	if err := h.notify(ctx, e, results); err != nil {
-		// The remediation stands; a retry would find the instances compliant and
-		// say nothing, so the failure is logged and counted (alarmed on), not retried.
-		counts["NotificationFailed"]++
-		h.log.ErrorContext(ctx, "notification failed", "guardrail", guardrail.IMDS, "event_id", e.ID, "error", err.Error())
-	}
-	if h.metrics != nil {
-		if err := metrics.Counts(h.metrics, h.now(), string(guardrail.IMDS), counts); err != nil {
-			h.log.ErrorContext(ctx, "metrics", "error", err.Error())
-		}
-	}
-	if failed > 0 {
-		return results, fmt.Errorf("%w: %d of %d instances failed in %s/%s (event %s)", ErrFailed, failed, len(results), e.Account, e.Region, e.ID)
-	}
-	return results, nil
-}
-
-func (h *Handler) notify(ctx context.Context, e event.Event, results []guardrail.Result) error {
-	if h.pub == nil {
-		return nil
-	}
-	var worth []guardrail.Result
-	for _, r := range results {
-		if notify.Worth(r.Outcome) {
-			worth = append(worth, r)
-		}
-	}
-	if len(worth) == 0 {
-		return nil
-	}
-	name := e.EventName
-	if name == "" {
-		name = e.DetailType
-	}
-	m, a, err := notify.Build(notify.Incident{
-		Guardrail: guardrail.IMDS, EventID: e.ID, EventName: name, Account: e.Account, Region: e.Region,
-		Actor: e.Actor.String(), DryRun: h.cfg.DryRun, Results: worth, ExemptTag: imds.ExemptTag,
-	})
-	if err != nil {
-		return fmt.Errorf("build notification: %w", err)
-	}
-	if err := h.pub.Publish(ctx, m, a); err != nil {
-		return fmt.Errorf("publish: %w", err)
-	}
-	return nil
+	return results, h.announce.Finish(ctx, e, results)
 }

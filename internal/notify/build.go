@@ -391,7 +391,7 @@ func (b builder) changeSummary(r guardrail.Result) string {
 	if err != nil {
 		return "trust policy rewritten"
 	}
-	return "trust policy: " + d.Summary()
+	return "trust policy statements: " + d.Summary()
 }
 
 func (b builder) exemptHow() string {

@@ -299,7 +299,7 @@ func (b builder) trustPart(r guardrail.Result) *part {
 		default:
 			p.diffTitle = "Trust policy change"
 		}
-		p.diffTitle += " (" + d.Summary() + ")"
+		p.diffTitle += " (statements: " + d.Summary() + ")"
 		for _, l := range d.Lines() {
 			p.diff = append(p.diff, truncate(l, maxDiffLineChars))
 		}

@@ -19,10 +19,10 @@ type policyDiff struct {
 	Unchanged int
 }
 
-// Summary says in a few words what changed: "statements: 1 removed, 1 added,
-// 2 unchanged" (a scoped statement counts as removed and added).
+// Summary counts the statements: "1 removed, 1 added, 2 unchanged" (a
+// scoped statement counts as removed and added).
 func (d policyDiff) Summary() string {
-	return fmt.Sprintf("statements: %d removed, %d added, %d unchanged", len(d.Removed), len(d.Added), d.Unchanged)
+	return fmt.Sprintf("%d removed, %d added, %d unchanged", len(d.Removed), len(d.Added), d.Unchanged)
 }
 
 // Lines is the diff as text: "- " before each removed statement, "+ " before

@@ -97,7 +97,7 @@ func TestPolicyDiffLinesAndSummary(t *testing.T) {
 	if got := d.Lines(); !reflect.DeepEqual(got, []string{"- r1", "- r2", "+ a1"}) {
 		t.Errorf("Lines() = %q", got)
 	}
-	if got := d.Summary(); got != "statements: 2 removed, 1 added, 3 unchanged" {
+	if got := d.Summary(); got != "2 removed, 1 added, 3 unchanged" {
 		t.Errorf("Summary() = %q", got)
 	}
 }

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -110,5 +111,8 @@ func readFile(t testing.TB, path string) []byte {
 	return b
 }
 
-
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+type contextT = context.Context
+
+func jsonMarshal(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }

@@ -222,28 +222,32 @@ func cut(s string, n int) string {
 func RenderBlocksText(blocks []Block) string {
 	var out []string
 	for _, b := range blocks {
+		var lines []string
 		switch b.Type {
 		case "header":
 			if b.Text != nil {
-				out = append(out, b.Text.Text, strings.Repeat("═", min(len([]rune(b.Text.Text)), 72)))
+				lines = append(lines, b.Text.Text, strings.Repeat("═", min(len([]rune(b.Text.Text)), 72)))
 			}
 		case "section":
 			if b.Text != nil {
-				out = append(out, notify.PlainMarkup(b.Text.Text))
+				lines = append(lines, notify.PlainMarkup(b.Text.Text))
 			}
 			for _, f := range b.Fields {
 				label, value, _ := strings.Cut(notify.PlainMarkup(f.Text), "\n")
-				out = append(out, label+": "+strings.ReplaceAll(value, "\n", " "))
+				lines = append(lines, label+": "+strings.ReplaceAll(value, "\n", " "))
 			}
 		case "context":
 			var items []string
 			for _, e := range b.Elements {
 				items = append(items, notify.PlainMarkup(e.Text))
 			}
-			out = append(out, "ℹ "+strings.Join(items, " | "))
+			lines = append(lines, "ℹ "+strings.Join(items, " | "))
 		case "divider":
-			out = append(out, strings.Repeat("─", 40))
+			lines = append(lines, strings.Repeat("─", 40))
+		}
+		if len(lines) > 0 {
+			out = append(out, strings.Join(lines, "\n"))
 		}
 	}
-	return strings.Join(out, "\n") + "\n"
+	return strings.Join(out, "\n\n") + "\n"
 }

@@ -215,9 +215,9 @@ func TestSplitMarkup(t *testing.T) {
 	}{
 		"empty":  {"  \n", 50, nil},
 		"fits":   {"a\nb", 50, []string{"a\nb"}},
-		"lines":  {"aaaa\nbbbb\ncccc", 10, []string{"aaaa\nbbbb", "cccc"}},
+		"lines":  {"aaaa\nbbbb\ncccc", 12, []string{"aaaa\nbbbb", "cccc"}},
 		"block":  {"x\n```\n111111\n222222\n```\ny", 16, []string{"x\n```\n111111\n```", "```\n222222\n```\ny"}},
-		"cut":    {strings.Repeat("z", 25), 16, []string{"zzzzzzzz", "zzzzzzzz", "zzzzzzzz", "z"}},
+		"cut":    {strings.Repeat("z", 25), 16, []string{"zzzzzzzz", "zzzzzzzz", "zzzzzzzz\nz"}},
 		"closes": {"```\nopen", 50, []string{"```\nopen\n```"}},
 	}
 	for name, tt := range tests {
@@ -249,7 +249,7 @@ func TestRenderBlocksText(t *testing.T) {
 		{Type: "divider"},
 		{Type: "context", Elements: []Text{mrkdwn("a"), mrkdwn("b")}},
 	})
-	want := "Title\n═════\nAccount: `1`\nRegion: eu\nbold `code` <x>\n" + strings.Repeat("─", 40) + "\nℹ a | b\n"
+	want := "Title\n═════\n\nAccount: `1`\nRegion: eu\n\nbold `code` <x>\n\n" + strings.Repeat("─", 40) + "\n\nℹ a | b\n"
 	if got != want {
 		t.Errorf("RenderBlocksText =\n%q\nwant\n%q", got, want)
 	}

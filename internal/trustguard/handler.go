@@ -1,0 +1,298 @@
+// Package trustguard is the trust-policy guardrail's handler: for the roles an
+// EKS Pod Identity or IAM event names, it reads the live trust policy,
+// narrows critical (wildcard) trust, cuts off sessions already issued, and
+// announces what it did. It never widens a policy.
+package trustguard
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/credguard/credguard/internal/announce"
+	"github.com/credguard/credguard/internal/event"
+	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/trust"
+)
+
+// ExemptTag exempts a role when it carries a non-empty reason.
+const ExemptTag = "credguard:exempt"
+
+// RevokePolicyName is the inline policy the IAM console's "Revoke active
+// sessions" writes; Credguard writes the same one.
+const RevokePolicyName = "AWSRevokeOlderSessions"
+
+// Config is the guardrail's configuration.
+type Config struct {
+	DryRun         bool
+	ExemptRoleARNs []string // never changed (compared without the role path)
+	SelfRoleARNs   []string // Credguard's own roles: never changed, and their changes are ignored
+	MemberRoleName string
+}
+
+// Handler handles trust events. It is safe for concurrent use.
+type Handler struct {
+	iamFor   IAMFor
+	eksFor   EKSFor
+	cfg      Config
+	announce *announce.Announcer
+	now      func() time.Time
+}
+
+// New builds a handler. metricsOut receives Embedded Metric Format lines (nil to skip).
+func New(iamFor IAMFor, eksFor EKSFor, pub announce.Publisher, cfg Config, log *slog.Logger, metricsOut io.Writer) *Handler {
+	return &Handler{iamFor: iamFor, eksFor: eksFor, cfg: cfg, now: time.Now, announce: &announce.Announcer{
+		Guardrail: guardrail.Trust, Log: log, Metrics: metricsOut, Publisher: pub, DryRun: cfg.DryRun, ExemptTag: ExemptTag,
+	}}
+}
+
+// Handle processes one raw EventBridge event: one result per role it names
+// (or one ignored result), and an error wrapping announce.ErrFailed when any
+// role failed.
+func (h *Handler) Handle(ctx context.Context, raw []byte) ([]guardrail.Result, error) {
+	e, err := event.Decode(raw)
+	if err != nil {
+		results := []guardrail.Result{{Guardrail: guardrail.Trust, Outcome: guardrail.Ignored, Detail: err.Error()}}
+		return results, h.announce.Finish(ctx, e, results)
+	}
+	results := h.HandleEvent(ctx, e)
+	return results, h.announce.Finish(ctx, e, results)
+}
+
+// target is one role to check, with the workload it is meant for when known.
+type target struct {
+	account, name, arn string
+	workload           *trust.Workload
+}
+
+// HandleEvent decides and acts on one decoded event, without announcing.
+func (h *Handler) HandleEvent(ctx context.Context, e event.Event) []guardrail.Result {
+	if reason := h.skip(e); reason != "" {
+		return []guardrail.Result{h.result(e, roleARNOf(e), "", guardrail.Ignored, reason)}
+	}
+	targets, err := h.targets(ctx, e)
+	if err != nil {
+		return []guardrail.Result{h.result(e, roleARNOf(e), "", guardrail.Failed, err.Error())}
+	}
+	if len(targets) == 0 {
+		return []guardrail.Result{h.result(e, "", "", guardrail.Ignored, "the event names no role")}
+	}
+	var results []guardrail.Result
+	for _, t := range targets {
+		results = append(results, h.check(ctx, e, t))
+	}
+	return results
+}
+
+func (h *Handler) skip(e event.Event) string {
+	switch {
+	case guardrail.For(e.Kind) != guardrail.Trust:
+		return fmt.Sprintf("not a trust event (%s)", e.Kind)
+	case e.Failed():
+		return fmt.Sprintf("the recorded call failed (%s)", e.ErrorCode)
+	case guardrail.Own(e.Actor, h.cfg.SelfRoleARNs, h.cfg.MemberRoleName):
+		return "the change was made by Credguard itself"
+	}
+	return ""
+}
+
+func roleARNOf(e event.Event) string {
+	switch {
+	case e.Role != nil:
+		return e.Role.RoleARN
+	case e.PodIdentity != nil:
+		return e.PodIdentity.RoleARN
+	}
+	return ""
+}
+
+// targets lists the roles the event names. For a Pod Identity association
+// missing any field, the association is described.
+func (h *Handler) targets(ctx context.Context, e event.Event) ([]target, error) {
+	if e.Role != nil {
+		return []target{{account: e.Account, name: e.Role.RoleName, arn: e.Role.RoleARN}}, nil
+	}
+	a := e.PodIdentity
+	if a == nil {
+		return nil, nil
+	}
+	assoc := *a
+	if assoc.RoleARN == "" || assoc.Namespace == "" || assoc.ServiceAccount == "" {
+		described, err := h.describe(ctx, e, assoc)
+		if err != nil {
+			return nil, err
+		}
+		assoc = described
+	}
+	var out []target
+	if account, name, ok := splitRoleARN(assoc.RoleARN); ok {
+		w := &trust.Workload{
+			ClusterName:    assoc.ClusterName,
+			ClusterARN:     fmt.Sprintf("arn:%s:eks:%s:%s:cluster/%s", event.Partition(e.Region), e.Region, e.Account, assoc.ClusterName),
+			Namespace:      assoc.Namespace,
+			ServiceAccount: assoc.ServiceAccount,
+		}
+		if w.Validate() != nil {
+			w = nil // without a valid workload a critical statement is removed, not scoped
+		}
+		out = append(out, target{account: account, name: name, arn: assoc.RoleARN, workload: w})
+	}
+	// The target role is assumed by the association's role, not by pods: it is
+	// checked, and critical trust removed, without scoping to the workload.
+	if account, name, ok := splitRoleARN(assoc.TargetRoleARN); ok && assoc.TargetRoleARN != assoc.RoleARN {
+		out = append(out, target{account: account, name: name, arn: assoc.TargetRoleARN})
+	}
+	return out, nil
+}
+
+func (h *Handler) describe(ctx context.Context, e event.Event, a event.PodIdentityAssociation) (event.PodIdentityAssociation, error) {
+	if a.ClusterName == "" || a.AssociationID == "" {
+		return a, fmt.Errorf("association incomplete and not describable (cluster %q, id %q)", a.ClusterName, a.AssociationID)
+	}
+	client, err := h.eksFor(ctx, e.Account, e.Region)
+	if err != nil {
+		return a, fmt.Errorf("no EKS access in %s/%s: %w", e.Account, e.Region, err)
+	}
+	d, err := describeAssociation(ctx, client, a.ClusterName, a.AssociationID)
+	if err != nil {
+		return a, err
+	}
+	// Keep what the event said; fill what it did not.
+	fill := func(dst *string, v string) {
+		if *dst == "" {
+			*dst = v
+		}
+	}
+	fill(&a.RoleARN, d.RoleARN)
+	fill(&a.TargetRoleARN, d.TargetRoleARN)
+	fill(&a.Namespace, d.Namespace)
+	fill(&a.ServiceAccount, d.ServiceAccount)
+	return a, nil
+}
+
+// check judges one role and acts on the verdict.
+func (h *Handler) check(ctx context.Context, e event.Event, t target) guardrail.Result {
+	res := guardrail.Result{Guardrail: guardrail.Trust, Account: t.account, Region: e.Region, Resource: t.arn, Name: t.name}
+	set := func(o guardrail.Outcome, detail string) guardrail.Result {
+		res.Outcome, res.Detail = o, detail
+		return res
+	}
+	client, err := h.iamFor(ctx, t.account)
+	if err != nil {
+		return set(guardrail.Failed, fmt.Sprintf("no IAM access in %s: %v", t.account, err))
+	}
+	role, err := getRole(ctx, client, t.name)
+	if err != nil {
+		if isNoSuchEntity(err) {
+			return set(guardrail.Gone, "role no longer exists")
+		}
+		return set(guardrail.Failed, err.Error())
+	}
+	if role.ARN != "" {
+		res.Resource = role.ARN
+	}
+	// GetRole returns the document URL-encoded: decode exactly once.
+	doc, err := url.PathUnescape(role.EncodedPolicy)
+	if err != nil {
+		return set(guardrail.Failed, fmt.Sprintf("trust policy of %s is not URL-encoded JSON: %v", t.name, err))
+	}
+	res.Before = doc
+	policy, err := trust.Parse([]byte(doc))
+	if err != nil {
+		return set(guardrail.Failed, fmt.Sprintf("trust policy of %s not understood, left unchanged: %v", t.name, err))
+	}
+	report := trust.Analyze(policy)
+	res.Severity = string(report.Verdict)
+	if report.Verdict == trust.OK {
+		res.Before = ""
+		return set(guardrail.Compliant, "trust policy has no wildcard trust")
+	}
+	if reason := h.exemptReason(role); reason != "" {
+		return set(guardrail.Exempt, reason+"; "+summary(report))
+	}
+	if !report.Critical() {
+		return set(guardrail.Warned, summary(report))
+	}
+	fixed, changes, err := trust.Fix(policy, t.workload)
+	if err != nil {
+		return set(guardrail.Failed, fmt.Sprintf("cannot narrow the trust policy of %s: %v", t.name, err))
+	}
+	out, err := trust.Marshal(fixed)
+	if err != nil {
+		return set(guardrail.Failed, fmt.Sprintf("cannot write the narrowed policy of %s: %v", t.name, err))
+	}
+	res.After = string(out)
+	detail := summary(report) + "\n" + changes.String()
+	if h.cfg.DryRun {
+		return set(guardrail.DryRun, "would narrow: "+detail)
+	}
+	// Narrow the trust first, then revoke: revoking first would let the
+	// workload simply assume the role again.
+	if err := updateTrust(ctx, client, t.name, string(out)); err != nil {
+		return set(guardrail.Failed, fmt.Sprintf("update trust policy: %v", err))
+	}
+	if err := revokeSessions(ctx, client, t.name, h.now()); err != nil {
+		return set(guardrail.Failed, fmt.Sprintf("trust narrowed, but sessions issued before now were NOT revoked: %v", err))
+	}
+	return set(guardrail.Revoked, detail)
+}
+
+// exemptReason says why the role must not be changed ("" when it may be).
+func (h *Handler) exemptReason(r role) string {
+	switch {
+	case strings.HasPrefix(r.Path, "/aws-service-role/"):
+		return "service-linked role (cannot be changed)"
+	case h.cfg.MemberRoleName != "" && r.Name == h.cfg.MemberRoleName:
+		return "Credguard's own remediation role"
+	case matchesRole(r.ARN, h.cfg.SelfRoleARNs):
+		return "Credguard's own function role"
+	case matchesRole(r.ARN, h.cfg.ExemptRoleARNs):
+		return "role is on the configured exemption list"
+	case strings.TrimSpace(r.Tags[ExemptTag]) != "":
+		return fmt.Sprintf("tag %s: %s", ExemptTag, strings.TrimSpace(r.Tags[ExemptTag]))
+	}
+	return ""
+}
+
+func summary(r trust.Report) string {
+	lines := make([]string, 0, len(r.Findings))
+	for _, f := range r.Findings {
+		lines = append(lines, f.String())
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (h *Handler) result(e event.Event, resource, name string, o guardrail.Outcome, detail string) guardrail.Result {
+	return guardrail.Result{Guardrail: guardrail.Trust, Account: e.Account, Region: e.Region, Resource: resource, Name: name, Outcome: o, Detail: detail}
+}
+
+// splitRoleARN splits arn:PARTITION:iam::ACCOUNT:role/PATH/NAME.
+func splitRoleARN(arn string) (account, name string, ok bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
+		return "", "", false
+	}
+	name = parts[5][strings.LastIndex(parts[5], "/")+1:]
+	if !event.ValidAccountID(parts[4]) || name == "" {
+		return "", "", false
+	}
+	return parts[4], name, true
+}
+
+// matchesRole compares role ARNs by account and name (paths aside).
+func matchesRole(arn string, list []string) bool {
+	account, name, ok := splitRoleARN(arn)
+	if !ok {
+		return false
+	}
+	for _, other := range list {
+		if a, n, ok := splitRoleARN(strings.TrimSpace(other)); ok && a == account && n == name {
+			return true
+		}
+	}
+	return false
+}

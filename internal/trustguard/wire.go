@@ -1,0 +1,50 @@
+package trustguard
+
+import (
+	"context"
+	"io"
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/credguard/credguard/internal/accounts"
+	"github.com/credguard/credguard/internal/announce"
+	"github.com/credguard/credguard/internal/notify"
+	"github.com/credguard/credguard/internal/settings"
+)
+
+// SessionName is the role session name the guardrail uses in member accounts.
+const SessionName = "credguard-trust-guard"
+
+// FromConfig wires a handler from the hub's AWS configuration and the
+// function settings: the Lambda and `credguard replay` both build it this way.
+func FromConfig(base aws.Config, s settings.Settings, log *slog.Logger, metricsOut io.Writer) *Handler {
+	prov := accounts.New(base, sts.NewFromConfig(base), accounts.Options{
+		HubAccount: s.HubAccount, RoleName: s.MemberRoleName, SessionName: SessionName,
+	})
+	var pub announce.Publisher
+	if s.TopicARN != "" {
+		pub = notify.NewPublisher(sns.NewFromConfig(base), s.TopicARN)
+	}
+	iamFor := func(ctx context.Context, account string) (IAM, error) {
+		cfg, err := prov.Config(ctx, account, "")
+		if err != nil {
+			return nil, err
+		}
+		return iam.NewFromConfig(cfg), nil
+	}
+	eksFor := func(ctx context.Context, account, region string) (EKS, error) {
+		cfg, err := prov.Config(ctx, account, region)
+		if err != nil {
+			return nil, err
+		}
+		return eks.NewFromConfig(cfg), nil
+	}
+	return New(iamFor, eksFor, pub, Config{
+		DryRun: s.DryRun, ExemptRoleARNs: s.ExemptRoleARNs, SelfRoleARNs: s.SelfRoleARNs, MemberRoleName: s.MemberRoleName,
+	}, log, metricsOut)
+}
