@@ -13,6 +13,7 @@ import (
 	"github.com/credguard/credguard/internal/notify"
 	"github.com/credguard/credguard/internal/replay"
 	"github.com/credguard/credguard/internal/sandbox"
+	"github.com/credguard/credguard/internal/slack"
 )
 
 const replayUsage = `usage: credguard replay --fixture F.json [--json] [--dry-run] EVENT.json...
@@ -139,10 +140,9 @@ func firstLine(s string) string {
 
 func printNotifications(w io.Writer, notes []replay.Notification) {
 	for _, n := range notes {
-		var m notify.Message
 		text := string(n.Message)
-		if err := json.Unmarshal(n.Message, &m); err == nil && m.Content.Title != "" {
-			text = notify.RenderText(m)
+		if m, err := notify.Parse(n.Message); err == nil {
+			text = slack.RenderBlocksText(slack.FromMessage(m).Blocks)
 		}
 		fmt.Fprintf(w, "  ┌─ Slack (via %s)\n", n.Topic)
 		for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {

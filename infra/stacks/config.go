@@ -203,8 +203,8 @@ func (c Config) validate() []error {
 		bad("sweepSchedule", "must be an EventBridge Scheduler expression such as rate(6 hours) or cron(0 */6 * * ? *), got %q", c.SweepSchedule)
 	} else if m := reRate.FindStringSubmatch(c.SweepSchedule); m != nil {
 		n, _ := strconv.Atoi(m[1])
-		if (n == 1) != !strings.HasSuffix(m[2], "s") {
-			bad("sweepSchedule", "use %q with 1 and the plural otherwise, got %q", strings.TrimSuffix(m[2], "s"), c.SweepSchedule)
+		if singular := !strings.HasSuffix(m[2], "s"); (n == 1) != singular {
+			bad("sweepSchedule", "use the singular unit with 1 and the plural otherwise (rate(1 hour), rate(6 hours)), got %q", c.SweepSchedule)
 		}
 	}
 	for _, a := range c.SweepAccounts {

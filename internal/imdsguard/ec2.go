@@ -76,7 +76,7 @@ func describeBatch(ctx context.Context, client EC2, ids []string) (map[string]im
 		if err == nil {
 			for _, res := range out.Reservations {
 				for _, in := range res.Instances {
-					inst := fromEC2(in)
+					inst := FromEC2(in)
 					found[inst.ID] = inst
 				}
 			}
@@ -124,7 +124,8 @@ func describeBatch(ctx context.Context, client EC2, ids []string) (map[string]im
 	return found, gone, nil
 }
 
-func fromEC2(in ec2types.Instance) imds.Instance {
+// FromEC2 converts an EC2 API instance to what the guardrail decides on.
+func FromEC2(in ec2types.Instance) imds.Instance {
 	inst := imds.Instance{ID: aws.ToString(in.InstanceId), Tags: map[string]string{}}
 	if in.State != nil {
 		inst.State = string(in.State.Name)

@@ -111,15 +111,32 @@ func (h *Handler) HandleEvent(ctx context.Context, e event.Event) ([]guardrail.R
 	if e.StateChange != nil && (e.StateChange.State == "terminated" || e.StateChange.State == "shutting-down") {
 		return h.finish(ctx, e, []guardrail.Result{h.result(e, ids[0], "", guardrail.Gone, "instance is "+e.StateChange.State)})
 	}
+	return h.finish(ctx, e, h.enforceIn(ctx, e, ids))
+}
+
+// Enforce runs the guardrail over instances of one account and region as it
+// would for an event naming them: describe, decide (exemptions and dry-run
+// included), modify, and confirm the new options are applied. It returns one
+// result per id, in order, and announces nothing: the caller (the scheduled
+// sweep, `credguard scan --remediate`) reports.
+func (h *Handler) Enforce(ctx context.Context, account, region string, ids []string) []guardrail.Result {
+	if len(ids) == 0 {
+		return nil
+	}
+	return h.enforceIn(ctx, event.Event{Envelope: event.Envelope{Account: account, Region: region}}, ids)
+}
+
+// enforceIn gets the EC2 client for the event's account and region, then enforces.
+func (h *Handler) enforceIn(ctx context.Context, e event.Event, ids []string) []guardrail.Result {
 	client, err := h.clientFor(ctx, e.Account, e.Region)
 	if err != nil {
-		var results []guardrail.Result
+		results := make([]guardrail.Result, 0, len(ids))
 		for _, id := range ids {
 			results = append(results, h.result(e, id, "", guardrail.Failed, fmt.Sprintf("no EC2 access in %s/%s: %v", e.Account, e.Region, err)))
 		}
-		return h.finish(ctx, e, results)
+		return results
 	}
-	return h.finish(ctx, e, h.enforce(ctx, client, e, ids))
+	return h.enforce(ctx, client, e, ids)
 }
 
 // skip returns why the event needs no EC2 call at all ("" when it does).

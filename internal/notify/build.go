@@ -151,7 +151,7 @@ func Build(inc Incident) (Message, Attributes, error) {
 			Summary:           Plain(title),
 			EventType:         fmt.Sprintf("credguard-%s-%s", inc.Guardrail, b.top),
 			RelatedResources:  b.relatedResources(),
-			AdditionalContext: b.context(sev),
+			AdditionalContext: b.additionalContext(sev),
 		},
 	}
 	attrs := Attributes{Guardrail: inc.Guardrail, Outcome: b.top, Severity: sev, Account: inc.Account}
@@ -325,9 +325,9 @@ func (b builder) relatedResources() []string {
 	return out
 }
 
-// context is Metadata.AdditionalContext: plain-text facts other consumers
+// additionalContext is Metadata.AdditionalContext: plain-text facts other consumers
 // (the Slack forwarder) lay out on their own.
-func (b builder) context(sev Severity) map[string]string {
+func (b builder) additionalContext(sev Severity) map[string]string {
 	c := map[string]string{
 		CtxGuardrail: string(b.inc.Guardrail),
 		CtxOutcome:   string(b.top),

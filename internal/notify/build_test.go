@@ -378,3 +378,38 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildOversizedDiffIsCutBeforeTheRestoreCommand(t *testing.T) {
+	inc := goldenIncidents()["trust-oversized-diff-cut"]
+	m, _, err := Build(inc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := m.Content.Description
+	if !strings.Contains(d, "Diff cut to fit the message: the full policy is in the guardrail's CloudWatch log, event id `"+inc.EventID+"`.") {
+		t.Errorf("no pointer to the log:\n%s", d)
+	}
+	if !strings.Contains(d, "--policy-document '"+esc(compactPolicy(inc.Results[0].Before))+"'") {
+		t.Error("the restore command lost the inline original although it fits")
+	}
+	if !strings.Contains(d, "… 11 more lines") {
+		t.Errorf("cut marker missing:\n%s", d)
+	}
+	// Without the cut the description would not fit.
+	full := 0
+	for _, l := range mustDiff(t, inc.Results[0].Before, inc.Results[0].After).Lines() {
+		full += runes(l) + 1
+	}
+	if runes(d)+full-runes("… 11 more lines") <= MaxDescriptionChars {
+		t.Error("the test policy is not large enough to need a cut")
+	}
+}
+
+func mustDiff(t *testing.T, before, after string) policyDiff {
+	t.Helper()
+	d, err := diffPolicies(before, after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}

@@ -163,8 +163,9 @@ func splitMarkup(s string, n int) []string {
 	for _, l := range strings.Split(s, "\n") {
 		r := []rune(l)
 		for len(r) > maxLine {
-			lines = append(lines, string(r[:maxLine]))
-			r = r[maxLine:]
+			at := entitySafeCut(r, maxLine)
+			lines = append(lines, string(r[:at]))
+			r = r[at:]
 		}
 		lines = append(lines, string(r))
 	}
@@ -207,6 +208,20 @@ func splitMarkup(s string, n int) []string {
 		chunks = append(chunks, cur.String())
 	}
 	return chunks
+}
+
+// entitySafeCut moves a cut at n back so that it does not split an escaped
+// "&amp;", "&lt;" or "&gt;".
+func entitySafeCut(r []rune, n int) int {
+	for i := n - 1; i > 0 && i >= n-4; i-- {
+		if r[i] == ';' {
+			return n
+		}
+		if r[i] == '&' {
+			return i
+		}
+	}
+	return n
 }
 
 func cut(s string, n int) string {

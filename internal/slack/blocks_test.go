@@ -219,6 +219,7 @@ func TestSplitMarkup(t *testing.T) {
 		"block":  {"x\n```\n111111\n222222\n```\ny", 16, []string{"x\n```\n111111\n```", "```\n222222\n```\ny"}},
 		"cut":    {strings.Repeat("z", 25), 16, []string{"zzzzzzzz", "zzzzzzzz", "zzzzzzzz\nz"}},
 		"closes": {"```\nopen", 50, []string{"```\nopen\n```"}},
+		"entity": {"abcdef&amp;xyz", 16, []string{"abcdef\n&amp;xyz"}},
 	}
 	for name, tt := range tests {
 		got := splitMarkup(tt.in, tt.n)

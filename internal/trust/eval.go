@@ -39,13 +39,7 @@ type Request struct {
 // parse as its operator's type) makes an Allow statement not apply and a Deny
 // statement apply: both err toward denying.
 func Allowed(p Policy, r Request) bool {
-	ctx := make(map[string][]string, len(r.Context))
-	for k, v := range r.Context {
-		if len(v) > 0 {
-			lk := strings.ToLower(k)
-			ctx[lk] = append(ctx[lk], v...)
-		}
-	}
+	ctx := r.Context
 	allowed := false
 	for i := range p.Statements {
 		s := &p.Statements[i]
@@ -114,7 +108,7 @@ func evalCondition(c Condition, ctx map[string][]string) tri {
 			return unknown // a policy variable: its value is not in the request model
 		}
 	}
-	vals := ctx[strings.ToLower(c.Key)]
+	vals := lookup(ctx, c.Key)
 	present := len(vals) > 0
 	if op.family == famNull {
 		result := no
@@ -202,6 +196,27 @@ func evalCondition(c Condition, ctx map[string][]string) tri {
 
 // anyValueMatches reports whether the request value rv matches at least one
 // of the policy values under the positive form of the operator family.
+// lookup returns the request values of a condition key, matching key names
+// case-insensitively (values of keys that differ only in case are merged).
+func lookup(ctx map[string][]string, key string) []string {
+	var found []string
+	merged := false
+	for k, v := range ctx {
+		if len(v) == 0 || !strings.EqualFold(k, key) {
+			continue
+		}
+		if found == nil {
+			found = v
+			continue
+		}
+		if !merged {
+			found, merged = append([]string(nil), found...), true
+		}
+		found = append(found, v...)
+	}
+	return found
+}
+
 func anyValueMatches(f opFamily, policyValues []string, rv string) tri {
 	result := no
 	for _, pv := range policyValues {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -151,7 +152,9 @@ func Fix(p Policy, w *Workload) (Policy, Changes, error) {
 	for i := range p.Statements {
 		for _, f := range analyzeStatement(i+1, &p.Statements[i]) {
 			if f.Severity == Critical {
-				critical[i] = append(critical[i], f.Rule)
+				if !slices.Contains(critical[i], f.Rule) {
+					critical[i] = append(critical[i], f.Rule)
+				}
 				found = true
 			}
 		}

@@ -39,10 +39,11 @@ func instantiate(v string) string {
 	return strings.ReplaceAll(v, "?", "y")
 }
 
-// requestsFor derives a set of requests from a policy: every principal the
-// policy names (and fixed strangers), every action of interest, and contexts
-// built from the policy's own condition keys and values, plus the test
-// workload's keys. The set is deterministic for a given seed.
+// requestsFor derives requests from a policy: every principal the policy
+// names (and fixed strangers), every action of interest, and contexts built
+// from the policy's own condition keys and values plus the test workload's
+// keys. With n > 0 it returns n requests sampled from those; with n == 0,
+// all combinations. The result is deterministic for a given seed.
 func requestsFor(p Policy, seed uint64, n int) []Request {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	ids := append([]Identity(nil), fixedIdentities...)
@@ -128,17 +129,23 @@ func requestsFor(p Policy, seed uint64, n int) []Request {
 		}))
 	}
 	var out []Request
+	if n > 0 {
+		// A sample: random principal, action and context, n times.
+		for range n {
+			out = append(out, Request{
+				Principal: ids[rng.IntN(len(ids))],
+				Action:    testActions[rng.IntN(len(testActions))],
+				Context:   contexts[rng.IntN(len(contexts))],
+			})
+		}
+		return out
+	}
 	for _, id := range ids {
 		for _, a := range testActions {
 			for _, c := range contexts {
 				out = append(out, Request{Principal: id, Action: a, Context: c})
 			}
 		}
-	}
-	// Sample n of them when there are more.
-	if n > 0 && len(out) > n {
-		rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
-		out = out[:n]
 	}
 	return out
 }

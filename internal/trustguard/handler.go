@@ -174,6 +174,19 @@ func (h *Handler) describe(ctx context.Context, e event.Event, a event.PodIdenti
 	return a, nil
 }
 
+// CheckRole judges one role by its ARN and acts on the verdict exactly as for
+// an IAM event naming it (exemptions, dry-run, narrowing, revoking), without
+// announcing: the caller (the scheduled sweep, `credguard scan`) reports.
+// It reads the role afresh with GetRole.
+func (h *Handler) CheckRole(ctx context.Context, roleARN string) guardrail.Result {
+	account, name, ok := splitRoleARN(roleARN)
+	if !ok {
+		return guardrail.Result{Guardrail: guardrail.Trust, Resource: roleARN, Outcome: guardrail.Failed,
+			Detail: fmt.Sprintf("%q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", roleARN)}
+	}
+	return h.check(ctx, event.Event{Envelope: event.Envelope{Account: account}}, target{account: account, name: name, arn: roleARN})
+}
+
 // check judges one role and acts on the verdict.
 func (h *Handler) check(ctx context.Context, e event.Event, t target) guardrail.Result {
 	res := guardrail.Result{Guardrail: guardrail.Trust, Account: t.account, Region: e.Region, Resource: t.arn, Name: t.name}

@@ -1,0 +1,159 @@
+package stacks
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func getter(m map[string]any) Getter {
+	return func(key string) any { return m[key] }
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	c, err := LoadConfig(getter(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		Mode:             Single,
+		HubRegion:        "us-east-1",
+		Regions:          []string{"us-east-1"},
+		MemberRoleName:   "credguard-remediation",
+		SweepSchedule:    "rate(6 hours)",
+		LogRetentionDays: 90,
+		StackSetCallAs:   "SELF",
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
+	}
+	if c.GlobalRegion() != "us-east-1" || !c.WatchesIAM() {
+		t.Errorf("GlobalRegion %q WatchesIAM %v, want us-east-1 true", c.GlobalRegion(), c.WatchesIAM())
+	}
+}
+
+func TestLoadConfigOrganization(t *testing.T) {
+	// cdk.json gives JSON types; -c gives strings. Both forms are accepted.
+	forms := map[string]map[string]any{
+		"cdk.json": {
+			"mode": "organization", "organizationId": "o-a1b2c3d4e5", "hubAccount": "111122223333",
+			"targetOuIds": []any{"ou-ab12-cdef3456", "r-ab12"}, "regions": []any{"eu-west-1", "us-east-1"},
+			"hubRegion": "eu-west-1", "dryRunImds": true, "dryRunTrust": false,
+			"exemptRoleArns":    []any{"arn:aws:iam::444455556666:role/break-glass"},
+			"exemptInstanceIds": []any{"i-0123456789abcdef0", "i-01234567"},
+			"slackWorkspaceId":  "T0123ABCDEF", "slackChannelId": "C0123ABCDEF",
+			"slackWebhookSecretArn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:credguard/slack-AbCdEf",
+			"memberRoleName":        "guardrails-remediation", "sweepSchedule": "cron(0 */4 * * ? *)",
+			"sweepAccounts": []any{"444455556666"}, "logRetentionDays": float64(365), "stackSetCallAs": "DELEGATED_ADMIN",
+		},
+		"-c flags": {
+			"mode": "organization", "organizationId": "o-a1b2c3d4e5", "hubAccount": "111122223333",
+			"targetOuIds": "ou-ab12-cdef3456, r-ab12", "regions": `["eu-west-1","us-east-1"]`,
+			"hubRegion": "eu-west-1", "dryRunImds": "true", "dryRunTrust": "false",
+			"exemptRoleArns":    "arn:aws:iam::444455556666:role/break-glass",
+			"exemptInstanceIds": "i-0123456789abcdef0,i-01234567",
+			"slackWorkspaceId":  "T0123ABCDEF", "slackChannelId": "C0123ABCDEF",
+			"slackWebhookSecretArn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:credguard/slack-AbCdEf",
+			"memberRoleName":        "guardrails-remediation", "sweepSchedule": "cron(0 */4 * * ? *)",
+			"sweepAccounts": "444455556666", "logRetentionDays": "365", "stackSetCallAs": "DELEGATED_ADMIN",
+		},
+	}
+	want := Config{
+		Mode: Organization, OrganizationID: "o-a1b2c3d4e5", HubAccount: "111122223333",
+		TargetOUIDs: []string{"ou-ab12-cdef3456", "r-ab12"}, Regions: []string{"eu-west-1", "us-east-1"},
+		HubRegion: "eu-west-1", DryRunIMDS: true,
+		ExemptRoleARNs:    []string{"arn:aws:iam::444455556666:role/break-glass"},
+		ExemptInstanceIDs: []string{"i-0123456789abcdef0", "i-01234567"},
+		SlackWorkspaceID:  "T0123ABCDEF", SlackChannelID: "C0123ABCDEF",
+		SlackWebhookSecretARN: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:credguard/slack-AbCdEf",
+		MemberRoleName:        "guardrails-remediation", SweepSchedule: "cron(0 */4 * * ? *)",
+		SweepAccounts: []string{"444455556666"}, LogRetentionDays: 365, StackSetCallAs: "DELEGATED_ADMIN",
+	}
+	for name, ctx := range forms {
+		t.Run(name, func(t *testing.T) {
+			c, err := LoadConfig(getter(ctx))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(c, want) {
+				t.Errorf("\n got %+v\nwant %+v", c, want)
+			}
+			if c.GlobalRegion() != "us-east-1" {
+				t.Errorf("GlobalRegion = %q, want us-east-1 (watched)", c.GlobalRegion())
+			}
+		})
+	}
+}
+
+func TestGlobalRegionWithoutUSEast1(t *testing.T) {
+	c, err := LoadConfig(getter(map[string]any{"hubRegion": "eu-west-1", "regions": "eu-central-1,eu-west-1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GlobalRegion() != "eu-central-1" || c.WatchesIAM() {
+		t.Errorf("GlobalRegion %q WatchesIAM %v, want eu-central-1 (first region) false", c.GlobalRegion(), c.WatchesIAM())
+	}
+}
+
+func TestLoadConfigErrors(t *testing.T) {
+	org := func(extra map[string]any) map[string]any {
+		m := map[string]any{"mode": "organization", "organizationId": "o-a1b2c3d4e5",
+			"targetOuIds": "ou-ab12-cdef3456", "hubAccount": "111122223333"}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	tests := []struct {
+		name string
+		ctx  map[string]any
+		want []string // fragments; every one must appear
+	}{
+		{"unknown mode", map[string]any{"mode": "multi"}, []string{`mode: must be "single" or "organization", got "multi"`}},
+		{"organization needs ids", map[string]any{"mode": "organization"}, []string{
+			"organizationId: required in organization mode", "targetOuIds: required in organization mode",
+			"hubAccount: required in organization mode"}},
+		{"bad organization id", org(map[string]any{"organizationId": "org-1"}), []string{`organizationId: must look like o-a1b2c3d4e5, got "org-1"`}},
+		{"bad OU", org(map[string]any{"targetOuIds": []any{"ou-1"}}), []string{`targetOuIds: "ou-1" is not an OU id`}},
+		{"OU in single mode", map[string]any{"targetOuIds": "ou-ab12-cdef3456"}, []string{"targetOuIds: only used in organization mode"}},
+		{"bad hub account", map[string]any{"hubAccount": "1234"}, []string{`hubAccount: must be a 12-digit account id, got "1234"`}},
+		{"bad region", map[string]any{"regions": "us-east-1,mars-1"}, []string{`regions: "mars-1" is not a region name`}},
+		{"duplicate region", map[string]any{"regions": "us-east-1,us-east-1"}, []string{`regions: "us-east-1" is listed twice`}},
+		{"hub region not watched", map[string]any{"regions": "eu-west-1"}, []string{"regions: must include the hub region us-east-1"}},
+		{"bad hub region", map[string]any{"hubRegion": "east"}, []string{`hubRegion: must be a region name`}},
+		{"bad exempt role", map[string]any{"exemptRoleArns": "billing-api"}, []string{`exemptRoleArns: "billing-api" is not an IAM role ARN`}},
+		{"bad exempt instance", map[string]any{"exemptInstanceIds": "i-xyz"}, []string{`exemptInstanceIds: "i-xyz" is not an instance id`}},
+		{"slack half configured", map[string]any{"slackWorkspaceId": "T0123ABCDEF"}, []string{"slackWorkspaceId and slackChannelId must be set together"}},
+		{"bad slack ids", map[string]any{"slackWorkspaceId": "workspace", "slackChannelId": "#general"}, []string{
+			`slackWorkspaceId: must be a Slack workspace id`, `slackChannelId: must be a Slack channel id`}},
+		{"bad secret", map[string]any{"slackWebhookSecretArn": "slack-webhook"}, []string{`slackWebhookSecretArn: must be a Secrets Manager secret ARN`}},
+		{"bad role name", map[string]any{"memberRoleName": "no spaces allowed"}, []string{"memberRoleName: must be a valid IAM role name"}},
+		{"bad schedule", map[string]any{"sweepSchedule": "every 6 hours"}, []string{"sweepSchedule: must be an EventBridge Scheduler expression"}},
+		{"plural schedule", map[string]any{"sweepSchedule": "rate(1 hours)"}, []string{"sweepSchedule: use the singular unit with 1"}},
+		{"singular schedule", map[string]any{"sweepSchedule": "rate(6 hour)"}, []string{"sweepSchedule: use the singular unit with 1"}},
+		{"bad sweep account", map[string]any{"sweepAccounts": "12"}, []string{`sweepAccounts: "12" is not a 12-digit account id`}},
+		{"bad retention", map[string]any{"logRetentionDays": float64(42)}, []string{"logRetentionDays: must be one of CloudWatch Logs' retention periods"}},
+		{"fractional retention", map[string]any{"logRetentionDays": 1.5}, []string{"logRetentionDays: must be a whole number"}},
+		{"bad call-as", map[string]any{"stackSetCallAs": "ADMIN"}, []string{"stackSetCallAs: must be SELF"}},
+		{"wrong types", map[string]any{"mode": 1.0, "dryRunImds": "yes", "regions": 3.0, "targetOuIds": []any{1.0}}, []string{
+			"mode: must be a string, got a number", `dryRunImds: must be true or false, got "yes"`,
+			"regions: must be a list of strings, got a number", "targetOuIds: element 0 must be a string"}},
+		{"bad JSON list", map[string]any{"regions": `["us-east-1"`}, []string{"regions: must be a JSON array of strings or a comma-separated list"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadConfig(getter(tt.ctx))
+			if err == nil {
+				t.Fatalf("no error, want %q", tt.want)
+			}
+			if !strings.HasPrefix(err.Error(), "invalid configuration (cdk.json context):") {
+				t.Errorf("error %q does not start with the configuration heading", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error\n%s\ndoes not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
