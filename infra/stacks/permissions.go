@@ -89,11 +89,26 @@ func accountStatements(s accountScope, n needs) []awsiam.PolicyStatement {
 	return out
 }
 
-// wildcardFindings lists, in cdk-nag's "appliesTo" form, the wildcards of the
-// Allow statements: what AwsSolutions-IAM5 reports for them. Deriving the
-// suppression from the statements themselves keeps the two in step: a new
-// wildcard still needs a reason, but the reason already given covers exactly
-// the wildcards listed here.
+// acceptedWildcard reports whether a wildcard resource is one the design
+// accepts (see suppressWildcards): "*" for actions without resource-level
+// permissions, every resource of one kind in one account, and the member role
+// in any account.
+func acceptedWildcard(resource string) bool {
+	if resource == "*" {
+		return true
+	}
+	for _, kind := range []string{":instance/*", ":launch-template/*", ":podidentityassociation/*", ":role/*"} {
+		if strings.HasSuffix(resource, kind) && strings.Count(resource, "*") == 1 {
+			return true
+		}
+	}
+	return strings.Contains(resource, ":iam::*:role/") && strings.Count(resource, "*") == 1
+}
+
+// wildcardFindings lists, in cdk-nag's "appliesTo" form, the accepted
+// wildcard resources of the Allow statements: what AwsSolutions-IAM5 reports
+// for them. Wildcard actions, and wildcard resources of any other shape, are
+// not listed, so cdk-nag still reports them.
 func wildcardFindings(statements []awsiam.PolicyStatement) *[]any {
 	render := func(s string) string {
 		s = strings.ReplaceAll(s, *awscdk.Aws_PARTITION(), "<AWS::Partition>")
@@ -103,24 +118,17 @@ func wildcardFindings(statements []awsiam.PolicyStatement) *[]any {
 	}
 	var out []any
 	seen := map[string]bool{}
-	add := func(s string) {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
 	for _, st := range statements {
 		if st.Effect() != awsiam.Effect_ALLOW {
 			continue
 		}
-		for _, a := range *st.Actions() {
-			if strings.Contains(*a, "*") {
-				add("Action::" + *a)
-			}
-		}
 		for _, r := range *st.Resources() {
-			if strings.Contains(*r, "*") {
-				add("Resource::" + render(*r))
+			if acceptedWildcard(*r) {
+				f := "Resource::" + render(*r)
+				if !seen[f] {
+					seen[f] = true
+					out = append(out, f)
+				}
 			}
 		}
 	}

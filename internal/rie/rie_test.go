@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,5 +156,45 @@ func TestIMDSEnforcerUnderEmulator(t *testing.T) {
 	}
 	if n := len(sb.Notifications()); n != 1 {
 		t.Fatalf("redelivery published again: %d notifications", n)
+	}
+}
+
+// TestTrustGuardUnderEmulator runs the trust guardrail's bootstrap under the
+// emulator with the CreateRole sample: the wildcard trust is revoked.
+func TestTrustGuardUnderEmulator(t *testing.T) {
+	rieBin := emulator(t)
+	boot := bootstrap(t, "trust-guard")
+	sb := demoSandbox(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	em, err := rie.Start(ctx, rieBin, boot, functionEnv(sb, "111122223333"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer em.Stop()
+	ev, err := fs.ReadFile(events.Files, "iam-create-role.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := em.Invoke(ctx, ev)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, em.Output())
+	}
+	var resp struct {
+		Results []struct{ Resource, Outcome string } `json:"results"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil || len(resp.Results) != 1 || resp.Results[0].Outcome != "revoked" {
+		t.Fatalf("response %s (%v)\n%s", body, err, em.Output())
+	}
+	for _, r := range sb.State().Accounts["111122223333"].Roles {
+		if r.Name != "ci-deployer" {
+			continue
+		}
+		if _, ok := r.InlinePolicies["AWSRevokeOlderSessions"]; !ok {
+			t.Error("sessions not revoked")
+		}
+		if strings.Contains(string(r.TrustPolicy), `"Allow"`) {
+			t.Errorf("trust still allows: %s", r.TrustPolicy)
+		}
 	}
 }

@@ -208,13 +208,14 @@ func describePrincipal(p *Principal) string {
 // callerBoundKeys bound a public principal when compared to exact values.
 var callerBoundKeys = []string{"aws:PrincipalOrgID", "aws:PrincipalAccount", "aws:SourceAccount", "aws:PrincipalArn", "aws:SourceOrgID"}
 
-// callerBound finds a plain (no IfExists, no set qualifier) positive string
-// or ARN condition pinning the caller's organization, account or ARN to exact
-// values.
+// callerBound finds a positive string or ARN condition (plain or
+// ForAnyValue:, which fails when the key is absent; not IfExists or
+// ForAllValues:, which pass then) pinning the caller's organization, account
+// or ARN to exact values.
 func callerBound(s *Statement) (string, bool) {
 	for _, c := range s.Conditions {
 		op := parseOperator(c.Operator)
-		if !op.plain() || !op.bounding() || !containsFold(callerBoundKeys, c.Key) {
+		if !op.bounding() || !containsFold(callerBoundKeys, c.Key) {
 			continue
 		}
 		if exactValues(op, c.Values) {

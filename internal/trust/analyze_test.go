@@ -199,7 +199,9 @@ func TestAnalyzeForms(t *testing.T) {
 		{"bounded by principal ARN via ArnLike exact", public(`{"AWS":"*"}`, `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::444455556666:role/x"}}`), []string{"public-principal-bounded@1"}},
 		{"bounded by StringLike without wildcard", public(`{"AWS":"*"}`, `{"StringLike":{"aws:PrincipalAccount":"444455556666"}}`), []string{"public-principal-bounded@1"}},
 		{"ArnLike wildcard does not bound", public(`{"AWS":"*"}`, `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/x"}}`), []string{"public-principal@1"}},
-		{"ForAnyValue does not bound", public(`{"AWS":"*"}`, `{"ForAnyValue:StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}`), []string{"public-principal@1"}},
+		{"ForAnyValue bounds (false when the key is absent)", public(`{"AWS":"*"}`, `{"ForAnyValue:StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}`), []string{"public-principal-bounded@1"}},
+		{"IfExists does not bound", public(`{"AWS":"*"}`, `{"StringEqualsIfExists":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}`), []string{"public-principal@1"}},
+		{"ForAllValues does not bound", public(`{"AWS":"*"}`, `{"ForAllValues:StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}`), []string{"public-principal@1"}},
 		{"negated does not bound", public(`{"AWS":"*"}`, `{"StringNotEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}`), []string{"public-principal@1"}},
 		{"policy variable does not bound", public(`{"AWS":"*"}`, `{"StringEquals":{"aws:PrincipalAccount":"${aws:PrincipalTag/acct}"}}`), []string{"public-principal@1"}},
 		{"unrelated key does not bound", public(`{"AWS":"*"}`, `{"Bool":{"aws:SecureTransport":true}}`), []string{"public-principal@1"}},
@@ -319,5 +321,54 @@ func TestSubValueLevel(t *testing.T) {
 		if got, _ := subValueLevel(eks, tc.value, tc.like); got != tc.want {
 			t.Errorf("subValueLevel(%q, like=%v) = %d, want %d", tc.value, tc.like, got, tc.want)
 		}
+	}
+}
+
+// TestDocsExamples checks every "Fails"/"Passes" example of
+// docs/trust-rules.md against Analyze.
+func TestDocsExamples(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "trust-rules.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonAfter := func(section, label string) string {
+		i := strings.Index(section, "\n"+label)
+		if i < 0 {
+			return ""
+		}
+		rest := section[i:]
+		start := strings.Index(rest, "```json\n")
+		if start < 0 {
+			return ""
+		}
+		rest = rest[start+len("```json\n"):]
+		return strings.ReplaceAll(rest[:strings.Index(rest, "```")], "ISSUER", testIssuer)
+	}
+	// Every linked test file exists.
+	for _, part := range strings.Split(string(doc), "](../")[1:] {
+		target := part[:strings.IndexByte(part, ')')]
+		if _, err := os.Stat(filepath.Join("..", "..", filepath.FromSlash(target))); err != nil {
+			t.Errorf("broken link %s: %v", target, err)
+		}
+	}
+	sections := strings.Split(string(doc), "\n### `")[1:]
+	if len(sections) != len(Rules()) {
+		t.Errorf("%d rule sections, %d rules", len(sections), len(Rules()))
+	}
+	for _, sec := range sections {
+		rule := Rule(sec[:strings.IndexByte(sec, '`')])
+		t.Run(string(rule), func(t *testing.T) {
+			severityOf(t, rule)
+			fails, passes := jsonAfter(sec, "Fails"), jsonAfter(sec, "Passes")
+			if fails == "" || passes == "" {
+				t.Fatal("missing a Fails or Passes example")
+			}
+			if got := findingIDs(Analyze(mustParse(t, fails))); !slices.Contains(got, string(rule)+"@1") {
+				t.Errorf("Fails example gives %v", got)
+			}
+			if r := Analyze(mustParse(t, passes)); r.Verdict != OK {
+				t.Errorf("Passes example gives %s %v", r.Verdict, findingIDs(r))
+			}
+		})
 	}
 }

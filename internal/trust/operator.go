@@ -121,9 +121,6 @@ func (op operator) bounding() bool {
 	return false
 }
 
-// plain reports whether the operator has no set qualifier and no IfExists.
-func (op operator) plain() bool { return op.set == setNone && !op.ifExists }
-
 // isPlainStringEquals reports whether name is exactly StringEquals in any case.
 func isPlainStringEquals(name string) bool { return strings.EqualFold(name, "StringEquals") }
 

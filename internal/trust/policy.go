@@ -416,6 +416,7 @@ func objectMembers(data []byte) ([]member, error) {
 		return nil, err
 	}
 	var out []member
+	var seen map[string]bool // used once the object is large
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -429,10 +430,21 @@ func objectMembers(data []byte) ([]member, error) {
 		if err := dec.Decode(&v); err != nil {
 			return nil, err
 		}
-		for _, m := range out {
-			if m.key == key {
-				return nil, fmt.Errorf("duplicate key %q", key)
+		if seen == nil && len(out) >= 8 {
+			seen = make(map[string]bool, 2*len(out))
+			for _, m := range out {
+				seen[m.key] = true
 			}
+		}
+		dup := seen[key]
+		for i := 0; seen == nil && i < len(out); i++ {
+			dup = dup || out[i].key == key
+		}
+		if dup {
+			return nil, fmt.Errorf("duplicate key %q", key)
+		}
+		if seen != nil {
+			seen[key] = true
 		}
 		out = append(out, member{key: key, value: v})
 	}

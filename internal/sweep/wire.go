@@ -1,0 +1,156 @@
+package sweep
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/credguard/credguard/internal/accounts"
+	"github.com/credguard/credguard/internal/imdsguard"
+	"github.com/credguard/credguard/internal/settings"
+	"github.com/credguard/credguard/internal/trustguard"
+)
+
+// SessionName is the role session name the sweep uses in member accounts.
+const SessionName = "credguard-sweeper"
+
+// Environment variables the sweeper function reads besides the shared
+// settings: per-guardrail dry-run switches (each falls back to
+// CREDGUARD_DRY_RUN).
+const (
+	EnvDryRunIMDS  = "CREDGUARD_DRY_RUN_IMDS"
+	EnvDryRunTrust = "CREDGUARD_DRY_RUN_TRUST"
+)
+
+// DryRunFromEnv reads the two dry-run switches; fallback is the value of
+// CREDGUARD_DRY_RUN (settings.Settings.DryRun).
+func DryRunFromEnv(getenv func(string) string, fallback bool) (dryRunIMDS, dryRunTrust bool, err error) {
+	read := func(name string) (bool, error) {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return fallback, nil
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return false, fmt.Errorf("%s=%q: want true or false", name, v)
+		}
+		return b, nil
+	}
+	if dryRunIMDS, err = read(EnvDryRunIMDS); err != nil {
+		return false, false, err
+	}
+	if dryRunTrust, err = read(EnvDryRunTrust); err != nil {
+		return false, false, err
+	}
+	return dryRunIMDS, dryRunTrust, nil
+}
+
+// FromConfig wires a sweeper from the hub's AWS configuration: member
+// accounts through the member role (s.MemberRoleName), the IMDS and trust
+// guardrails with s's exemptions and Credguard's own roles, and cfg's
+// dry-run switches applied to both guardrails and to launch templates.
+// The sweeper Lambda and `credguard scan` both build it this way.
+func FromConfig(base aws.Config, s settings.Settings, cfg Config, log *slog.Logger) *Sweeper {
+	prov := accounts.New(base, sts.NewFromConfig(base), accounts.Options{
+		HubAccount: s.HubAccount, RoleName: s.MemberRoleName, SessionName: SessionName,
+	})
+	clients := ec2Clients(prov)
+	iamFor := func(ctx context.Context, account string) (*iam.Client, error) {
+		c, err := prov.Config(ctx, account, "")
+		if err != nil {
+			return nil, err
+		}
+		return iam.NewFromConfig(c), nil
+	}
+	instances := imdsguard.New(func(ctx context.Context, account, region string) (imdsguard.EC2, error) {
+		return clients(ctx, account, region)
+	}, nil, imdsguard.Config{
+		DryRun: cfg.DryRunIMDS, ExemptInstanceIDs: s.ExemptInstanceIDs,
+		SelfRoleARNs: s.SelfRoleARNs, MemberRoleName: s.MemberRoleName,
+	}, log, nil)
+	roles := trustguard.New(func(ctx context.Context, account string) (trustguard.IAM, error) {
+		return iamFor(ctx, account)
+	}, func(context.Context, string, string) (trustguard.EKS, error) {
+		return nil, fmt.Errorf("the sweep reads no EKS pod identity associations")
+	}, nil, trustguard.Config{
+		DryRun: cfg.DryRunTrust, ExemptRoleARNs: s.ExemptRoleARNs,
+		SelfRoleARNs: s.SelfRoleARNs, MemberRoleName: s.MemberRoleName,
+	}, log, nil)
+	return New(func(ctx context.Context, account, region string) (EC2, error) {
+		return clients(ctx, account, region)
+	}, func(ctx context.Context, account string) (IAM, error) {
+		return iamFor(ctx, account)
+	}, instances, roles, cfg)
+}
+
+// ec2Clients caches one EC2 client per account and region, shared by the
+// sweep and the IMDS guardrail.
+func ec2Clients(p *accounts.Provider) func(ctx context.Context, account, region string) (*ec2.Client, error) {
+	var mu sync.Mutex
+	clients := map[string]*ec2.Client{}
+	return func(ctx context.Context, account, region string) (*ec2.Client, error) {
+		cfg, err := p.Config(ctx, account, region)
+		if err != nil {
+			return nil, err
+		}
+		key := account + "/" + region
+		mu.Lock()
+		defer mu.Unlock()
+		if c, ok := clients[key]; ok {
+			return c, nil
+		}
+		c := ec2.NewFromConfig(cfg)
+		clients[key] = c
+		return c, nil
+	}
+}
+
+// SelfRoleARNs are the hub function roles (fixed names) in the hub account:
+// the guardrails never rewrite them and ignore their changes.
+func SelfRoleARNs(hub string) []string {
+	var out []string
+	for _, fn := range []string{"imds-enforcer", "trust-guard", "sweeper"} {
+		out = append(out, fmt.Sprintf("arn:aws:iam::%s:role/credguard-%s", hub, fn))
+	}
+	return out
+}
+
+// Organizations lists the call the sweep makes to find the organization's accounts.
+type Organizations interface {
+	ListAccounts(ctx context.Context, in *organizations.ListAccountsInput, optFns ...func(*organizations.Options)) (*organizations.ListAccountsOutput, error)
+}
+
+// OrganizationAccounts pages through the organization's accounts and returns
+// the ids of the active ones, in the order listed. It must run in the
+// management account or a delegated administrator.
+func OrganizationAccounts(ctx context.Context, client Organizations) ([]string, error) {
+	var ids []string
+	p := organizations.NewListAccountsPaginator(client, &organizations.ListAccountsInput{})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list organization accounts: %w", err)
+		}
+		for _, a := range out.Accounts {
+			active := a.State == orgtypes.AccountStateActive ||
+				(a.State == "" && a.Status == orgtypes.AccountStatusActive) // Status predates State
+			if active {
+				ids = append(ids, aws.ToString(a.Id))
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("list organization accounts: no active account")
+	}
+	return ids, nil
+}
