@@ -388,7 +388,7 @@ func (h *Hub) newDLQ(name string, alarm awscloudwatch.IAlarmAction) awssqs.Queue
 	q := awssqs.NewQueue(h.Stack, jsii.String(id+"DLQ"), &awssqs.QueueProps{
 		QueueName:       jsii.String(ResourcePrefix + name + "-dlq"),
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
-		
+		EnforceSSL:      jsii.Bool(true),
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 	})
 	newAlarm(h.Stack, id+"DLQMessages", ResourcePrefix+name+"-dlq-messages",
@@ -514,7 +514,7 @@ func (h *Hub) addChatbot(cfg Config) {
 		NotificationTopics:            &[]awssns.ITopic{h.Topic},
 		Role:                          role,
 		GuardrailPolicies: &[]awsiam.IManagedPolicy{
-			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AdministratorAccess")),
+			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("CloudWatchReadOnlyAccess")),
 		},
 		LoggingLevel:     awschatbot.LoggingLevel_ERROR,
 		UserRoleRequired: jsii.Bool(false),

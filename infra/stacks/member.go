@@ -111,7 +111,9 @@ func newRemediationRole(stack awscdk.Stack, cfg Config, inGlobalRegion awscdk.Cf
 	role := awsiam.NewRole(stack, jsii.String("RemediationRole"), &awsiam.RoleProps{
 		RoleName:    jsii.String(cfg.MemberRoleName),
 		Description: jsii.String("Credguard: assumed by the hub's guardrail functions to remediate this account"),
-		AssumedBy: awsiam.NewAnyPrincipal(),
+		AssumedBy: awsiam.NewPrincipalWithConditions(awsiam.NewCompositePrincipal(hubRoles...), &map[string]any{
+			"StringEquals": map[string]any{"aws:PrincipalOrgID": cfg.OrganizationID},
+		}),
 		// Inline, so the policy is part of the role resource and shares its condition.
 		InlinePolicies:     &map[string]awsiam.PolicyDocument{"guardrails": doc},
 		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),

@@ -67,7 +67,7 @@ const (
 	unknown
 )
 
-func not(t tri) tri {
+func negate(t tri) tri {
 	switch t {
 	case yes:
 		return no
@@ -144,7 +144,7 @@ func evalCondition(c Condition, ctx map[string][]string) tri {
 	element := func(rv string) tri {
 		t := anyValueMatches(op.family, c.Values, rv)
 		if op.negated {
-			return not(t)
+			return negate(t)
 		}
 		return t
 	}
@@ -189,7 +189,7 @@ func evalCondition(c Condition, ctx map[string][]string) tri {
 		}
 	}
 	if op.negated {
-		return not(result)
+		return negate(result)
 	}
 	return result
 }

@@ -90,6 +90,9 @@ func TestParseErrors(t *testing.T) {
 		{`{"Statement":{"Effect":"Allow","Principal":"*","Action":"*","Condition":{"StringEquals":{"k":"a","k":"b"}}}}`, `statement 1: Condition: StringEquals: duplicate key "k"`},
 		{`{"Statement":{"Effect":"Allow","Principal":"*","Action":"*","NotResource":"*"}}`, `statement 1: NotResource is not allowed in a trust policy (IAM rejects it: "Has prohibited field NotResource")`},
 		{`{"Statement":{"Sid":1,"Effect":"Allow","Principal":"*","Action":"*"}}`, "statement 1: Sid: must be a string, got a number"},
+		{`{"Statement":{"Effect":"Allow","Principal":"*","Action":"*","Condition":{"StringEquals":{"a":"1","b":"1","c":"1","d":"1","e":"1","f":"1","g":"1","h":"1","i":"1","j":"1","c":"2"}}}}`, `statement 1: Condition: StringEquals: duplicate key "c"`},
+		{`{"Statement":{"Effect":"Allow","Principal":"*","Action":"*","Condition":{"StringEquals":{"a":"1","b":"1","c":"1","d":"1","e":"1","f":"1","g":"1","h":"1","i":"1","j":"1","j":"2"}}}}`, `statement 1: Condition: StringEquals: duplicate key "j"`},
+		{`{"Statement":{"Eff\u0065ct":"Allow","Effect":"Deny","Principal":"*","Action":"*"}}`, `statement 1: duplicate key "Effect"`},
 		{strings.Repeat(" ", MaxDocumentBytes+1), "document is 262145 bytes, more than the 262144 this reader accepts"},
 	}
 	for _, tc := range cases {

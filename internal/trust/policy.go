@@ -241,7 +241,7 @@ func checkJSON(b []byte) error {
 	return perr(0, "invalid JSON: %v", err)
 }
 
-var statementKeys = "Sid, Effect, Principal, NotPrincipal, Action, NotAction and Condition"
+const statementKeys = "Sid, Effect, Principal, NotPrincipal, Action, NotAction and Condition"
 
 func parseStatement(n int, raw json.RawMessage) (Statement, error) {
 	if raw[0] != '{' {
