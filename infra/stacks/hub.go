@@ -105,7 +105,7 @@ func CheckDist(distDir string, functions []string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("function code not built: %s missing (run `make build`)", strings.Join(missing, ", "))
+		return fmt.Errorf("function code not built: %s missing (`make build` builds dist/<function>/bootstrap from functions/<function>)", strings.Join(missing, ", "))
 	}
 	return nil
 }

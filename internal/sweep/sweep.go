@@ -253,9 +253,13 @@ func (s *Sweeper) sweepTemplates(ctx context.Context, client EC2, account, regio
 	return part
 }
 
-// checkTemplate reads the template's default version afresh, decides, and
-// writes when the decision says so.
+// checkTemplate decides on the listed template; when the decision is to
+// write, it reads the default version afresh (it may have changed since the
+// listing), decides again and writes.
 func (s *Sweeper) checkTemplate(ctx context.Context, client EC2, listed Template) (o guardrail.Outcome, detail, before, after string) {
+	if d := DecideTemplate(listed, s.cfg.DryRunIMDS); !d.Write {
+		return d.Outcome, d.Reason, d.Before, d.After
+	}
 	t := listed
 	v, err := defaultVersion(ctx, client, t.ID)
 	switch {

@@ -65,13 +65,7 @@ func FromConfig(base aws.Config, s settings.Settings, cfg Config, log *slog.Logg
 		HubAccount: s.HubAccount, RoleName: s.MemberRoleName, SessionName: SessionName,
 	})
 	clients := ec2Clients(prov)
-	iamFor := func(ctx context.Context, account string) (*iam.Client, error) {
-		c, err := prov.Config(ctx, account, "")
-		if err != nil {
-			return nil, err
-		}
-		return iam.NewFromConfig(c), nil
-	}
+	iamFor := iamClients(prov)
 	instances := imdsguard.New(func(ctx context.Context, account, region string) (imdsguard.EC2, error) {
 		return clients(ctx, account, region)
 	}, nil, imdsguard.Config{
@@ -111,6 +105,27 @@ func ec2Clients(p *accounts.Provider) func(ctx context.Context, account, region 
 		}
 		c := ec2.NewFromConfig(cfg)
 		clients[key] = c
+		return c, nil
+	}
+}
+
+// iamClients caches one IAM client per account, shared by the sweep and the
+// trust guardrail (a client per call would open a connection pool per role).
+func iamClients(p *accounts.Provider) func(ctx context.Context, account string) (*iam.Client, error) {
+	var mu sync.Mutex
+	clients := map[string]*iam.Client{}
+	return func(ctx context.Context, account string) (*iam.Client, error) {
+		cfg, err := p.Config(ctx, account, "")
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if c, ok := clients[account]; ok {
+			return c, nil
+		}
+		c := iam.NewFromConfig(cfg)
+		clients[account] = c
 		return c, nil
 	}
 }

@@ -34,7 +34,7 @@ func mustParse(t testing.TB, doc string) Policy {
 }
 
 // TestAnalyzeTestdata pins the verdict and findings of every policy in
-// testdata/ (the files docs/trust-rules.md links to).
+// testdata/ (the files README.md ("Trust rules") links to).
 func TestAnalyzeTestdata(t *testing.T) {
 	want := map[string][]string{
 		"critical-account-wildcard-root":         {"public-principal@1"},
@@ -325,9 +325,9 @@ func TestSubValueLevel(t *testing.T) {
 }
 
 // TestDocsExamples checks every "Fails"/"Passes" example of
-// docs/trust-rules.md against Analyze.
+// README.md ("Trust rules") against Analyze.
 func TestDocsExamples(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "trust-rules.md"))
+	doc, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,13 +345,13 @@ func TestDocsExamples(t *testing.T) {
 		return strings.ReplaceAll(rest[:strings.Index(rest, "```")], "ISSUER", testIssuer)
 	}
 	// Every linked test file exists.
-	for _, part := range strings.Split(string(doc), "](../")[1:] {
+	for _, part := range strings.Split(string(doc), "](internal/trust/testdata/")[1:] {
 		target := part[:strings.IndexByte(part, ')')]
-		if _, err := os.Stat(filepath.Join("..", "..", filepath.FromSlash(target))); err != nil {
+		if _, err := os.Stat(filepath.Join("testdata", filepath.FromSlash(target))); err != nil {
 			t.Errorf("broken link %s: %v", target, err)
 		}
 	}
-	sections := strings.Split(string(doc), "\n### `")[1:]
+	sections := strings.Split(string(doc), "\n#### `")[1:]
 	if len(sections) != len(Rules()) {
 		t.Errorf("%d rule sections, %d rules", len(sections), len(Rules()))
 	}

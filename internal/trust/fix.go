@@ -126,8 +126,9 @@ func denyAllStatement() Statement {
 // reduced to that service or provider and exact StringEquals conditions are
 // added (Pod Identity: aws:RequestTag/kubernetes-namespace,
 // …/kubernetes-service-account, and …/eks-cluster-arn or …/eks-cluster-name
-// when known; IRSA: "<issuer>:sub" = system:serviceaccount:NS:SA, keeping the
-// existing aud condition). Scoping only ever adds conditions and drops
+// when known; IRSA: "<issuer>:sub" = system:serviceaccount:NS:SA, keeping an
+// existing aud condition and otherwise adding "<issuer>:aud" =
+// sts.amazonaws.com). Scoping only ever adds conditions and drops
 // principals, so it narrows; a scoped statement that would still be critical
 // is removed instead. Statements that are not critical, and Deny statements,
 // are kept untouched.
@@ -290,6 +291,12 @@ func scopeStatement(s *Statement, w Workload) (Statement, string, bool) {
 		sub := serviceAccountSubPrefix + w.Namespace + ":" + w.ServiceAccount
 		c.Conditions, ok = addExact(c.Conditions, prov.issuer+":sub", sub)
 		how = fmt.Sprintf("scoped to %s:sub = %s", prov.issuer, sub)
+		// An existing aud condition is kept as it is; with none, the
+		// audience IRSA tokens carry is required too.
+		if ok && !hasKey(c.Conditions, prov.issuer+":aud") {
+			c.Conditions, ok = addExact(c.Conditions, prov.issuer+":aud", irsaAudience)
+			how += fmt.Sprintf(" and %s:aud = %s", prov.issuer, irsaAudience)
+		}
 	}
 	if !ok {
 		return Statement{}, "", false
@@ -300,6 +307,18 @@ func scopeStatement(s *Statement, w Workload) (Statement, string, bool) {
 		}
 	}
 	return c, how, true
+}
+
+// irsaAudience is the audience of the tokens EKS projects for IRSA.
+const irsaAudience = "sts.amazonaws.com"
+
+func hasKey(conds []Condition, key string) bool {
+	for _, c := range conds {
+		if strings.EqualFold(c.Key, key) {
+			return true
+		}
+	}
+	return false
 }
 
 func findService(p *Principal, name string) (string, bool) {

@@ -1,0 +1,136 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/credguard/credguard/internal/accounts"
+	"github.com/credguard/credguard/internal/imdsguard"
+	"github.com/credguard/credguard/internal/invoke"
+	"github.com/credguard/credguard/internal/replay"
+	"github.com/credguard/credguard/internal/sandbox"
+)
+
+// StartSandbox serves a sandbox seeded with f on a free loopback port.
+func StartSandbox(f *sandbox.Fixture) (*sandbox.Server, error) {
+	sb, err := sandbox.New(f)
+	if err != nil {
+		return nil, err
+	}
+	if err := sb.Start(""); err != nil {
+		return nil, err
+	}
+	return sb, nil
+}
+
+// HubConfig is the hub's AWS configuration against sb, with the retryer the
+// functions use (functions/*/main.go: config.WithRetryer(accounts.Retryer)).
+func HubConfig(ctx context.Context, sb *sandbox.Server) (aws.Config, error) {
+	cfg, err := sb.AWSConfig(ctx, Hub, HubRegion)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	cfg.Retryer = accounts.Retryer
+	if debugRetryer != nil {
+		cfg.Retryer = debugRetryer
+	}
+	return cfg, nil
+}
+
+// IMDSGuardrail is the IMDS handler as the Lambda builds it (FromConfig with
+// the settings the sandbox's accounts need), logging nowhere.
+func IMDSGuardrail(cfg aws.Config) *imdsguard.Handler {
+	return imdsguard.FromConfig(cfg, replay.Settings(Hub, HubRegion, false), slog.New(slog.DiscardHandler), nil)
+}
+
+// IMDSFunction is one execution environment of the IMDS function: its own
+// handler (own clients, credential cache and adaptive retry state) behind
+// the Lambda payload adapter.
+func IMDSFunction(cfg aws.Config) Function {
+	return invoke.Handler(IMDSGuardrail(cfg))
+}
+
+// Arrival is one request as it reached the wire.
+type Arrival struct {
+	Time   time.Time
+	Action string // the query protocol's Action ("" for other protocols)
+}
+
+// Wire serves a sandbox through a recorder of request arrival times (the
+// sandbox's own journal records a call when it is answered, after any
+// injected latency).
+type Wire struct {
+	next http.Handler
+	srv  *http.Server
+	url  string
+
+	mu       sync.Mutex
+	arrivals []Arrival
+}
+
+// NewWire serves next on a free loopback port.
+func NewWire(next http.Handler) (*Wire, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	w := &Wire{next: next, url: "http://" + ln.Addr().String()}
+	w.srv = &http.Server{Handler: w, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = w.srv.Serve(ln) }()
+	return w, nil
+}
+
+// URL is the recorder's base URL: use it as the configuration's BaseEndpoint.
+func (w *Wire) URL() string { return w.url }
+
+// Close stops serving.
+func (w *Wire) Close() error {
+	if err := w.srv.Close(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// ServeHTTP records the arrival and passes the request on.
+func (w *Wire) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	at := time.Now()
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(rw, "read body: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	action := ""
+	if form, err := url.ParseQuery(string(body)); err == nil {
+		action = form.Get("Action")
+	}
+	w.mu.Lock()
+	w.arrivals = append(w.arrivals, Arrival{Time: at, Action: action})
+	w.mu.Unlock()
+	w.next.ServeHTTP(rw, r)
+}
+
+// Since returns the arrivals at or after t, in order.
+func (w *Wire) Since(t time.Time) []Arrival {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []Arrival
+	for _, a := range w.arrivals {
+		if !a.Time.Before(t) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+var debugRetryer func() aws.Retryer
