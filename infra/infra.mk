@@ -15,6 +15,8 @@ INTEG_TIMEOUT ?= 60m
 
 $(CDK_CLI): package.json package-lock.json
 	npm ci --no-audit --no-fund
+	@# node_modules ships Go templates: a go.mod makes it a module of its own, so ./... skips it.
+	@printf 'module ignore\n' > node_modules/go.mod
 	@touch $@
 
 # Offline: builds the bootstraps, synthesizes every stack into cdk.out.

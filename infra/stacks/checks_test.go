@@ -229,6 +229,7 @@ func TestTrustPoliciesDogfood(t *testing.T) {
 				}
 				report := trust.Analyze(p)
 				checked++
+				t.Logf("%s %s: %s", name, r.ID, report)
 				if report.Verdict == trust.Critical {
 					t.Errorf("%s %s: critical trust policy: %v\n%s", name, r.ID, report, raw)
 				}

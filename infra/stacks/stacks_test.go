@@ -379,7 +379,8 @@ func TestKeyAndTopic(t *testing.T) {
 			}
 			principals := map[string]bool{}
 			for _, st := range statements(t, key.Props["KeyPolicy"], hubPseudo) {
-				if st["Effect"] != "Allow" || !jsonEqual(st["Action"], []any{"kms:Decrypt", "kms:GenerateDataKey*"}) {
+				if st["Effect"] != "Allow" || (!jsonEqual(st["Action"], []any{"kms:Decrypt", "kms:GenerateDataKey*"}) &&
+					!jsonEqual(st["Action"], []any{"kms:Decrypt", "kms:GenerateDataKey"})) {
 					continue
 				}
 				p := st["Principal"].(map[string]any)
@@ -808,5 +809,26 @@ func TestNagChecksRun(t *testing.T) {
 	errs := assertions.Annotations_FromStack(stack).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-SQS[34]")))
 	if len(*errs) < 2 {
 		t.Errorf("cdk-nag reported %d of SQS3/SQS4 on a plain queue, want both", len(*errs))
+	}
+}
+
+func TestWarnsWhenIAMEventsAreNotWatched(t *testing.T) {
+	warning := assertions.Match_StringLikeRegexp(jsii.String("IAM delivers CreateRole and UpdateAssumeRolePolicy events only there"))
+	cfg, err := stacks.LoadConfig(func(k string) any {
+		return map[string]any{"hubRegion": "eu-west-1"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	out, err := stacks.Build(app, cfg, stacks.Options{DistDir: distDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := assertions.Annotations_FromStack(out.Hub.Stack).FindWarning(jsii.String("*"), warning); len(*got) != 1 {
+		t.Errorf("%d warnings about unwatched IAM events without us-east-1, want 1", len(*got))
+	}
+	if got := assertions.Annotations_FromStack(single.get(t).out.Hub.Stack).FindWarning(jsii.String("*"), warning); len(*got) != 0 {
+		t.Errorf("%d warnings about unwatched IAM events with us-east-1 watched, want 0", len(*got))
 	}
 }

@@ -244,9 +244,9 @@ func (in *instance) field(name string, now time.Time) (string, bool) {
 	case "instance-state-code":
 		return strconv.Itoa(instanceStateCode(in.state)), true
 	case "instance-type":
-		return in.instanceType, true
+		return orDefault(in.instanceType, "m5.large"), true
 	case "image-id":
-		return in.imageID, true
+		return orDefault(in.imageID, "ami-0123456789abcdef0"), true
 	case "reservation-id":
 		return in.reservationID, true
 	case "metadata-options.http-tokens":
@@ -300,9 +300,9 @@ func (in *instance) matches(fs []filter, now time.Time) bool {
 func (in *instance) xml(now time.Time) ec2Instance {
 	return ec2Instance{
 		InstanceID:   in.id,
-		ImageID:      in.imageID,
+		ImageID:      orDefault(in.imageID, "ami-0123456789abcdef0"),
 		State:        ec2InstanceState{Code: instanceStateCode(in.state), Name: in.state},
-		InstanceType: in.instanceType,
+		InstanceType: orDefault(in.instanceType, "m5.large"),
 		Tags:         ec2Tags(in.tags),
 		MetadataOptions: ec2MetadataOptions{
 			State:                   in.metadataState(now),

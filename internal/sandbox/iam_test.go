@@ -166,7 +166,7 @@ func TestUpdateAssumeRolePolicyValidation(t *testing.T) {
 	padded := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}` + strings.Repeat(" \n", 3000)
 	tests := []struct {
 		name, role, doc, code string
-		status               int
+		status                int
 	}{
 		{"not JSON", "billing-api", `{"Version":`, "MalformedPolicyDocument", 400},
 		{"array", "billing-api", `[]`, "MalformedPolicyDocument", 400},

@@ -338,11 +338,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 
-	s.mu.Lock()
-	r.now = time.Now()
-	result, herr := operation.handle(s, r)
-	s.mu.Unlock()
+	result, herr := s.run(operation, r)
 	s.finish(w, r, op, operation.write, result, herr)
+}
+
+// run calls the operation under the state lock. A panic (a sandbox bug) is
+// answered as InternalError naming it, and the lock is released.
+func (s *Server) run(op operation, r *request) (result any, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer func() {
+		if p := recover(); p != nil {
+			result, err = nil, newError(http.StatusInternalServerError, "InternalError", "credguard sandbox bug in %s:%s: %v", r.service, r.op, p)
+		}
+	}()
+	r.now = time.Now()
+	return op.handle(s, r)
 }
 
 // finish journals the call and writes the response.

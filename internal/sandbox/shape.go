@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"sort"
 	"strings"
 	"time"
 )
@@ -169,14 +168,4 @@ func jsonKind(v any) string {
 	default:
 		return fmt.Sprintf("%T", x)
 	}
-}
-
-// sortedSet returns the keys of a set in order.
-func sortedSet(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

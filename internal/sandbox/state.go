@@ -175,8 +175,8 @@ func newRegion(name string, fr *Region, applyAt time.Time) *region {
 		in := &instance{
 			id: fi.ID, state: fi.State, tags: copyMap(fi.Tags),
 			md:           fillMetadataDefaults(fi.MetadataOptions),
-			instanceType: orDefault(fi.InstanceType, "m5.large"),
-			imageID:      orDefault(fi.ImageID, "ami-0123456789abcdef0"),
+			instanceType: fi.InstanceType,
+			imageID:      fi.ImageID,
 		}
 		in.reservationID, in.exportResv = fi.ReservationID, fi.ReservationID != ""
 		if in.reservationID == "" {

@@ -64,16 +64,18 @@ func sweeper(t testing.TB, s *sandbox.Server, cfg Config) *Sweeper {
 	return sweeperWith(t, s, cfg, accounts.Retryer)
 }
 
-// fastRetryer is accounts.Retryer (adaptive mode, the same attempts) with
-// the exponential backoff counted in milliseconds instead of seconds, so
-// that tests that provoke throttling take a fraction of the time.
+// fastRetryer retries like accounts.Retryer (the same attempts) with the
+// exponential backoff counted in milliseconds instead of seconds, and
+// without the adaptive mode's client-side rate limiter: after the first
+// throttle that limiter paces a fresh client at half a call per second and
+// recovers over seconds, which would make the test measure the SDK's pacing
+// rather than the sweep. TestSweepThrottledWithTheGuardrailsRetryer runs the
+// real policy.
 func fastRetryer() aws.Retryer {
-	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
-			so.MaxAttempts = accounts.MaxAttempts
-			so.Backoff = retry.BackoffDelayerFunc(func(attempt int, _ error) (time.Duration, error) {
-				return time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 8))), nil
-			})
+	return retry.NewStandard(func(so *retry.StandardOptions) {
+		so.MaxAttempts = accounts.MaxAttempts
+		so.Backoff = retry.BackoffDelayerFunc(func(attempt int, _ error) (time.Duration, error) {
+			return time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 8))), nil
 		})
 	})
 }

@@ -9,10 +9,18 @@ import (
 	"github.com/credguard/credguard/internal/sandbox"
 )
 
-// bigAccount generates an account: every third role, instance and launch
-// template compliant (when mixed), the others not.
-func bigAccount(roles, instances, templates int, mixed bool, prefix string) *sandbox.Account {
-	bad := func(i int) bool { return !mixed || i%3 != 0 }
+// Which generated resources are not compliant.
+var (
+	allBad      = func(int) bool { return true }
+	twoInThree  = func(i int) bool { return i%3 != 0 }
+	oneInTen    = func(i int) bool { return i%10 == 0 }
+	oneInTwenty = func(i int) bool { return i%20 == 0 }
+)
+
+// bigAccount generates an account with the member role and the given numbers
+// of roles, instances (in us-east-1) and launch templates; bad(i) says which
+// are not compliant.
+func bigAccount(roles, instances, templates int, bad func(int) bool, prefix string) *sandbox.Account {
 	a := &sandbox.Account{Roles: []sandbox.Role{memberRole()}}
 	for i := range roles {
 		trust := trustLambda
@@ -72,7 +80,7 @@ func listingCalls(s *sandbox.Server, op string) int {
 }
 
 func TestSweepPagesEveryListing(t *testing.T) {
-	f := &sandbox.Fixture{HubAccount: hub, Accounts: map[string]*sandbox.Account{hub: bigAccount(2500, 2500, 450, true, "0aaa")}}
+	f := &sandbox.Fixture{HubAccount: hub, Accounts: map[string]*sandbox.Account{hub: bigAccount(2500, 2500, 450, twoInThree, "0aaa")}}
 	s := startSandbox(t, f)
 	rep := sweeper(t, s, readOnly()).Run(testContext(t), []string{hub}, []string{"us-east-1"})
 	noErrors(t, rep)
@@ -93,37 +101,32 @@ func TestSweepPagesEveryListing(t *testing.T) {
 }
 
 func TestSweepRemediatesThroughThrottling(t *testing.T) {
-	member2 := "555566667777"
+	// Two pages of instances and templates per account.
 	f := &sandbox.Fixture{HubAccount: hub, Accounts: map[string]*sandbox.Account{
-		hub:     bigAccount(60, 1200, 250, true, "0aaa"),
-		member:  bigAccount(60, 1200, 250, true, "0bbb"),
-		member2: bigAccount(60, 1200, 250, true, "0ccc"),
+		hub:    bigAccount(60, 1100, 210, oneInTwenty, "0aaa"),
+		member: bigAccount(60, 1100, 210, oneInTwenty, "0bbb"),
 	}}
 	// Token buckets per operation, account and region: listing and
 	// describing bursts of a few calls, writes a little more.
-	read := sandbox.Throttle{Burst: 3, RatePerSecond: 40}
-	write := sandbox.Throttle{Burst: 20, RatePerSecond: 400}
+	// Token buckets per operation, account and region, small enough that
+	// listings, the guardrails' batched describes and the writes in flight
+	// all get throttled.
 	f.Faults = &sandbox.Faults{Throttle: map[string]sandbox.Throttle{
-		"ec2:DescribeInstances":              read,
-		"ec2:DescribeLaunchTemplates":        read,
-		"ec2:DescribeLaunchTemplateVersions": read,
-		"iam:ListRoles":                      read,
-		"sts:AssumeRole":                     read,
-		"iam:GetRole":                        write,
-		"ec2:ModifyInstanceMetadataOptions":  write,
-		"ec2:CreateLaunchTemplateVersion":    write,
-		"ec2:ModifyLaunchTemplate":           write,
-		"iam:UpdateAssumeRolePolicy":         write,
-		"iam:PutRolePolicy":                  write,
+		"ec2:DescribeInstances":             {Burst: 2, RatePerSecond: 50},
+		"ec2:DescribeLaunchTemplates":       {Burst: 1, RatePerSecond: 10},
+		"iam:GetRole":                       {Burst: 1, RatePerSecond: 50},
+		"ec2:ModifyInstanceMetadataOptions": {Burst: 10, RatePerSecond: 500},
+		"ec2:CreateLaunchTemplateVersion":   {Burst: 3, RatePerSecond: 200},
+		"iam:UpdateAssumeRolePolicy":        {Burst: 1, RatePerSecond: 50},
 	}}
 	s := startSandbox(t, f)
 	ctx := testContext(t)
-	accounts := []string{hub, member, member2}
+	accounts := []string{hub, member}
 	rep := sweeperWith(t, s, Config{}, fastRetryer).Run(ctx, accounts, []string{"us-east-1"})
 	noErrors(t, rep)
-	wantCounts(t, rep, KindRole, 3*61, 3*(20+1))
-	wantCounts(t, rep, KindInstance, 3*1200, 3*400)
-	wantCounts(t, rep, KindLaunchTemplate, 3*250, 3*84)
+	wantCounts(t, rep, KindRole, 2*61, 2*(57+1))
+	wantCounts(t, rep, KindInstance, 2*1100, 2*1045)
+	wantCounts(t, rep, KindLaunchTemplate, 2*210, 2*199)
 	for _, code := range []string{"RequestLimitExceeded", "Throttling"} {
 		if n := countCalls(s, "", code); n == 0 {
 			t.Errorf("no call was throttled with %s: the test does not exercise throttling", code)
@@ -139,10 +142,23 @@ func TestSweepRemediatesThroughThrottling(t *testing.T) {
 	}
 }
 
+func TestSweepThrottledWithTheGuardrailsRetryer(t *testing.T) {
+	// Two pages of launch templates; the second listing call is throttled.
+	f := &sandbox.Fixture{HubAccount: hub, Accounts: map[string]*sandbox.Account{hub: bigAccount(0, 0, 210, oneInTwenty, "0aaa")}}
+	f.Faults = &sandbox.Faults{Throttle: map[string]sandbox.Throttle{"ec2:DescribeLaunchTemplates": {Burst: 1, RatePerSecond: 10}}}
+	s := startSandbox(t, f)
+	rep := sweeper(t, s, readOnly()).Run(testContext(t), []string{hub}, []string{"us-east-1"})
+	noErrors(t, rep)
+	wantCounts(t, rep, KindLaunchTemplate, 210, 199)
+	if countCalls(s, "DescribeLaunchTemplates", "RequestLimitExceeded") == 0 {
+		t.Error("no listing call was throttled")
+	}
+}
+
 // The scale target: a sandbox test with 10,000 roles and 5,000
 // instances finishes and reports every one.
 func TestSweepAtScaleReportsEveryResource(t *testing.T) {
-	f := &sandbox.Fixture{HubAccount: hub, Accounts: map[string]*sandbox.Account{hub: bigAccount(10000, 5000, 0, false, "0aaa")}}
+	f := &sandbox.Fixture{HubAccount: hub, Accounts: map[string]*sandbox.Account{hub: bigAccount(10000, 5000, 0, allBad, "0aaa")}}
 	s := startSandbox(t, f)
 	rep := sweeper(t, s, readOnly()).Run(testContext(t), []string{hub}, []string{"us-east-1"})
 	noErrors(t, rep)
