@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
 	"github.com/credguard/credguard/internal/accounts"
@@ -69,11 +70,14 @@ func sweeper(t testing.TB, s *sandbox.Server, cfg Config) *Sweeper {
 // without the adaptive mode's client-side rate limiter: after the first
 // throttle that limiter paces a fresh client at half a call per second and
 // recovers over seconds, which would make the test measure the SDK's pacing
-// rather than the sweep. TestSweepThrottledWithTheGuardrailsRetryer runs the
-// real policy.
+// rather than the sweep. With millisecond backoff a retry often finds the
+// sandbox's bucket still empty, so the client's retry quota (sized for
+// second-scale backoff) is lifted too. TestSweepThrottledWithTheGuardrailsRetryer
+// runs the real policy.
 func fastRetryer() aws.Retryer {
 	return retry.NewStandard(func(so *retry.StandardOptions) {
 		so.MaxAttempts = accounts.MaxAttempts
+		so.RateLimiter = ratelimit.None
 		so.Backoff = retry.BackoffDelayerFunc(func(attempt int, _ error) (time.Duration, error) {
 			return time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 8))), nil
 		})

@@ -106,8 +106,6 @@ func TestSweepRemediatesThroughThrottling(t *testing.T) {
 		hub:    bigAccount(60, 1100, 210, oneInTwenty, "0aaa"),
 		member: bigAccount(60, 1100, 210, oneInTwenty, "0bbb"),
 	}}
-	// Token buckets per operation, account and region: listing and
-	// describing bursts of a few calls, writes a little more.
 	// Token buckets per operation, account and region, small enough that
 	// listings, the guardrails' batched describes and the writes in flight
 	// all get throttled.
