@@ -10,6 +10,15 @@ RIE        := $(BIN)/aws-lambda-rie
 RIE_MODULE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 FUZZTIME   ?= 30s
+# make bench: benchmark packages, where results go, and the Python boto3
+# cold-start baseline (outside the repository; skipped with a message when
+# absent). The baseline needs Debian's python3-boto3, installed when missing.
+BENCH_PKGS      := ./bench/ ./internal/trust/ ./internal/event/
+BENCH_OUT       ?= bench/results
+BENCH_RUNS      ?= 20
+PYTHON_BASELINE ?= ../shared/bench/python_baseline.py
+PYTHON          ?= /usr/bin/python3
+SUDO            := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SMOKE_FUZZTIME ?= 3s
 # Packages outside infra/ (the CDK module is heavy; infra tests run in test-infra).
 CORE_PKGS   = $$($(GO) list ./... | grep -v '/infra')
@@ -53,6 +62,23 @@ test-fuzz-smoke:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(SMOKE_FUZZTIME) ./internal/trust
 	$(GO) test -run '^$$' -fuzz '^FuzzFix$$' -fuzztime $(SMOKE_FUZZTIME) ./internal/trust
 
+# Benchmarks (BENCHMARKS.md explains them): go test -bench over BENCH_PKGS,
+# then the cold-start comparison of every host bootstrap with the Python
+# baseline. Results are printed and written under BENCH_OUT.
+bench: deps build build-host
+	@mkdir -p $(BENCH_OUT)
+	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(BENCH_PKGS) | tee $(BENCH_OUT)/go-bench.txt
+	@if [ ! -f "$(PYTHON_BASELINE)" ]; then \
+	  echo "bench: $(PYTHON_BASELINE) not found: the Python cold-start baseline is skipped"; \
+	elif ! $(PYTHON) -c 'import boto3' 2>/dev/null; then \
+	  echo "bench: installing python3-boto3 for the cold-start baseline"; \
+	  $(SUDO) apt-get install -y python3-boto3 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-boto3; }; \
+	fi
+	$(GO) run ./bench/coldstart -bin $(BIN)/host -dist dist -python $(PYTHON_BASELINE) -python-bin $(PYTHON) \
+	  -runs $(BENCH_RUNS) -out $(BENCH_OUT)/coldstart.txt
+
+# Each fuzz target for FUZZTIME; a crasher is kept under the package's
+# testdata/fuzz/ and replayed by every later `go test` as a regression case.
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/event
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/trust

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
 	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/imdsguard"
@@ -34,16 +35,36 @@ func StartSandbox(f *sandbox.Fixture) (*sandbox.Server, error) {
 	return sb, nil
 }
 
-// HubConfig is the hub's AWS configuration against sb, with the retryer the
-// functions use (functions/*/main.go: config.WithRetryer(accounts.Retryer)).
-func HubConfig(ctx context.Context, sb *sandbox.Server) (aws.Config, error) {
+// Retry modes HubConfig knows.
+const (
+	// RetryProduction is accounts.Retryer: the SDK's adaptive mode, as the
+	// functions use it (functions/*/main.go: config.WithRetryer).
+	RetryProduction = "adaptive"
+	// RetryStandard is the SDK's standard mode with the same bounds
+	// (accounts.MaxAttempts, 5 s maximum backoff) and no client-side rate
+	// limiter: the alternative the benchmarks compare against.
+	RetryStandard = "standard"
+)
+
+// HubConfig is the hub's AWS configuration against sb, with the retry mode
+// given ("" means RetryProduction).
+func HubConfig(ctx context.Context, sb *sandbox.Server, retryMode string) (aws.Config, error) {
 	cfg, err := sb.AWSConfig(ctx, Hub, HubRegion)
 	if err != nil {
 		return aws.Config{}, err
 	}
-	cfg.Retryer = accounts.Retryer
-	if debugRetryer != nil {
-		cfg.Retryer = debugRetryer
+	switch retryMode {
+	case "", RetryProduction:
+		cfg.Retryer = accounts.Retryer
+	case RetryStandard:
+		cfg.Retryer = func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = accounts.MaxAttempts
+				o.MaxBackoff = 5 * time.Second
+			})
+		}
+	default:
+		return aws.Config{}, fmt.Errorf("retry mode %q: want %q or %q", retryMode, RetryProduction, RetryStandard)
 	}
 	return cfg, nil
 }
@@ -133,4 +154,3 @@ func (w *Wire) Since(t time.Time) []Arrival {
 	}
 	return out
 }
-var debugRetryer func() aws.Retryer

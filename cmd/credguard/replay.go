@@ -40,7 +40,7 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	}
 	fixture, err := sandbox.LoadFixture(*fixturePath)
 	if err != nil {
-		fmt.Fprintf(stderr, "credguard replay: fixture %s: %v\n", *fixturePath, err)
+		fmt.Fprintf(stderr, "credguard replay: %v\n", err)
 		return 2
 	}
 	var inputs []replay.Input

@@ -3,31 +3,8 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
-
-	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/imdsguard"
 	"github.com/credguard/credguard/internal/invoke"
-	"github.com/credguard/credguard/internal/settings"
 )
 
-func main() {
-	log := slog.New(lambdacontext.NewLogHandler())
-	s, err := settings.FromEnv(os.Getenv)
-	if err != nil {
-		log.Error("configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryer(accounts.Retryer))
-	if err != nil {
-		log.Error("aws configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(invoke.Handler(imdsguard.FromConfig(cfg, s, log, os.Stdout)))
-}
+func main() { invoke.Main(imdsguard.FromConfig) }

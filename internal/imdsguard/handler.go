@@ -41,7 +41,15 @@ type Config struct {
 	Concurrency int
 	// DescribeBatch is the number of instance ids per DescribeInstances call.
 	DescribeBatch int
+	// Reserve is the time kept back from the invocation's deadline to
+	// confirm, announce and report: no ModifyInstanceMetadataOptions call
+	// starts, or stays in flight, later than Reserve before the deadline.
+	// The instances left are reported failed, so the event is retried.
+	Reserve time.Duration
 }
+
+// DefaultReserve is the default Config.Reserve.
+const DefaultReserve = 10 * time.Second
 
 func (c Config) withDefaults() Config {
 	if c.PollInterval <= 0 {
@@ -58,6 +66,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DescribeBatch <= 0 {
 		c.DescribeBatch = 200
+	}
+	if c.Reserve <= 0 {
+		c.Reserve = DefaultReserve
 	}
 	return c
 }
@@ -195,6 +206,14 @@ func (h *Handler) enforce(ctx context.Context, client EC2, e event.Event, ids []
 	}
 
 	// Modify with bounded concurrency; the SDK's retryer absorbs throttling.
+	// Writes stop Reserve before the deadline so that what was done is
+	// still confirmed and announced within the invocation.
+	wctx := ctx
+	if d, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		wctx, cancel = context.WithDeadline(ctx, d.Add(-h.cfg.Reserve))
+		defer cancel()
+	}
 	sem := make(chan struct{}, h.cfg.Concurrency)
 	var wg sync.WaitGroup
 	modified := make([]bool, len(jobs))
@@ -205,7 +224,12 @@ func (h *Handler) enforce(ctx context.Context, client EC2, e event.Event, ids []
 			defer wg.Done()
 			defer func() { <-sem }()
 			jb := jobs[j]
-			outcome, detail := modify(ctx, client, jb.inst.ID)
+			if wctx.Err() != nil {
+				results[jb.i].Outcome, results[jb.i].Detail = guardrail.Failed,
+					"not modified: the invocation ran out of time before this instance's turn; the event will be retried"
+				return
+			}
+			outcome, detail := modify(wctx, client, jb.inst.ID)
 			if outcome != "" {
 				results[jb.i].Outcome, results[jb.i].Detail = outcome, detail
 				return

@@ -21,6 +21,7 @@ func TestAWSCLI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the AWS CLI several times")
 	}
+	t.Parallel() // mostly waiting for the CLI to start
 	s := start(t, loadFixture(t, "basic.json"))
 	dir := t.TempDir()
 	env := []string{
@@ -117,10 +118,6 @@ func TestAWSCLI(t *testing.T) {
 		doc := get(out, "Role", "AssumeRolePolicyDocument")
 		if get(doc, "Statement", 0, "Principal", "Federated") != "*" || get(out, "Role", "Arn") != "arn:aws:iam::111122223333:role/workloads/billing-api" {
 			t.Fatalf("role = %v", out)
-		}
-		_, stderr, err := run(t, "iam", "update-assume-role-policy", "--role-name", "billing-api", "--policy-document", `{"Statement": []}`)
-		if err == nil || !strings.Contains(stderr, "MalformedPolicyDocument") {
-			t.Fatalf("malformed policy: err=%v stderr=%s", err, stderr)
 		}
 	})
 	t.Run("eks list-pod-identity-associations", func(t *testing.T) {

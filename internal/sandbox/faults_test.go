@@ -137,6 +137,7 @@ func TestThrottleRefills(t *testing.T) {
 }
 
 func TestThrottledCallsSucceedWithSDKRetries(t *testing.T) {
+	t.Parallel() // waits on the SDK's backoff
 	s := withFaults(t, Faults{Throttle: map[string]Throttle{"iam:GetRole": {Burst: 1, RatePerSecond: 10}}})
 	cfg, err := s.AWSConfig(ctx(t), hub, "us-east-1") // the SDK's default retryer
 	mustOK(t, err)

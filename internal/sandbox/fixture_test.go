@@ -151,3 +151,20 @@ func TestLoadFixtureErrors(t *testing.T) {
 		t.Errorf("New with invalid fixture: %v", err)
 	}
 }
+
+// The example in FIXTURE.md is a valid fixture.
+func TestFixtureDocExample(t *testing.T) {
+	doc := string(readFile(t, "FIXTURE.md"))
+	_, rest, ok := strings.Cut(doc, "## Fixture format\n\n```json\n")
+	if !ok {
+		t.Fatal("FIXTURE.md has no JSON example under ## Fixture format")
+	}
+	example, _, _ := strings.Cut(rest, "```")
+	f, err := ParseFixture([]byte(example))
+	if err != nil {
+		t.Fatalf("the documented example does not parse: %v", err)
+	}
+	if _, err := New(f); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -33,6 +33,7 @@ func TestPagingAtScale(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seeds 10,000 roles and 5,000 instances")
 	}
+	t.Parallel()
 	s := start(t, largeFixture(10000, 5000))
 	cfg := config(t, s, hub, "us-east-1")
 

@@ -254,7 +254,6 @@ func (s *Server) identify(accessKey string) identity {
 
 // request is one decoded call.
 type request struct {
-	ctx       context.Context
 	service   string
 	op        string
 	region    string
@@ -295,7 +294,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		writeError(w, service, requestID, newError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "read request body: %v", err))
 		return
 	}
-	r := &request{ctx: hr.Context(), service: service, region: region, requestID: requestID}
+	r := &request{service: service, region: region, requestID: requestID}
 	s.mu.Lock()
 	r.id = s.identify(akid)
 	faults := s.faults

@@ -246,9 +246,15 @@ func (h *Handler) check(ctx context.Context, e event.Event, t target) guardrail.
 	// Narrow the trust first, then revoke: revoking first would let the
 	// workload simply assume the role again.
 	if err := updateTrust(ctx, client, t.name, string(out)); err != nil {
+		if isNoSuchEntity(err) {
+			return set(guardrail.Gone, "role deleted before its trust policy could be narrowed")
+		}
 		return set(guardrail.Failed, fmt.Sprintf("update trust policy: %v", err))
 	}
 	if err := revokeSessions(ctx, client, t.name, h.now()); err != nil {
+		if isNoSuchEntity(err) {
+			return set(guardrail.Gone, "role deleted after its trust policy was narrowed (no sessions left to revoke)")
+		}
 		return set(guardrail.Failed, fmt.Sprintf("trust narrowed, but sessions issued before now were NOT revoked: %v", err))
 	}
 	return set(guardrail.Revoked, detail)

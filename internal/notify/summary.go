@@ -1,0 +1,312 @@
+package notify
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/credguard/credguard/internal/guardrail"
+)
+
+// SweepGuardrail is the guardrail attribute of a sweep summary.
+const SweepGuardrail guardrail.Name = "sweep"
+
+// MaxSweepItems bounds the worst offenders a sweep summary lists.
+const MaxSweepItems = 10
+
+// Sweep is what one scheduled sweep tells: counts, and the worst findings.
+type Sweep struct {
+	ID       string // the run's id (the Lambda request id)
+	Accounts []string
+	Regions  []string
+	// Checked counts the resources examined; Compliant those found compliant.
+	Checked   int
+	Compliant int
+	// Outcomes counts the non-compliant resources found, per outcome.
+	Outcomes map[guardrail.Outcome]int
+	// Remaining counts those still not compliant after the sweep (dry-run,
+	// warned, failed).
+	Remaining int
+	// Worst are findings worst first; the first MaxSweepItems are listed.
+	Worst []SweepItem
+	// Errors are the parts of the sweep that could not be completed.
+	Errors []string
+	DryRun bool // some guardrail ran in dry-run mode
+	// ExemptTag is the tag that exempts a resource ("" means credguard:exempt).
+	ExemptTag string
+}
+
+// SweepItem is one finding as the summary lists it.
+type SweepItem struct {
+	Account, Region string // Region is empty for roles
+	Kind            string // instance | launch-template | role
+	Resource, Name  string
+	Verdict         string
+	Outcome         guardrail.Outcome
+	Detail          string
+}
+
+func (s Sweep) findings() int {
+	n := 0
+	for _, c := range s.Outcomes {
+		n += c
+	}
+	return n
+}
+
+// top is the most significant outcome of the sweep.
+func (s Sweep) top() guardrail.Outcome {
+	best := guardrail.Outcome("")
+	for _, o := range guardrail.Outcomes {
+		if s.Outcomes[o] > 0 && (best == "" || significance(o) > significance(best)) {
+			best = o
+		}
+	}
+	if len(s.Errors) > 0 {
+		return guardrail.Failed
+	}
+	return best
+}
+
+func (s Sweep) severity() Severity {
+	switch {
+	case len(s.Errors) > 0 || s.Outcomes[guardrail.Failed] > 0 || s.Outcomes[guardrail.Revoked] > 0:
+		return Critical
+	case s.Outcomes[guardrail.Remediated] > 0 || s.Outcomes[guardrail.DryRun] > 0 || s.Outcomes[guardrail.Warned] > 0:
+		return Warning
+	}
+	return Info
+}
+
+// BuildSweep turns a sweep into one Chatbot custom notification. It fails
+// with ErrNothingToNotify when the sweep found nothing and completed.
+func BuildSweep(s Sweep) (Message, Attributes, error) {
+	if s.findings() == 0 && len(s.Errors) == 0 {
+		return Message{}, Attributes{}, fmt.Errorf("build sweep notification %q: %w", s.ID, ErrNothingToNotify)
+	}
+	if s.ExemptTag == "" {
+		s.ExemptTag = DefaultExemptTag
+	}
+	top, sev := s.top(), s.severity()
+	title := truncate(sweepTitle(s), MaxTitleChars)
+	m := Message{
+		Version: SchemaVersion,
+		Source:  SourceCustom,
+		ID:      s.ID,
+		Content: Content{
+			TextType:    TextTypeClientMarkdown,
+			Title:       title,
+			Description: sweepDescription(s),
+			NextSteps:   sweepNextSteps(s),
+			Keywords:    []string{"credguard", string(SweepGuardrail), string(top)},
+		},
+		Metadata: Metadata{
+			ThreadID:         "credguard-sweep",
+			Summary:          Plain(title),
+			EventType:        fmt.Sprintf("credguard-%s-%s", SweepGuardrail, top),
+			RelatedResources: sweepResources(s),
+			AdditionalContext: nonEmpty(map[string]string{
+				CtxGuardrail: string(SweepGuardrail),
+				CtxOutcome:   string(top),
+				CtxSeverity:  string(sev),
+				CtxAccount:   counted(len(s.Accounts), "account", "accounts"),
+				CtxRegion:    counted(len(s.Regions), "region", "regions"),
+				CtxResource:  fmt.Sprintf("%s not compliant of %s checked", number(s.findings()), number(s.Checked)),
+				CtxChange:    outcomeCounts(s.Outcomes),
+				CtxEventID:   s.ID,
+				CtxExempt:    fmt.Sprintf("To exempt an instance, launch template or role, tag it %s with the reason as the value.", s.ExemptTag),
+				CtxDryRun:    map[bool]string{true: "true"}[s.DryRun],
+			}),
+		},
+	}
+	attrs := Attributes{Guardrail: SweepGuardrail, Outcome: top, Severity: sev}
+	data, err := json.Marshal(m)
+	if err != nil {
+		return Message{}, Attributes{}, fmt.Errorf("build sweep notification %q: %w", s.ID, err)
+	}
+	if len(data) > MaxMessageBytes {
+		return Message{}, Attributes{}, fmt.Errorf("build sweep notification %q: message is %d bytes, over %d", s.ID, len(data), MaxMessageBytes)
+	}
+	return m, attrs, nil
+}
+
+func sweepTitle(s Sweep) string {
+	where := fmt.Sprintf("%s × %s", counted(len(s.Accounts), "account", "accounts"), counted(len(s.Regions), "region", "regions"))
+	failed := s.Outcomes[guardrail.Failed]
+	fixed := s.Outcomes[guardrail.Remediated] + s.Outcomes[guardrail.Revoked]
+	var t string
+	switch {
+	case failed > 0 || len(s.Errors) > 0:
+		var parts []string
+		if failed > 0 {
+			parts = append(parts, fmt.Sprintf("FAILED on %s", counted(failed, "resource", "resources")))
+		}
+		if len(s.Errors) > 0 {
+			parts = append(parts, fmt.Sprintf("could not sweep %s", counted(len(s.Errors), "part", "parts")))
+		}
+		t = "Credguard sweep " + strings.Join(parts, " and ") + " in " + where
+	case s.Remaining > 0 && fixed > 0:
+		t = fmt.Sprintf("Credguard sweep fixed %d and left %s non-compliant in %s", fixed, counted(s.Remaining, "resource", "resources"), where)
+	case s.Remaining > 0:
+		t = fmt.Sprintf("Credguard sweep: %s non-compliant in %s", counted(s.Remaining, "resource", "resources"), where)
+	default:
+		t = fmt.Sprintf("Credguard sweep fixed %s in %s", counted(fixed, "resource", "resources"), where)
+	}
+	if s.DryRun && s.Outcomes[guardrail.DryRun] > 0 {
+		t = "DRY RUN: " + t
+	}
+	return t
+}
+
+func sweepDescription(s Sweep) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "*Swept:* %s in %s × %s: %s not compliant, %s compliant.\n",
+		counted(s.Checked, "resource", "resources"),
+		counted(len(s.Accounts), "account", "accounts"), counted(len(s.Regions), "region", "regions"),
+		number(s.findings()), number(s.Compliant))
+	if c := outcomeCounts(s.Outcomes); c != "" {
+		fmt.Fprintf(&b, "*Outcomes:* %s\n", c)
+	}
+	fmt.Fprintf(&b, "*Still not compliant:* %s\n", number(s.Remaining))
+	if s.DryRun {
+		b.WriteString("*Mode:* dry-run for some guardrails: what they would change is marked dry-run\n")
+	}
+	shown := s.Worst
+	if len(shown) > MaxSweepItems {
+		shown = shown[:MaxSweepItems]
+	}
+	var items []string
+	if len(shown) > 0 {
+		items = append(items, "\n*Worst offenders*")
+		for _, it := range shown {
+			items = append(items, sweepItemLine(it))
+		}
+		if more := s.findings() - len(shown); more > 0 {
+			items = append(items, fmt.Sprintf("…and %s more: `credguard scan` lists them all.", number(more)))
+		}
+	}
+	var errs []string
+	if len(s.Errors) > 0 {
+		errs = append(errs, "\n*Not swept*")
+		for i, e := range s.Errors {
+			if i == MaxSweepItems {
+				errs = append(errs, fmt.Sprintf("…and %d more in the sweeper's log.", len(s.Errors)-i))
+				break
+			}
+			errs = append(errs, "• "+esc(truncate(firstLineOf(e), 300)))
+		}
+	}
+	// Keep within the limit: errors first, then as many offenders as fit.
+	head := b.String()
+	tail := strings.Join(errs, "\n")
+	for len(items) > 0 {
+		d := head + strings.Join(items, "\n") + "\n" + tail
+		if runes(d) <= MaxDescriptionChars {
+			return strings.TrimRight(d, "\n")
+		}
+		items = items[:len(items)-1]
+	}
+	return truncate(strings.TrimRight(head+tail, "\n"), MaxDescriptionChars)
+}
+
+func sweepItemLine(it SweepItem) string {
+	label := code(it.Resource)
+	if it.Name != "" && !strings.HasSuffix(it.Resource, "/"+it.Name) {
+		label += " (" + prose(truncate(it.Name, 60)) + ")"
+	}
+	where := it.Account
+	if it.Region != "" {
+		where += "/" + it.Region
+	}
+	line := fmt.Sprintf("• %s in %s: %s %s → *%s*", label, code(where), esc(it.Kind), code(it.Verdict), esc(string(it.Outcome)))
+	if d := strings.TrimSpace(firstLineOf(it.Detail)); d != "" {
+		line += ": " + prose(truncate(d, 160))
+	}
+	return line
+}
+
+func sweepNextSteps(s Sweep) []string {
+	var steps []string
+	scan := "credguard scan"
+	if len(s.Accounts) > 0 && len(s.Accounts) <= 10 {
+		scan += " --accounts " + strings.Join(s.Accounts, ",")
+	}
+	if len(s.Regions) > 0 {
+		scan += " --regions " + strings.Join(s.Regions, ",")
+	}
+	if s.Outcomes[guardrail.Failed] > 0 || len(s.Errors) > 0 {
+		steps = append(steps, "Check the sweeper's CloudWatch log (one line per finding) for the errors; in member accounts the remediation role must exist and trust the hub's sweeper role.")
+	}
+	steps = append(steps, truncate("List every finding with "+code(scan)+" (add "+code("--remediate")+" to fix them with the same guardrail code).", MaxNextStepChars))
+	if s.Outcomes[guardrail.Warned] > 0 {
+		steps = append(steps, "Warned roles are never changed automatically: narrow their trust by hand (`credguard trust check` explains each finding).")
+	}
+	steps = append(steps, fmt.Sprintf("To exempt an instance, launch template or role, tag it %s with the reason as the value.", code(s.ExemptTag)))
+	return steps
+}
+
+func sweepResources(s Sweep) []string {
+	var out []string
+	for _, it := range s.Worst {
+		if len(out) == maxRelatedResources || len(out) == MaxSweepItems {
+			break
+		}
+		switch it.Kind {
+		case "instance":
+			out = append(out, fmt.Sprintf("arn:aws:ec2:%s:%s:instance/%s", it.Region, it.Account, it.Resource))
+		case "launch-template":
+			out = append(out, fmt.Sprintf("arn:aws:ec2:%s:%s:launch-template/%s", it.Region, it.Account, it.Resource))
+		default:
+			out = append(out, it.Resource)
+		}
+	}
+	return out
+}
+
+// outcomeCounts is "remediated 5 · revoked 2 · failed 1", in the contract's order.
+func outcomeCounts(counts map[guardrail.Outcome]int) string {
+	var parts []string
+	for _, o := range guardrail.Outcomes {
+		if n := counts[o]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %s", o, number(n)))
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
+// counted is "1 account", "15,012 resources".
+func counted(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return number(n) + " " + many
+}
+
+// number writes n with thousands separators: 15,012.
+func number(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return s
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func firstLineOf(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func nonEmpty(m map[string]string) map[string]string {
+	for k, v := range m {
+		if v == "" {
+			delete(m, k)
+		}
+	}
+	return m
+}

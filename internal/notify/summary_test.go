@@ -1,0 +1,169 @@
+package notify
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/credguard/credguard/internal/guardrail"
+)
+
+func sweepItem(n int, kind string, o guardrail.Outcome) SweepItem {
+	return SweepItem{Account: "111122223333", Region: "us-east-1", Kind: kind, Resource: fmt.Sprintf("i-0aaa%013x", n),
+		Name: fmt.Sprintf("web-%d", n), Verdict: "imdsv1", Outcome: o, Detail: "set HttpTokens=required"}
+}
+
+func TestBuildSweepNothingToTell(t *testing.T) {
+	_, _, err := BuildSweep(Sweep{ID: "run-1", Accounts: []string{"111122223333"}, Checked: 40, Compliant: 40})
+	if !errors.Is(err, ErrNothingToNotify) {
+		t.Fatalf("err %v, want ErrNothingToNotify", err)
+	}
+}
+
+func TestBuildSweepTitlesAndAttributes(t *testing.T) {
+	accounts, regions := []string{"111122223333", "444455556666"}, []string{"us-east-1"}
+	for _, tc := range []struct {
+		name     string
+		s        Sweep
+		title    string
+		outcome  guardrail.Outcome
+		severity Severity
+	}{
+		{"all fixed", Sweep{Outcomes: map[guardrail.Outcome]int{guardrail.Remediated: 3, guardrail.Exempt: 1}},
+			"Credguard sweep fixed 3 resources in 2 accounts × 1 region", guardrail.Remediated, Warning},
+		{"revoked is critical", Sweep{Outcomes: map[guardrail.Outcome]int{guardrail.Revoked: 1}},
+			"Credguard sweep fixed 1 resource in 2 accounts × 1 region", guardrail.Revoked, Critical},
+		{"fixed and left", Sweep{Outcomes: map[guardrail.Outcome]int{guardrail.Remediated: 2, guardrail.Warned: 1}, Remaining: 1},
+			"Credguard sweep fixed 2 and left 1 resource non-compliant in 2 accounts × 1 region", guardrail.Remediated, Warning},
+		{"dry-run", Sweep{Outcomes: map[guardrail.Outcome]int{guardrail.DryRun: 1500}, Remaining: 1500, DryRun: true},
+			"DRY RUN: Credguard sweep: 1,500 resources non-compliant in 2 accounts × 1 region", guardrail.DryRun, Warning},
+		{"failed", Sweep{Outcomes: map[guardrail.Outcome]int{guardrail.Failed: 2, guardrail.Remediated: 5}, Remaining: 2},
+			"Credguard sweep FAILED on 2 resources in 2 accounts × 1 region", guardrail.Failed, Critical},
+		{"not swept", Sweep{Errors: []string{"444455556666 roles: assume role: AccessDenied"}},
+			"Credguard sweep could not sweep 1 part in 2 accounts × 1 region", guardrail.Failed, Critical},
+		{"only exempt", Sweep{Outcomes: map[guardrail.Outcome]int{guardrail.Exempt: 2}},
+			"Credguard sweep fixed 0 resources in 2 accounts × 1 region", guardrail.Exempt, Info},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.s.ID, tc.s.Accounts, tc.s.Regions = "run-1", accounts, regions
+			m, a, err := BuildSweep(tc.s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Content.Title != tc.title {
+				t.Errorf("title %q\nwant  %q", m.Content.Title, tc.title)
+			}
+			if a.Guardrail != SweepGuardrail || a.Outcome != tc.outcome || a.Severity != tc.severity || a.Account != "" {
+				t.Errorf("attributes %+v", a)
+			}
+			c := m.Metadata.AdditionalContext
+			if c[CtxGuardrail] != "sweep" || c[CtxOutcome] != string(tc.outcome) || c[CtxAccount] != "2 accounts" || c[CtxRegion] != "1 region" {
+				t.Errorf("context %v", c)
+			}
+			if _, err := Parse(mustJSON(t, m)); err != nil {
+				t.Errorf("not a chatbot message: %v", err)
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestBuildSweepListsTheWorstAndCountsTheRest(t *testing.T) {
+	s := Sweep{ID: "run-2", Accounts: []string{"111122223333"}, Regions: []string{"us-east-1", "eu-west-1"},
+		Checked: 15012, Compliant: 12, Remaining: 14000,
+		Outcomes: map[guardrail.Outcome]int{guardrail.DryRun: 14000, guardrail.Remediated: 1000}}
+	for i := range 12 {
+		s.Worst = append(s.Worst, sweepItem(i, "instance", guardrail.DryRun))
+	}
+	s.Worst[0] = SweepItem{Account: "111122223333", Kind: "role", Resource: "arn:aws:iam::111122223333:role/ci", Name: "ci",
+		Verdict: "critical", Outcome: guardrail.DryRun, Detail: "would narrow: statement 1: critical public-principal\nmore"}
+	m, _, err := BuildSweep(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := m.Content.Description
+	for _, want := range []string{
+		"*Swept:* 15,012 resources in 1 account × 2 regions: 15,000 not compliant, 12 compliant.",
+		"*Outcomes:* remediated 1,000 · dry-run 14,000",
+		"*Still not compliant:* 14,000",
+		"• `arn:aws:iam::111122223333:role/ci` in `111122223333`: role `critical` → *dry-run*: would narrow: statement 1: critical public-principal",
+		"• `i-0aaa0000000000001` (web-1) in `111122223333/us-east-1`: instance `imdsv1` → *dry-run*: set HttpTokens=required",
+		"…and 14,990 more: `credguard scan` lists them all.",
+	} {
+		if !strings.Contains(d, want) {
+			t.Errorf("description lacks %q:\n%s", want, d)
+		}
+	}
+	if n := strings.Count(d, "\n• "); n != MaxSweepItems {
+		t.Errorf("%d items listed, want %d", n, MaxSweepItems)
+	}
+	if strings.Contains(d, "more\n") || strings.Contains(d, "web-11") {
+		t.Errorf("listed beyond the worst ten or a detail's second line:\n%s", d)
+	}
+	if len(m.Metadata.RelatedResources) != MaxSweepItems || m.Metadata.RelatedResources[1] != "arn:aws:ec2:us-east-1:111122223333:instance/i-0aaa0000000000001" {
+		t.Errorf("related resources %v", m.Metadata.RelatedResources)
+	}
+	steps := strings.Join(m.Content.NextSteps, "\n")
+	if !strings.Contains(steps, "`credguard scan --accounts 111122223333 --regions us-east-1,eu-west-1`") {
+		t.Errorf("next steps %q", steps)
+	}
+	text := RenderText(m)
+	if !strings.Contains(text, "Worst offenders") || strings.Contains(text, "*") {
+		t.Errorf("rendered text:\n%s", text)
+	}
+}
+
+func TestBuildSweepStaysWithinLimitsAndEscapes(t *testing.T) {
+	s := Sweep{ID: "run-3", Accounts: []string{"111122223333"}, Regions: []string{"us-east-1"},
+		Outcomes: map[guardrail.Outcome]int{guardrail.Failed: 10}, Remaining: 10}
+	for i := range 10 {
+		it := sweepItem(i, "instance", guardrail.Failed)
+		it.Name = "<!channel> " + strings.Repeat("n", 300)
+		it.Detail = strings.Repeat("modify metadata options: throttled ", 50)
+		s.Worst = append(s.Worst, it)
+	}
+	for i := range 200 {
+		s.Errors = append(s.Errors, fmt.Sprintf("4444555566%02d eu-west-1 instances: %s", i%100, strings.Repeat("x", 400)))
+	}
+	m, _, err := BuildSweep(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLimits(t, m)
+	d := m.Content.Description
+	if !strings.Contains(d, "*Not swept*") || !strings.Contains(d, "…and 190 more in the sweeper's log.") {
+		t.Errorf("errors not summarised:\n%s", d)
+	}
+	if strings.Contains(d, "<!channel>") {
+		t.Errorf("outside text not escaped:\n%s", d)
+	}
+
+	// With room to list them, names and details are escaped.
+	s.Errors = nil
+	s.Worst = s.Worst[:2]
+	m, _, err = BuildSweep(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := m.Content.Description; strings.Contains(d, "<!channel>") || strings.Count(d, "&lt;!channel&gt;") != 2 {
+		t.Errorf("outside text not escaped:\n%s", d)
+	}
+}
+
+func TestNumber(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 15012: "15,012", 1234567: "1,234,567"} {
+		if got := number(n); got != want {
+			t.Errorf("number(%d) = %q", n, got)
+		}
+	}
+}

@@ -1,0 +1,29 @@
+package sweep
+
+import (
+	"github.com/credguard/credguard/internal/imds"
+	"github.com/credguard/credguard/internal/notify"
+)
+
+// Summary is the report as the one notification of a scheduled sweep tells
+// it: counts per outcome and the worst offenders.
+func (r Report) Summary(id string, dryRun bool) notify.Sweep {
+	s := notify.Sweep{
+		ID: id, Accounts: r.Accounts, Regions: r.Regions, Outcomes: r.Outcomes(),
+		Remaining: r.Remaining(), DryRun: dryRun, ExemptTag: imds.ExemptTag,
+	}
+	for _, k := range Kinds {
+		s.Checked += r.Checked[k]
+		s.Compliant += r.Compliant[k]
+	}
+	for _, f := range r.Worst(notify.MaxSweepItems) {
+		s.Worst = append(s.Worst, notify.SweepItem{
+			Account: f.Account, Region: f.Region, Kind: string(f.Kind), Resource: f.Resource, Name: f.Name,
+			Verdict: string(f.Verdict), Outcome: f.Outcome, Detail: f.Detail,
+		})
+	}
+	for _, e := range r.Errors {
+		s.Errors = append(s.Errors, e.Error())
+	}
+	return s
+}
