@@ -15,7 +15,7 @@ func TestCounts(t *testing.T) {
 	}
 	var rec struct {
 		Guardrail  string
-		Remediated int `json:"remediated"`
+		Remediated int  `json:"remediated"`
 		Failed     *int `json:"failed"`
 		AWS        struct {
 			Timestamp         int64
