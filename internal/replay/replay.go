@@ -38,6 +38,9 @@ type Options struct {
 	Log io.Writer
 	// HubRegion is where the hub's functions and topic live (default us-east-1).
 	HubRegion string
+	// ExemptRoleARNs and ExemptInstanceIDs are the guardrails' configured allow-lists.
+	ExemptRoleARNs    []string
+	ExemptInstanceIDs []string
 }
 
 // Result is one line of the report (a contract: replay --json).
@@ -120,6 +123,7 @@ func RunAgainst(ctx context.Context, sb *sandbox.Server, hub string, inputs []In
 	}
 	log := slog.New(slog.NewJSONHandler(logOut, nil))
 	s := Settings(hub, region, o.DryRun)
+	s.ExemptRoleARNs, s.ExemptInstanceIDs = o.ExemptRoleARNs, o.ExemptInstanceIDs
 	guardrails := map[guardrail.Name]Guardrail{
 		guardrail.IMDS:  imdsguard.FromConfig(cfg, s, log.With("function", "imds-enforcer"), nil),
 		guardrail.Trust: trustguard.FromConfig(cfg, s, log.With("function", "trust-guard"), nil),

@@ -1,0 +1,216 @@
+package trustguard_test
+
+import (
+	"context"
+	"encoding/json"
+	"io/fs"
+	"strings"
+	"testing"
+
+	"github.com/credguard/credguard/events"
+	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/replay"
+	"github.com/credguard/credguard/internal/sandbox"
+	"github.com/credguard/credguard/internal/trust"
+)
+
+
+
+func fixture(t *testing.T) *sandbox.Fixture {
+	t.Helper()
+	data, err := fs.ReadFile(events.Files, "fixtures/demo.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := sandbox.ParseFixture(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func sampleText(t *testing.T, name string) string {
+	t.Helper()
+	b, err := fs.ReadFile(events.Files, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+const wildcardTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"*"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`
+
+// withRole adds (or replaces) a role in the fixture's account.
+func withRole(f *sandbox.Fixture, account string, r sandbox.Role) {
+	acct := f.Accounts[account]
+	for i := range acct.Roles {
+		if acct.Roles[i].Name == r.Name {
+			acct.Roles[i] = r
+			return
+		}
+	}
+	acct.Roles = append(acct.Roles, r)
+}
+
+// createRoleEvent is the CreateRole sample renamed to another role.
+func createRoleEvent(t *testing.T, name string) replay.Input {
+	return replay.Input{Name: name, Data: []byte(strings.ReplaceAll(sampleText(t, "iam-create-role.json"), "ci-deployer", name))}
+}
+
+func writes(rep replay.Report) []string {
+	var w []string
+	for _, c := range rep.Journal {
+		if c.Write {
+			w = append(w, c.Operation+" "+c.Resource)
+		}
+	}
+	return w
+}
+
+func TestExemptions(t *testing.T) {
+	tests := []struct {
+		name    string
+		role    sandbox.Role
+		outcome guardrail.Outcome
+		detail  string
+	}{
+		{"tag with reason", sandbox.Role{Name: "tagged", Path: "/", Tags: map[string]string{"credguard:exempt": "break-glass, SEC-9"}}, guardrail.Exempt, "break-glass"},
+		{"empty tag is no exemption", sandbox.Role{Name: "empty-tag", Path: "/", Tags: map[string]string{"credguard:exempt": " "}}, guardrail.Revoked, "public-principal"},
+		{"service-linked", sandbox.Role{Name: "AWSServiceRoleForThing", Path: "/aws-service-role/thing.amazonaws.com/"}, guardrail.Exempt, "service-linked"},
+		{"allow-listed", sandbox.Role{Name: "allow-listed", Path: "/"}, guardrail.Exempt, "exemption list"},
+		{"the member role", sandbox.Role{Name: "credguard-remediation", Path: "/"}, guardrail.Exempt, "remediation role"},
+		{"a hub function role", sandbox.Role{Name: "credguard-imds-enforcer", Path: "/"}, guardrail.Exempt, "own function role"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := fixture(t)
+			tt.role.TrustPolicy = json.RawMessage(wildcardTrust)
+			withRole(f, hub, tt.role)
+			// The allow-list is configured through the exported settings.
+			rep, err := runWith(t, f, createRoleEvent(t, tt.role.Name), "arn:aws:iam::"+hub+":role/allow-listed")
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rep.Results[0]
+			if r.Outcome != tt.outcome || !strings.Contains(r.Detail, tt.detail) {
+				t.Fatalf("result = %s (%s), want %s containing %q", r.Outcome, r.Detail, tt.outcome, tt.detail)
+			}
+			if tt.outcome == guardrail.Exempt && len(writes(rep)) != 0 {
+				t.Errorf("exempt role written: %v", writes(rep))
+			}
+		})
+	}
+}
+
+// runWith replays one input with an exemption allow-list.
+func runWith(t *testing.T, f *sandbox.Fixture, in replay.Input, exemptARNs ...string) (replay.Report, error) {
+	t.Helper()
+	sb, err := sandbox.New(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Start(""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	return replay.RunAgainst(context.Background(), sb, f.HubAccount, []replay.Input{in}, replay.Options{ExemptRoleARNs: exemptARNs})
+}
+
+// An Update event whose response lacks the workload: the association is
+// described, and the critical statement is scoped to its workload.
+func TestUpdateDescribesAssociation(t *testing.T) {
+	ev := sampleText(t, "eks-update-pod-identity-association.json")
+	ev = strings.Replace(ev, `"namespace": "analytics",`, "", 1)
+	ev = strings.Replace(ev, `"serviceAccount": "reporter",`, "", 1)
+	rep, err := runWith(t, fixture(t), replay.Input{Name: "update", Data: []byte(ev)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rep.Results[0]; r.Outcome != guardrail.Revoked || !strings.Contains(r.Detail, "system:serviceaccount:analytics:reporter") {
+		t.Fatalf("result = %+v", r)
+	}
+	described := false
+	for _, c := range rep.Journal {
+		described = described || c.Operation == "DescribePodIdentityAssociation"
+	}
+	if !described {
+		t.Error("the association was not described")
+	}
+}
+
+// The association's target role in another account is checked there, through
+// the member role, and critical trust is removed (not scoped: pods do not
+// assume the target role).
+func TestTargetRoleInMemberAccount(t *testing.T) {
+	f := fixture(t)
+	withRole(f, "444455556666", sandbox.Role{Name: "data-reader", Path: "/", TrustPolicy: json.RawMessage(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["sts:AssumeRole","sts:TagSession"]}]}`)})
+	ev := strings.Replace(sampleText(t, "eks-create-pod-identity-association.json"),
+		`"roleArn": "arn:aws:iam::111122223333:role/payments-api",`,
+		`"roleArn": "arn:aws:iam::111122223333:role/payments-api", "targetRoleArn": "arn:aws:iam::444455556666:role/data-reader",`, -1)
+	rep, err := runWith(t, f, replay.Input{Name: "create", Data: []byte(ev)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 2 {
+		t.Fatalf("results = %+v", rep.Results)
+	}
+	if r := rep.Results[0]; r.Resource != "arn:aws:iam::111122223333:role/payments-api" || r.Outcome != guardrail.Warned {
+		t.Errorf("role: %+v", r)
+	}
+	r := rep.Results[1]
+	if r.Resource != "arn:aws:iam::444455556666:role/data-reader" || r.Outcome != guardrail.Revoked {
+		t.Fatalf("target role: %+v", r)
+	}
+	for _, c := range rep.Journal {
+		if c.Operation == "UpdateAssumeRolePolicy" && (c.Account != "444455556666" || !strings.Contains(c.Principal, "credguard-remediation")) {
+			t.Errorf("update made as %s in %s", c.Principal, c.Account)
+		}
+	}
+	for _, role := range rep.State.Accounts["444455556666"].Roles {
+		if role.Name == "data-reader" {
+			p, err := trust.Parse(role.TrustPolicy)
+			if err != nil || trust.Analyze(p).Critical() {
+				t.Errorf("data-reader trust after: %s (%v)", role.TrustPolicy, err)
+			}
+		}
+	}
+}
+
+// A live policy the analyzer cannot read is never rewritten: failed, no write.
+func TestUnreadablePolicyFails(t *testing.T) {
+	f := fixture(t)
+	withRole(f, hub, sandbox.Role{Name: "odd", Path: "/", TrustPolicy: json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Resource":"*"}]}`)})
+	rep, err := runWith(t, f, createRoleEvent(t, "odd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rep.Results[0]; r.Outcome != guardrail.Failed || !strings.Contains(r.Detail, "left unchanged") {
+		t.Fatalf("result = %+v", r)
+	}
+	if w := writes(rep); len(w) != 0 {
+		t.Errorf("writes: %v", w)
+	}
+	if len(rep.Notifications) != 1 {
+		t.Errorf("a failure is announced: %d notifications", len(rep.Notifications))
+	}
+}
+
+// Revoking twice equals revoking once: the second run finds nothing to do.
+func TestIdempotent(t *testing.T) {
+	f := fixture(t)
+	sb, err := sandbox.New(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Start(""); err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	in := []replay.Input{{Name: "create", Data: []byte(sampleText(t, "iam-create-role.json"))}}
+	first, _ := replay.RunAgainst(context.Background(), sb, hub, in, replay.Options{})
+	second, _ := replay.RunAgainst(context.Background(), sb, hub, in, replay.Options{})
+	if first.Results[0].Outcome != guardrail.Revoked || second.Results[0].Outcome != guardrail.Compliant {
+		t.Fatalf("first %s, second %s (%s)", first.Results[0].Outcome, second.Results[0].Outcome, second.Results[0].Detail)
+	}
+}
