@@ -73,7 +73,7 @@ type Policy struct {
 type Statement struct {
 	Sid       string                    `json:"Sid"`
 	Effect    string                    `json:"Effect"`
-	Action    any                       `json:"Action"`   // string or []string
+	Action    string                    `json:"Action"`
 	Resource  string                    `json:"Resource"` // this policy names one resource pattern per statement
 	Condition map[string]map[string]any `json:"Condition"`
 }
