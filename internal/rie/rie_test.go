@@ -3,16 +3,21 @@ package rie_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/credguard/credguard/events"
+	"github.com/credguard/credguard/internal/replay"
 	"github.com/credguard/credguard/internal/rie"
 	"github.com/credguard/credguard/internal/sandbox"
 )
@@ -196,5 +201,74 @@ func TestTrustGuardUnderEmulator(t *testing.T) {
 		if strings.Contains(string(r.TrustPolicy), `"Allow"`) {
 			t.Errorf("trust still allows: %s", r.TrustPolicy)
 		}
+	}
+}
+
+// TestSlackForwarderUnderEmulator runs the forwarder's bootstrap under the
+// emulator: it reads the webhook URL from Secrets Manager (the sandbox) and
+// posts a published notification, as Block Kit, to a local stand-in for Slack.
+func TestSlackForwarderUnderEmulator(t *testing.T) {
+	rieBin := emulator(t)
+	boot := bootstrap(t, "slack-forwarder")
+
+	var mu sync.Mutex
+	var posts []map[string]any
+	slackServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			http.Error(w, "bad json", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		posts = append(posts, body)
+		mu.Unlock()
+		io.WriteString(w, "ok")
+	}))
+	defer slackServer.Close()
+
+	// A real notification: replay the CreateRole sample and take what it published.
+	sb := demoSandbox(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	fixture := sb.State()
+	fixture.Accounts["111122223333"].Regions["us-east-1"].Secrets = map[string]string{"credguard/slack-webhook": slackServer.URL + "/services/T0/B0/secret"}
+	sb2, err := sandbox.New(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sb2.Start(""); err != nil {
+		t.Fatal(err)
+	}
+	defer sb2.Close()
+	ev, _ := fs.ReadFile(events.Files, "iam-create-role.json")
+	rep, err := replay.RunAgainst(ctx, sb2, "111122223333", []replay.Input{{Name: "create", Data: ev}}, replay.Options{})
+	if err != nil || len(rep.Notifications) != 1 {
+		t.Fatalf("replay: %v, %d notifications", err, len(rep.Notifications))
+	}
+	snsEvent, _ := json.Marshal(map[string]any{"Records": []map[string]any{{
+		"EventSource": "aws:sns", "EventSubscriptionArn": "arn:aws:sns:us-east-1:111122223333:credguard-notifications:sub",
+		"Sns": map[string]any{"MessageId": "n-1", "TopicArn": rep.Notifications[0].Topic, "Message": string(rep.Notifications[0].Message)},
+	}}})
+
+	env := append(functionEnv(sb2, "111122223333"), "CREDGUARD_SLACK_WEBHOOK_SECRET_ARN=credguard/slack-webhook")
+	em, err := rie.Start(ctx, rieBin, boot, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer em.Stop()
+	if _, err := em.Invoke(ctx, snsEvent); err != nil {
+		t.Fatalf("%v\n%s", err, em.Output())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(posts) != 1 {
+		t.Fatalf("slack received %d posts\n%s", len(posts), em.Output())
+	}
+	blocks, _ := json.Marshal(posts[0]["blocks"])
+	if !strings.Contains(string(blocks), `"type":"header"`) || !strings.Contains(string(blocks), "ci-deployer") {
+		t.Errorf("blocks = %s", blocks)
+	}
+	if strings.Contains(em.Output(), "/services/T0/B0/secret") {
+		t.Error("the webhook URL appears in the function's output")
 	}
 }

@@ -85,6 +85,8 @@ type Region struct {
 	Clusters         []string          `json:"clusters,omitempty"`
 	LaunchTemplates  []LaunchTemplate  `json:"launchTemplates,omitempty"`
 	MetadataDefaults *MetadataDefaults `json:"metadataDefaults,omitempty"`
+	// Secrets are Secrets Manager secrets: name → secret string.
+	Secrets map[string]string `json:"secrets,omitempty"`
 }
 
 // Instance is an EC2 instance.

@@ -286,7 +286,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	}
 	if _, known := serviceProtocol(service); !known {
 		writeError(w, "", requestID, newError(http.StatusBadRequest, "InvalidAction",
-			"The credguard sandbox does not serve the service %q (it serves ec2, iam, eks, sns, sts, organizations).", service))
+			"The credguard sandbox does not serve the service %q (it serves ec2, iam, eks, sns, sts, organizations, secretsmanager).", service))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, hr.Body, maxBody))
@@ -437,7 +437,11 @@ func decodeRequest(r *request, hr *http.Request, body []byte) (string, *apiError
 		return op, nil
 	default:
 		target := hr.Header.Get("X-Amz-Target")
-		op, ok := strings.CutPrefix(target, organizationsTargetPrefix)
+		prefix := organizationsTargetPrefix
+		if r.service == "secretsmanager" {
+			prefix = secretsManagerTargetPrefix
+		}
+		op, ok := strings.CutPrefix(target, prefix)
 		if !ok || op == "" {
 			return target, newError(http.StatusBadRequest, "UnknownOperationException", "Unknown X-Amz-Target %q.", target)
 		}
@@ -522,6 +526,10 @@ func lookupOperation(service, op string) (operation, bool) {
 	case "organizations":
 		if op == "ListAccounts" {
 			return read((*Server).orgListAccounts)
+		}
+	case "secretsmanager":
+		if op == "GetSecretValue" {
+			return read((*Server).smGetSecretValue)
 		}
 	}
 	return operation{}, false

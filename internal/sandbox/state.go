@@ -60,6 +60,8 @@ type region struct {
 	templateIDs     []string // sorted
 	templateOrder   []*template
 
+	secrets map[string]string // name → secret string
+
 	defaults MetadataDefaults
 	// exportDefaults shows metadataDefaults in State (set in the fixture or
 	// by ModifyInstanceMetadataDefaults).
@@ -170,6 +172,7 @@ func newRegion(name string, fr *Region, applyAt time.Time) *region {
 		clusters:        map[string]*cluster{},
 		templates:       map[string]*template{},
 		templatesByName: map[string]*template{},
+		secrets:         copyMap(fr.Secrets),
 	}
 	for _, fi := range fr.Instances {
 		in := &instance{
@@ -328,6 +331,9 @@ func (r *region) export(now time.Time) *Region {
 	if r.exportDefaults {
 		d := r.defaults
 		fr.MetadataDefaults = &d
+	}
+	if len(r.secrets) > 0 {
+		fr.Secrets = copyMap(r.secrets)
 	}
 	return fr
 }

@@ -20,7 +20,8 @@ const (
 	stsNamespace = "https://sts.amazonaws.com/doc/2011-06-15/"
 	snsNamespace = "http://sns.amazonaws.com/doc/2010-03-31/"
 
-	organizationsTargetPrefix = "AWSOrganizationsV20161128."
+	organizationsTargetPrefix  = "AWSOrganizationsV20161128."
+	secretsManagerTargetPrefix = "secretsmanager."
 )
 
 // protocol is the wire protocol a service speaks.
@@ -41,7 +42,7 @@ func serviceProtocol(service string) (protocol, bool) {
 		return protoAWSQuery, true
 	case "eks":
 		return protoRESTJSON, true
-	case "organizations":
+	case "organizations", "secretsmanager":
 		return protoAWSJSON, true
 	}
 	return 0, false

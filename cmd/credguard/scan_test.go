@@ -1,0 +1,315 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/credguard/credguard/internal/sandbox"
+)
+
+const (
+	scanHub    = "111122223333"
+	scanMember = "444455556666"
+)
+
+// scanFixture has one finding of each kind in the hub, one in the member
+// account, and compliant resources; fixable drops the warned role (so that
+// --remediate leaves nothing behind).
+func scanFixture(fixable bool) *sandbox.Fixture {
+	lambda := json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)
+	open := json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"*"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`)
+	pods := json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"]}]}`)
+	memberRole := json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/credguard-sweeper"},"Action":"sts:AssumeRole"}]}`)
+	hubRoles := []sandbox.Role{{Name: "app", TrustPolicy: lambda}, {Name: "ci-deployer", TrustPolicy: open}}
+	if !fixable {
+		hubRoles = append(hubRoles, sandbox.Role{Name: "payments-api", TrustPolicy: pods})
+	}
+	return &sandbox.Fixture{HubAccount: scanHub, Accounts: map[string]*sandbox.Account{
+		scanHub: {
+			Roles: hubRoles,
+			Regions: map[string]*sandbox.Region{"us-east-1": {
+				Instances: []sandbox.Instance{
+					{ID: "i-0aaa0000000000001", State: "running", Tags: map[string]string{"Name": "web"},
+						MetadataOptions: sandbox.MetadataOptions{HTTPTokens: "optional", HTTPPutResponseHopLimit: 2}},
+					{ID: "i-0aaa0000000000002", State: "running", MetadataOptions: sandbox.MetadataOptions{HTTPTokens: "required", HTTPPutResponseHopLimit: 1}},
+				},
+				LaunchTemplates: []sandbox.LaunchTemplate{{ID: "lt-0aaa0000000000001", Name: "web-lt",
+					Versions: []sandbox.TemplateVersion{{Data: sandbox.TemplateData{ImageID: "ami-0123456789abcdef0"}}}}},
+			}},
+		},
+		scanMember: {
+			Roles: []sandbox.Role{{Name: "credguard-remediation", TrustPolicy: memberRole}},
+			Regions: map[string]*sandbox.Region{"eu-west-1": {Instances: []sandbox.Instance{{ID: "i-0bbb0000000000001", State: "running",
+				MetadataOptions: sandbox.MetadataOptions{HTTPTokens: "required", HTTPPutResponseHopLimit: 2}}}}},
+		},
+	}}
+}
+
+func writeFixture(t *testing.T, f *sandbox.Fixture) string {
+	t.Helper()
+	data, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "fixture.json")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// scanJSON decodes --json output strictly: an object with exactly the key
+// "findings", each finding with exactly the six contract keys.
+func scanJSON(t *testing.T, out string) []map[string]string {
+	t.Helper()
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if len(doc) != 1 || doc["findings"] == nil {
+		t.Fatalf("want exactly {\"findings\": [...]}, got keys %v", sortedKeys(doc))
+	}
+	if string(doc["findings"]) == "null" {
+		t.Fatal("findings is null, want an array")
+	}
+	var findings []map[string]string
+	if err := json.Unmarshal(doc["findings"], &findings); err != nil {
+		t.Fatalf("findings: %v", err)
+	}
+	for _, f := range findings {
+		if keys := strings.Join(sortedKeys(f), ","); keys != "account,kind,outcome,region,resource,verdict" {
+			t.Errorf("finding keys %s", keys)
+		}
+	}
+	return findings
+}
+
+func findingLines(findings []map[string]string) []string {
+	var out []string
+	for _, f := range findings {
+		out = append(out, strings.Join([]string{f["account"], f["region"], f["resource"], f["kind"], f["verdict"], f["outcome"]}, " "))
+	}
+	return out
+}
+
+func TestScanJSONAndExitCodes(t *testing.T) {
+	path := writeFixture(t, scanFixture(false))
+	code, out, errOut := runCLI("scan", "--fixture", path, "--json")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (non-compliant found)\n%s", code, errOut)
+	}
+	want := []string{
+		"111122223333  arn:aws:iam::111122223333:role/ci-deployer role critical dry-run",
+		"111122223333  arn:aws:iam::111122223333:role/payments-api role warning warned",
+		"111122223333 us-east-1 i-0aaa0000000000001 instance imdsv1+hop-limit dry-run",
+		"111122223333 us-east-1 lt-0aaa0000000000001 launch-template imdsv1+hop-limit dry-run",
+		"444455556666 eu-west-1 i-0bbb0000000000001 instance hop-limit dry-run",
+	}
+	if got := findingLines(scanJSON(t, out)); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("findings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// Progress on stderr: every scope started and ended.
+	for _, want := range []string{"scanning 111122223333/us-east-1 …", "scanned  444455556666/eu-west-1: 1 instance, 0 launch-templates; 1 finding",
+		"scanned  111122223333 (IAM roles): 3 roles; 2 findings"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+
+	// One account, one region.
+	code, out, _ = runCLI("scan", "--fixture", path, "--json", "--accounts", scanMember, "--regions", "eu-west-1")
+	if got := findingLines(scanJSON(t, out)); code != 1 || len(got) != 1 || !strings.HasPrefix(got[0], "444455556666 eu-west-1 i-0bbb") {
+		t.Errorf("exit %d, findings %v", code, got)
+	}
+	// Nothing found: an empty array and exit 0.
+	code, out, _ = runCLI("scan", "--fixture", path, "--json", "--accounts", scanMember, "--regions", "us-east-1")
+	if got := scanJSON(t, out); code != 0 || len(got) != 0 || !strings.Contains(out, `"findings": []`) {
+		t.Errorf("exit %d, output %s", code, out)
+	}
+}
+
+func TestScanRemediateThenClean(t *testing.T) {
+	path := writeFixture(t, scanFixture(true))
+	code, out, errOut := runCLI("scan", "--fixture", path, "--remediate", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d, want 0 (everything fixed)\n%s", code, errOut)
+	}
+	got := findingLines(scanJSON(t, out))
+	want := []string{
+		"111122223333  arn:aws:iam::111122223333:role/ci-deployer role critical revoked",
+		"111122223333 us-east-1 i-0aaa0000000000001 instance imdsv1+hop-limit remediated",
+		"111122223333 us-east-1 lt-0aaa0000000000001 launch-template imdsv1+hop-limit remediated",
+		"444455556666 eu-west-1 i-0bbb0000000000001 instance hop-limit remediated",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("findings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// Each run starts from the fixture, so a second read-only scan of the
+	// same file finds everything again: remediation did not touch the file.
+	if code, _, _ := runCLI("scan", "--fixture", path, "--json"); code != 1 {
+		t.Errorf("read-only rescan exit %d", code)
+	}
+}
+
+func TestScanTable(t *testing.T) {
+	path := writeFixture(t, scanFixture(false))
+	code, out, _ := runCLI("scan", "--fixture", path)
+	if code != 1 {
+		t.Errorf("exit %d", code)
+	}
+	for _, want := range []string{
+		"ACCOUNT       REGION     KIND             RESOURCE",
+		"i-0aaa0000000000001 (web)",
+		"would set HttpTokens=required HttpPutResponseHopLimit=1",
+		"scan: 3 instances, 1 launch-template, 4 roles checked in 2 accounts × 2 regions; 5 not compliant (1 warned, 4 dry-run); 5 remain",
+		"Nothing was changed: run with --remediate",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestScanUsageErrors(t *testing.T) {
+	path := writeFixture(t, scanFixture(false))
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte(`{"hubAccount": "12", "accounts": {}}`), 0o600)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--bogus"}, "flag provided but not defined"},
+		{[]string{"--fixture", path, "extra"}, `unexpected argument "extra"`},
+		{[]string{"--fixture", filepath.Join(t.TempDir(), "missing.json")}, "read fixture"},
+		{[]string{"--fixture", bad}, "account id must be 12 digits"},
+		{[]string{"--fixture", path, "--accounts", "999988887777"}, "account 999988887777 is not in the fixture"},
+		{[]string{"--fixture", path, "--accounts", "12345"}, `"12345" is not a 12-digit account id`},
+		{[]string{"--fixture", path, "--regions", "mars"}, `"mars" is not a region name`},
+		{[]string{"--fixture", path, "--concurrency", "0"}, "--concurrency 0"},
+		{[]string{"--fixture", path, "--role-name", "no spaces"}, "not an IAM role name"},
+	} {
+		code, _, errOut := runCLI(append([]string{"scan"}, tc.args...)...)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q (want 2 and %q)", tc.args, code, errOut, tc.want)
+		}
+	}
+	if code, out, _ := runCLI("scan", "--help"); code != 0 || !strings.Contains(out, "Exit 0 when nothing non-compliant remains") {
+		t.Errorf("--help: exit %d\n%s", code, out)
+	}
+}
+
+func TestScanReportsAccountsItCannotEnter(t *testing.T) {
+	f := scanFixture(true)
+	f.Accounts[scanMember].Roles = nil // no member role to assume
+	path := writeFixture(t, f)
+	code, out, errOut := runCLI("scan", "--fixture", path, "--json", "--remediate")
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if !strings.Contains(errOut, "credguard scan: not scanned: 444455556666 roles: no IAM access: assume arn:aws:iam::444455556666:role/credguard-remediation") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+	for _, l := range findingLines(scanJSON(t, out)) {
+		if strings.HasPrefix(l, scanMember) {
+			t.Errorf("finding in an account never entered: %s", l)
+		}
+	}
+}
+
+// Without --fixture the scan uses the default credential chain: here the
+// environment, pointed at a sandbox through AWS_ENDPOINT_URL.
+func TestScanWithTheDefaultCredentialChain(t *testing.T) {
+	sb, err := sandbox.New(scanFixture(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Start(""); err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	creds := sb.Credentials(scanHub)
+	dir := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL": sb.URL(), "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY": creds.SecretAccessKey, "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
+		"AWS_CONFIG_FILE": filepath.Join(dir, "config"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
+		"AWS_EC2_METADATA_DISABLED": "true",
+	} {
+		t.Setenv(k, v)
+	}
+	// The caller's account and the configured region.
+	code, out, errOut := runCLI("scan", "--json")
+	got := findingLines(scanJSON(t, out))
+	if code != 1 || len(got) != 4 {
+		t.Fatalf("exit %d, findings %v\n%s", code, got, errOut)
+	}
+	for _, l := range got {
+		if !strings.HasPrefix(l, scanHub) || strings.Contains(l, "eu-west-1") {
+			t.Errorf("finding outside the caller's account and region: %s", l)
+		}
+	}
+	// Every account of the organization, in the regions asked for.
+	code, out, _ = runCLI("scan", "--json", "--accounts", "all", "--regions", "eu-west-1")
+	got = findingLines(scanJSON(t, out))
+	if code != 1 || len(got) != 3 || !strings.HasPrefix(got[2], "444455556666 eu-west-1 i-0bbb") {
+		t.Errorf("exit %d, findings %v", code, got)
+	}
+	// No region anywhere: a usage error.
+	t.Setenv("AWS_REGION", "")
+	if code, _, errOut := runCLI("scan"); code != 2 || !strings.Contains(errOut, "no AWS region") {
+		t.Errorf("no region: exit %d, %s", code, errOut)
+	}
+	// Credentials that do not work: a usage error, not a scan.
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+	if code, _, errOut := runCLI("scan"); code != 2 || !strings.Contains(errOut, "no usable AWS credentials") {
+		t.Errorf("unreachable: exit %d, %s", code, errOut)
+	}
+}
+
+func TestPoliciesSCP(t *testing.T) {
+	code, out, _ := runCLI("policies", "scp", "--remediation-role-name", "fixer", "--hub-account", scanHub)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var doc struct {
+		Version   string
+		Statement []struct {
+			Sid, Effect, Action, Resource string
+			Condition                     map[string]map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if doc.Version != "2012-10-17" || len(doc.Statement) != 4 || len(bytes.TrimSpace([]byte(out))) > 5120 {
+		t.Fatalf("policy %s", out)
+	}
+	principals := doc.Statement[2].Condition["ArnNotLike"]["aws:PrincipalARN"].([]any)
+	if principals[0] != "arn:aws:iam::*:role/fixer" || principals[1] != "arn:aws:iam::111122223333:role/credguard-imds-enforcer" {
+		t.Errorf("principals %v", principals)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"policies"}, 2, "usage: credguard policies scp"},
+		{[]string{"policies", "rcp"}, 2, `unknown policy "rcp"`},
+		{[]string{"policies", "scp", "--remediation-role-name", "a b"}, 2, "remediation role name"},
+		{[]string{"policies", "scp", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"policies", "scp", "--nope"}, 2, "flag provided but not defined"},
+	} {
+		code, _, errOut := runCLI(tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q", tc.args, code, errOut)
+		}
+	}
+	if code, out, _ := runCLI("policies", "scp", "--help"); code != 0 || !strings.Contains(out, "ec2:RoleDelivery") {
+		t.Errorf("--help: exit %d", code)
+	}
+}
