@@ -54,7 +54,10 @@ sessions revoked.
   --remediate        fix what is found
   --json             print {"findings": [...]} instead of a table
   --concurrency N    account × region scopes scanned at once (default 4)
-  --role-name NAME   the member role assumed in other accounts (default credguard-remediation)
+  --role-name NAME   the role assumed in accounts other than the caller's (default
+                     credguard-remediation, which trusts only the hub's Credguard
+                     functions: people scanning from their own credentials name a
+                     role they may assume, such as OrganizationAccountAccessRole)
 
 Without --fixture the default AWS credential chain is used (environment,
 shared config and credentials files, SSO, instance or container role).

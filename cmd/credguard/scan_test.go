@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -264,9 +267,17 @@ func TestScanWithTheDefaultCredentialChain(t *testing.T) {
 		t.Errorf("no region: exit %d, %s", code, errOut)
 	}
 	// Credentials that do not work: a usage error, not a scan.
+	sts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>`+
+			`<Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error>`+
+			`<RequestId>4c6f8b9e-0000-4000-8000-000000000000</RequestId></ErrorResponse>`)
+	}))
+	defer sts.Close()
 	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
-	if code, _, errOut := runCLI("scan"); code != 2 || !strings.Contains(errOut, "no usable AWS credentials") {
+	t.Setenv("AWS_ENDPOINT_URL", sts.URL)
+	if code, _, errOut := runCLI("scan"); code != 2 || !strings.Contains(errOut, "no usable AWS credentials") || !strings.Contains(errOut, "InvalidClientTokenId") {
 		t.Errorf("unreachable: exit %d, %s", code, errOut)
 	}
 }

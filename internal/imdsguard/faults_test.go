@@ -134,9 +134,9 @@ func withoutMemberRole(f *sandbox.Fixture) {
 }
 
 // fastRetryer is the production retryer (adaptive mode, MaxAttempts) with
-// the backoff cut to milliseconds so that exhausting it takes no time.
+// the backoff capped at 50 ms so that exhausting it takes half a second.
 func fastRetryer() aws.Retryer {
-	return retry.AddWithMaxBackoffDelay(accounts.Retryer(), 2*time.Millisecond)
+	return retry.AddWithMaxBackoffDelay(accounts.Retryer(), 50*time.Millisecond)
 }
 
 // rig is one sandbox and the guardrail wired to it as the Lambda wires it.

@@ -51,6 +51,10 @@ type Config struct {
 // DefaultReserve is the default Config.Reserve.
 const DefaultReserve = 10 * time.Second
 
+// recheckAfter is how old an instance's description may be when its write is
+// due before it is described again.
+const recheckAfter = 500 * time.Millisecond
+
 func (c Config) withDefaults() Config {
 	if c.PollInterval <= 0 {
 		c.PollInterval = 100 * time.Millisecond
@@ -170,6 +174,7 @@ func (h *Handler) skip(e event.Event) string {
 
 // enforce describes, decides, modifies and confirms.
 func (h *Handler) enforce(ctx context.Context, client EC2, e event.Event, ids []string) []guardrail.Result {
+	describedAt := h.now()
 	found, gone, err := describeAll(ctx, client, ids, h.cfg.DescribeBatch)
 	results := make([]guardrail.Result, len(ids))
 	if err != nil {
@@ -217,9 +222,41 @@ func (h *Handler) enforce(ctx context.Context, client EC2, e event.Event, ids []
 	sem := make(chan struct{}, h.cfg.Concurrency)
 	var wg sync.WaitGroup
 	modified := make([]bool, len(jobs))
+	skip := make([]bool, len(jobs))
+	checked := make([]time.Time, len(jobs))
+	for j := range checked {
+		checked[j] = describedAt
+	}
 	for j := range jobs {
-		wg.Add(1)
 		sem <- struct{}{}
+		// Another event (the state-change notification of an instance a
+		// RunInstances event lists, or the other way round) may have fixed
+		// the instance since it was described: look again, for the next
+		// Concurrency jobs at once, before writing on an old description.
+		if h.now().Sub(checked[j]) > recheckAfter && wctx.Err() == nil {
+			next := jobs[j:min(j+h.cfg.Concurrency, len(jobs))]
+			ids := make([]string, len(next))
+			for k, jb := range next {
+				ids[k] = jb.inst.ID
+			}
+			if fresh, _, err := describeAll(wctx, client, ids, h.cfg.DescribeBatch); err == nil {
+				now := h.now()
+				for k, jb := range next {
+					checked[j+k] = now
+					if inst, ok := fresh[jb.inst.ID]; ok {
+						if d := imds.Decide(inst, policy); !d.Modify {
+							results[jb.i] = h.decided(e, inst, d)
+							skip[j+k] = true
+						}
+					}
+				}
+			}
+		}
+		if skip[j] {
+			<-sem
+			continue
+		}
+		wg.Add(1)
 		go func(j int) {
 			defer wg.Done()
 			defer func() { <-sem }()

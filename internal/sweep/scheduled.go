@@ -80,6 +80,17 @@ func NewScheduled(base aws.Config, s settings.Settings, cfg Config, log *slog.Lo
 	return j
 }
 
+// reportReserve is the time kept at the end of an invocation to log the
+// findings and publish the summary (at most a tenth of the time left).
+const reportReserve = 20 * time.Second
+
+// sweepDeadline is when the sweep must stop for the invocation to report
+// by deadline: reportReserve before it, or a tenth of the time left when
+// that is less.
+func sweepDeadline(now, deadline time.Time) time.Time {
+	return deadline.Add(-min(reportReserve, deadline.Sub(now)/10))
+}
+
 // Result is what the function returns (and logs) for one run.
 type Result struct {
 	ID        string                    `json:"id"`
@@ -109,7 +120,15 @@ func (j *Scheduled) Handle(ctx context.Context, _ json.RawMessage) (Result, erro
 	if len(regions) == 0 {
 		regions = []string{j.Region}
 	}
-	rep := j.Sweeper.Run(ctx, accounts, regions)
+	// Stop starting (and waiting on) scopes a little before the function's
+	// deadline, so that the findings are still logged and the summary sent.
+	sweepCtx := ctx
+	if d, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		sweepCtx, cancel = context.WithDeadline(ctx, sweepDeadline(time.Now(), d))
+		defer cancel()
+	}
+	rep := j.Sweeper.Run(sweepCtx, accounts, regions)
 	for _, f := range rep.Findings {
 		level := slog.LevelInfo
 		if f.Outcome == guardrail.Failed {

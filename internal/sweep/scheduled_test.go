@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/guardrail"
@@ -152,5 +153,20 @@ func TestScheduledDefaultsToTheHubAndItsRegionAndStaysQuietWhenClean(t *testing.
 	}
 	if countCalls(s, "GetCallerIdentity", "ok") == 0 {
 		t.Error("the hub account was not looked up")
+	}
+}
+
+func TestSweepDeadlineKeepsTimeToReport(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct{ left, want time.Duration }{
+		{15 * time.Minute, 15*time.Minute - 20*time.Second}, // the Lambda maximum: 20 s kept
+		{200 * time.Second, 180 * time.Second},
+		{100 * time.Second, 90 * time.Second}, // a tenth when that is less
+		{time.Second, 900 * time.Millisecond},
+		{0, 0},
+	} {
+		if got := sweepDeadline(now, now.Add(tc.left)).Sub(now); got != tc.want {
+			t.Errorf("%v left: sweep for %v, want %v", tc.left, got, tc.want)
+		}
 	}
 }

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/credguard/credguard/internal/rie"
+	"github.com/credguard/credguard/internal/sandbox"
+)
+
+func emulator(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CREDGUARD_RIE"); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
+		return p
+	}
+	t.Skip("aws-lambda-rie not installed: run `make test` (it installs it) or set CREDGUARD_RIE")
+	return ""
+}
+
+func bootstrap(t *testing.T) string {
+	t.Helper()
+	if dir := os.Getenv("CREDGUARD_HOST_BIN"); dir != "" {
+		p := filepath.Join(dir, "imds-defaults", "bootstrap")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	out := filepath.Join(t.TempDir(), "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, b)
+	}
+	return out
+}
+
+// cfnResponse is what the function PUTs to the pre-signed response URL.
+type cfnResponse struct {
+	Status, Reason, PhysicalResourceID, RequestID, LogicalResourceID string
+	Data                                                             map[string]string
+}
+
+// TestImdsDefaultsUnderEmulator runs the real bootstrap under aws-lambda-rie
+// with CloudFormation create and delete requests, for a stack in a member
+// account: the response goes to the request's URL, and the member's defaults
+// are set, then restored.
+func TestImdsDefaultsUnderEmulator(t *testing.T) {
+	rieBin := emulator(t)
+	boot := bootstrap(t)
+	const hub, member = "111122223333", "444455556666"
+	trust := json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/credguard-imds-defaults"},"Action":"sts:AssumeRole"}]}`)
+	sb, err := sandbox.New(&sandbox.Fixture{HubAccount: hub, Accounts: map[string]*sandbox.Account{
+		hub: {},
+		member: {Roles: []sandbox.Role{{Name: "credguard-remediation", TrustPolicy: trust}},
+			Regions: map[string]*sandbox.Region{"eu-west-1": {MetadataDefaults: &sandbox.MetadataDefaults{HTTPTokens: "optional"}}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Start(""); err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+
+	responses := make(chan cfnResponse, 2)
+	cfn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var resp cfnResponse
+		if r.Method != http.MethodPut || json.Unmarshal(body, &resp) != nil {
+			t.Errorf("response %s %s", r.Method, body)
+		}
+		responses <- resp
+	}))
+	defer cfn.Close()
+
+	creds := sb.Credentials(hub)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	em, err := rie.Start(ctx, rieBin, boot, []string{
+		"AWS_ENDPOINT_URL=" + sb.URL(), "AWS_REGION=eu-west-1",
+		"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
+		"AWS_EC2_METADATA_DISABLED=true", "CREDGUARD_HUB_ACCOUNT=" + hub,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer em.Stop()
+
+	request := func(kind, physical string) cfnResponse {
+		t.Helper()
+		ev, _ := json.Marshal(map[string]any{
+			"RequestType": kind, "RequestId": "req-" + kind, "ResponseURL": cfn.URL + "/response",
+			"ResourceType": "Custom::CredguardImdsDefaults", "LogicalResourceId": "ImdsDefaults",
+			"StackId":            "arn:aws:cloudformation:eu-west-1:" + member + ":stack/credguard-member/5f1c7a40-0b1a-11ef-9d4c-0a1b2c3d4e5f",
+			"PhysicalResourceId": physical,
+			"ResourceProperties": map[string]any{"ServiceToken": "arn:aws:lambda:eu-west-1:111122223333:function:credguard-imds-defaults", "Enforce": "true"},
+		})
+		if _, err := em.Invoke(ctx, ev); err != nil {
+			t.Fatalf("%v\n%s", err, em.Output())
+		}
+		select {
+		case r := <-responses:
+			return r
+		case <-ctx.Done():
+			t.Fatalf("no response to CloudFormation\n%s", em.Output())
+		}
+		return cfnResponse{}
+	}
+
+	created := request("Create", "")
+	if created.Status != "SUCCESS" || created.PhysicalResourceID != "credguard-imds-defaults:444455556666:eu-west-1:tokens=optional,hop=-,enforced=-" ||
+		created.Data["PreviousHttpTokens"] != "optional" {
+		t.Fatalf("create response %+v\n%s", created, em.Output())
+	}
+	d := sb.State().Accounts[member].Regions["eu-west-1"].MetadataDefaults
+	if d == nil || *d != (sandbox.MetadataDefaults{HTTPTokens: "required", HTTPPutResponseHopLimit: 1, HTTPTokensEnforced: "enabled"}) {
+		t.Fatalf("member defaults after create: %+v", d)
+	}
+	if deleted := request("Delete", created.PhysicalResourceID); deleted.Status != "SUCCESS" {
+		t.Fatalf("delete response %+v", deleted)
+	}
+	d = sb.State().Accounts[member].Regions["eu-west-1"].MetadataDefaults
+	if d == nil || *d != (sandbox.MetadataDefaults{HTTPTokens: "optional"}) {
+		t.Fatalf("member defaults after delete: %+v, want the original", d)
+	}
+}

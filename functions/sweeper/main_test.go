@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/credguard/credguard/events"
+	"github.com/credguard/credguard/internal/notify"
+	"github.com/credguard/credguard/internal/rie"
+	"github.com/credguard/credguard/internal/sandbox"
+)
+
+// emulator finds aws-lambda-rie (CREDGUARD_RIE, set by `make test`, or PATH).
+func emulator(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CREDGUARD_RIE"); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
+		return p
+	}
+	t.Skip("aws-lambda-rie not installed: run `make test` (it installs it) or set CREDGUARD_RIE")
+	return ""
+}
+
+// bootstrap is this function's host-architecture bootstrap: the one `make
+// build-host` made (CREDGUARD_HOST_BIN), else one built now.
+func bootstrap(t *testing.T) string {
+	t.Helper()
+	if dir := os.Getenv("CREDGUARD_HOST_BIN"); dir != "" {
+		if p := filepath.Join(dir, "sweeper", "bootstrap"); fileExists(p) {
+			return p
+		}
+	}
+	out := filepath.Join(t.TempDir(), "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, b)
+	}
+	return out
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// TestSweeperUnderEmulator runs the real bootstrap under aws-lambda-rie
+// against the demo fixture, as the schedule invokes it, and checks that it
+// remediated, published one summary and answered with the counts.
+func TestSweeperUnderEmulator(t *testing.T) {
+	rieBin := emulator(t)
+	boot := bootstrap(t)
+	data, err := fs.ReadFile(events.Files, "fixtures/demo.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := sandbox.ParseFixture(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.New(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Start(""); err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+
+	const hub = "111122223333"
+	creds := sb.Credentials(hub)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	em, err := rie.Start(ctx, rieBin, boot, []string{
+		"AWS_ENDPOINT_URL=" + sb.URL(),
+		"AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
+		"AWS_EC2_METADATA_DISABLED=true",
+		"CREDGUARD_HUB_ACCOUNT=" + hub,
+		"CREDGUARD_TOPIC_ARN=arn:aws:sns:us-east-1:" + hub + ":credguard-notifications",
+		"CREDGUARD_SELF_ROLE_ARNS=arn:aws:iam::" + hub + ":role/credguard-imds-enforcer,arn:aws:iam::" + hub + ":role/credguard-trust-guard,arn:aws:iam::" + hub + ":role/credguard-sweeper",
+		"CREDGUARD_ORGANIZATION_ID=o-sandbox0001",
+		"CREDGUARD_REGIONS=us-east-1,eu-west-1",
+		"CREDGUARD_DRY_RUN_IMDS=false",
+		"CREDGUARD_DRY_RUN_TRUST=true",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer em.Stop()
+
+	// EventBridge Scheduler's default payload is an empty object.
+	body, err := em.Invoke(ctx, []byte(`{}`))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, em.Output())
+	}
+	var res struct {
+		Accounts, Regions, Findings, Remaining int
+		Outcomes                               map[string]int
+		Errors                                 []string
+		Notified                               bool
+	}
+	if err := json.Unmarshal(body, &res); err != nil {
+		t.Fatalf("response %s: %v", body, err)
+	}
+	// Instances remediated; trust in dry-run: the two critical roles stay
+	// (dry-run) with the warned one.
+	if res.Accounts != 2 || res.Regions != 2 || res.Outcomes["remediated"] != 6 || res.Outcomes["dry-run"] != 2 ||
+		res.Outcomes["warned"] != 1 || res.Remaining != 3 || len(res.Errors) != 0 || !res.Notified {
+		t.Fatalf("response %s\n%s", body, em.Output())
+	}
+	for _, in := range sb.State().Accounts["444455556666"].Regions["eu-west-1"].Instances {
+		if in.MetadataOptions.HTTPTokens != "required" || in.MetadataOptions.HTTPPutResponseHopLimit != 1 {
+			t.Errorf("member instance %s not remediated: %+v", in.ID, in.MetadataOptions)
+		}
+	}
+	notes := sb.Notifications()
+	if len(notes) != 1 || notes[0].Attributes["guardrail"] != "sweep" {
+		t.Fatalf("notifications %+v", notes)
+	}
+	if _, err := notify.Parse([]byte(notes[0].Message)); err != nil {
+		t.Errorf("summary is not a chatbot message: %v", err)
+	}
+}
