@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -40,21 +39,12 @@ func FromConfig(base aws.Config, s settings.Settings, log *slog.Logger, metricsO
 // EC2Clients returns a ClientFor that caches one EC2 client per account and
 // region (credentials are cached by the provider).
 func EC2Clients(p *accounts.Provider) ClientFor {
-	var mu sync.Mutex
-	clients := map[string]*ec2.Client{}
+	clients := accounts.Clients(p, func(cfg aws.Config) *ec2.Client { return ec2.NewFromConfig(cfg) })
 	return func(ctx context.Context, account, region string) (EC2, error) {
-		cfg, err := p.Config(ctx, account, region)
+		c, err := clients(ctx, account, region)
 		if err != nil {
 			return nil, err
 		}
-		key := account + "/" + region
-		mu.Lock()
-		defer mu.Unlock()
-		if c, ok := clients[key]; ok {
-			return c, nil
-		}
-		c := ec2.NewFromConfig(cfg)
-		clients[key] = c
 		return c, nil
 	}
 }

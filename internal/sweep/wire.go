@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -90,45 +89,18 @@ func FromConfig(base aws.Config, s settings.Settings, cfg Config, log *slog.Logg
 // ec2Clients caches one EC2 client per account and region, shared by the
 // sweep and the IMDS guardrail.
 func ec2Clients(p *accounts.Provider) func(ctx context.Context, account, region string) (*ec2.Client, error) {
-	var mu sync.Mutex
-	clients := map[string]*ec2.Client{}
-	return func(ctx context.Context, account, region string) (*ec2.Client, error) {
-		cfg, err := p.Config(ctx, account, region)
-		if err != nil {
-			return nil, err
-		}
-		key := account + "/" + region
-		mu.Lock()
-		defer mu.Unlock()
-		if c, ok := clients[key]; ok {
-			return c, nil
-		}
-		c := ec2.NewFromConfig(cfg)
-		clients[key] = c
-		return c, nil
-	}
+	return accounts.Clients(p, newEC2)
 }
 
 // iamClients caches one IAM client per account, shared by the sweep and the
-// trust guardrail (a client per call would open a connection pool per role).
+// trust guardrail.
 func iamClients(p *accounts.Provider) func(ctx context.Context, account string) (*iam.Client, error) {
-	var mu sync.Mutex
-	clients := map[string]*iam.Client{}
-	return func(ctx context.Context, account string) (*iam.Client, error) {
-		cfg, err := p.Config(ctx, account, "")
-		if err != nil {
-			return nil, err
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if c, ok := clients[account]; ok {
-			return c, nil
-		}
-		c := iam.NewFromConfig(cfg)
-		clients[account] = c
-		return c, nil
-	}
+	clients := accounts.Clients(p, newIAM)
+	return func(ctx context.Context, account string) (*iam.Client, error) { return clients(ctx, account, "") }
 }
+
+func newEC2(cfg aws.Config) *ec2.Client { return ec2.NewFromConfig(cfg) }
+func newIAM(cfg aws.Config) *iam.Client { return iam.NewFromConfig(cfg) }
 
 // SelfRoleARNs are the hub function roles (fixed names) in the hub account:
 // the guardrails never rewrite them and ignore their changes.

@@ -30,19 +30,21 @@ func FromConfig(base aws.Config, s settings.Settings, log *slog.Logger, metricsO
 	if s.TopicARN != "" {
 		pub = notify.NewPublisher(sns.NewFromConfig(base), s.TopicARN)
 	}
+	iamClients := accounts.Clients(prov, func(cfg aws.Config) *iam.Client { return iam.NewFromConfig(cfg) })
+	eksClients := accounts.Clients(prov, func(cfg aws.Config) *eks.Client { return eks.NewFromConfig(cfg) })
 	iamFor := func(ctx context.Context, account string) (IAM, error) {
-		cfg, err := prov.Config(ctx, account, "")
+		c, err := iamClients(ctx, account, "")
 		if err != nil {
 			return nil, err
 		}
-		return iam.NewFromConfig(cfg), nil
+		return c, nil
 	}
 	eksFor := func(ctx context.Context, account, region string) (EKS, error) {
-		cfg, err := prov.Config(ctx, account, region)
+		c, err := eksClients(ctx, account, region)
 		if err != nil {
 			return nil, err
 		}
-		return eks.NewFromConfig(cfg), nil
+		return c, nil
 	}
 	return New(iamFor, eksFor, pub, Config{
 		DryRun: s.DryRun, ExemptRoleARNs: s.ExemptRoleARNs, SelfRoleARNs: s.SelfRoleARNs, MemberRoleName: s.MemberRoleName,
