@@ -52,7 +52,7 @@ build-host: deps
 demo: build
 	@$(GO) run ./cmd/credguard demo
 
-test: deps tools build-host test-core test-fuzz-smoke test-infra
+test: deps tools build-host test-core test-fuzz-smoke test-infra synth
 
 test-core:
 	CREDGUARD_RIE=$(RIE) CREDGUARD_HOST_BIN=$(BIN)/host $(GO) test -count=1 $(CORE_PKGS)

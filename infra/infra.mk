@@ -14,12 +14,16 @@ STACKS     ?= --all
 INTEG_TIMEOUT ?= 60m
 
 $(CDK_CLI): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	@echo "npm ci: the pinned CDK CLI (package-lock.json)"
+	@# Quiet: npm's summary goes to stdout; its errors still reach stderr.
+	@npm ci --no-audit --no-fund --loglevel=error >/dev/null
 	@# node_modules ships Go templates: a go.mod makes it a module of its own, so ./... skips it.
 	@printf 'module ignore\n' > node_modules/go.mod
 	@touch $@
 
-# Offline: builds the bootstraps, synthesizes every stack into cdk.out.
+# No AWS account needed: builds the bootstraps and synthesizes every stack into
+# cdk.out with the pinned CLI; an invalid context key or an unsuppressed
+# cdk-nag finding fails it. `make test` runs it with cdk.json's context.
 synth: build $(CDK_CLI)
 	$(CDK) synth --no-notices --quiet $(CDK_FLAGS)
 	@echo "synth: templates in cdk.out/"

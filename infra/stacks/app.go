@@ -17,6 +17,7 @@ const (
 	HubStackID       = "CredguardHub"
 	OrgStackID       = "CredguardOrg"
 	ForwarderStackID = "CredguardForwarder" // single mode, one per extra region: CredguardForwarder-<region>
+	// Per-region hub stacks are CredguardHub-<region> (RegionalStackID).
 )
 
 // Options are the build settings that do not come from the CDK context.
@@ -29,7 +30,10 @@ type Options struct {
 type Stacks struct {
 	Hub        *Hub
 	Forwarders []*Member // single mode: one per watched region other than the hub's
-	Org        *Org      // organization mode only
+	// Regional are the per-region hub stacks (CredguardHub-<region>), one per
+	// watched region other than the hub's, when imdsDefaults is on or enforce.
+	Regional []*Regional
+	Org      *Org // organization mode only
 	// MemberTemplate is the StackSet's template body (organization mode only).
 	MemberTemplate string
 }
@@ -59,6 +63,27 @@ func Build(app awscdk.App, cfg Config, opts Options) (*Stacks, error) {
 	}
 	out.Hub = hub
 
+	if cfg.SetsIMDSDefaults() {
+		for _, region := range cfg.Regions {
+			if region == cfg.HubRegion {
+				continue
+			}
+			r, err := NewRegional(app, RegionalStackID(region), &RegionalProps{
+				StackProps: awscdk.StackProps{
+					Env:         &awscdk.Environment{Account: hubAccount, Region: jsii.String(region)},
+					Description: jsii.String("Credguard hub in " + region + ": the function behind the account IMDS defaults resource"),
+				},
+				Config:  cfg,
+				DistDir: opts.DistDir,
+			})
+			if err != nil {
+				return nil, err
+			}
+			r.AddStackDependency(hub.Stack, jsii.String("the hub stack creates the function's role"))
+			out.Regional = append(out.Regional, r)
+		}
+	}
+
 	switch cfg.Mode {
 	case Single:
 		for _, region := range cfg.Regions {
@@ -84,7 +109,7 @@ func Build(app awscdk.App, cfg Config, opts Options) (*Stacks, error) {
 			return nil, err
 		}
 		out.MemberTemplate = tmpl
-		out.Org = NewOrg(app, OrgStackID, &OrgProps{
+		out.Org, err = NewOrg(app, OrgStackID, &OrgProps{
 			StackProps: awscdk.StackProps{
 				// The management (or delegated administrator) account is the
 				// one whose credentials deploy this stack.
@@ -93,6 +118,9 @@ func Build(app awscdk.App, cfg Config, opts Options) (*Stacks, error) {
 			Config:         cfg,
 			MemberTemplate: tmpl,
 		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

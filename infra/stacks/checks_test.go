@@ -33,6 +33,9 @@ func (s *scenario) allTemplates() map[string]synthesized {
 	for i, f := range s.fwd {
 		out[fmt.Sprintf("%s/forwarder-%d", s.name, i)] = synthesized{f, pseudo{Partition: "aws", Account: hubAccount, Region: "eu-west-1"}}
 	}
+	for i, r := range s.reg {
+		out[fmt.Sprintf("%s/regional-%d", s.name, i)] = synthesized{r, pseudo{Partition: "aws", Account: hubAccount, Region: *s.out.Regional[i].Region()}}
+	}
 	if s.out.Org != nil {
 		out[s.name+"/org"] = synthesized{s.org, pseudo{Partition: "aws", Account: "999988887777", Region: "us-east-1"}}
 		out[s.name+"/member"] = synthesized{s.membT, memberPseudo}
@@ -45,6 +48,9 @@ func (s *scenario) cdkStacks() []awscdk.Stack {
 	for _, f := range s.out.Forwarders {
 		out = append(out, f.Stack)
 	}
+	for _, r := range s.out.Regional {
+		out = append(out, r.Stack)
+	}
 	if s.out.Org != nil {
 		out = append(out, s.out.Org.Stack)
 	}
@@ -55,7 +61,7 @@ func (s *scenario) cdkStacks() []awscdk.Stack {
 // stack. (The StackSet's member template is checked inside MemberTemplate,
 // which fails on any finding; the organization scenario would not build.)
 func TestNagFindings(t *testing.T) {
-	for _, s := range scenarios {
+	for _, s := range append([]*scenario{plain}, scenarios...) {
 		t.Run(s.name, func(t *testing.T) {
 			s.get(t)
 			for _, st := range s.cdkStacks() {
@@ -236,9 +242,10 @@ func TestTrustPoliciesDogfood(t *testing.T) {
 			}
 		}
 	}
-	// single: 3 function roles + scheduler role in the hub, 1 forwarding role;
-	// organization: 4 function roles + scheduler + Chatbot, 2 member roles.
-	if want := 5 + 8; checked != want {
+	// single: 4 function roles (imds-defaults included) + scheduler role in
+	// the hub, 1 forwarding role; organization: 5 function roles + scheduler +
+	// Chatbot, 2 member roles. The per-region hub stacks use the hub's role.
+	if want := 6 + 9; checked != want {
 		t.Errorf("checked %d roles, want %d", checked, want)
 	}
 }

@@ -32,6 +32,22 @@ const (
 	DefaultStackSetCallAs   = "SELF"
 )
 
+// IMDSDefaults says whether, and how, the stacks set each account's regional
+// IMDS defaults (ModifyInstanceMetadataDefaults) through the
+// Custom::CredguardImdsDefaults resource.
+type IMDSDefaults string
+
+const (
+	// IMDSDefaultsOff leaves the account defaults alone (the default).
+	IMDSDefaultsOff IMDSDefaults = "off"
+	// IMDSDefaultsOn sets tokens required and hop limit 1 as the defaults of
+	// new instances; a launch may still ask for IMDSv1 explicitly.
+	IMDSDefaultsOn IMDSDefaults = "on"
+	// IMDSDefaultsEnforce also sets HttpTokensEnforced: launches that allow
+	// IMDSv1 fail.
+	IMDSDefaultsEnforce IMDSDefaults = "enforce"
+)
+
 // Config is the deployment configuration, read from the CDK context
 // (cdk.json or `-c key=value`).
 type Config struct {
@@ -57,6 +73,12 @@ type Config struct {
 	SweepAccounts    []string // the sweeper's account list; empty: every account of the organization (or the hub alone)
 	LogRetentionDays int
 	StackSetCallAs   string // SELF or DELEGATED_ADMIN
+
+	// IMDSDefaults: the account IMDS defaults custom resource (off, on, enforce).
+	IMDSDefaults IMDSDefaults
+	// AttachSCP attaches Credguard's service control policy to TargetOUIDs
+	// (organization mode only).
+	AttachSCP bool
 }
 
 // ContextKeys lists every context key the app reads, in documentation order.
@@ -65,6 +87,7 @@ var ContextKeys = []string{
 	"dryRunImds", "dryRunTrust", "exemptRoleArns", "exemptInstanceIds",
 	"slackWorkspaceId", "slackChannelId", "slackWebhookSecretArn",
 	"memberRoleName", "sweepSchedule", "sweepAccounts", "logRetentionDays", "stackSetCallAs",
+	"imdsDefaults", "attachScp",
 }
 
 // Getter returns a context value, or nil when the key is not set. The CDK
@@ -76,6 +99,7 @@ var (
 	reOU          = regexp.MustCompile(`^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$`)
 	reAccount     = regexp.MustCompile(`^[0-9]{12}$`)
 	reRegion      = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`)
+	reIsoRegion   = regexp.MustCompile(`^[a-z]{2}-iso([a-z]?)-`)
 	reRoleARN     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
 	reInstanceID  = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	reSlackID     = regexp.MustCompile(`^[A-Z0-9]{9,11}$`)
@@ -109,6 +133,8 @@ func LoadConfig(get Getter) (Config, error) {
 		SweepAccounts:         r.list("sweepAccounts"),
 		LogRetentionDays:      r.integer("logRetentionDays", DefaultLogRetentionDays),
 		StackSetCallAs:        r.str("stackSetCallAs", DefaultStackSetCallAs),
+		IMDSDefaults:          IMDSDefaults(r.str("imdsDefaults", string(IMDSDefaultsOff))),
+		AttachSCP:             r.boolean("attachScp"),
 	}
 	if len(c.Regions) == 0 {
 		c.Regions = []string{c.HubRegion}
@@ -173,6 +199,14 @@ func (c Config) validate() []error {
 		if len(c.TargetOUIDs) > 0 {
 			bad("targetOuIds", "only used in organization mode (set mode=organization)")
 		}
+		if c.AttachSCP {
+			bad("attachScp", "only used in organization mode: service control policies attach to the organization's OUs")
+		}
+	}
+	switch c.IMDSDefaults {
+	case IMDSDefaultsOff, IMDSDefaultsOn, IMDSDefaultsEnforce:
+	default:
+		bad("imdsDefaults", "must be %q, %q or %q, got %q", IMDSDefaultsOff, IMDSDefaultsOn, IMDSDefaultsEnforce, c.IMDSDefaults)
 	}
 	for _, a := range c.ExemptRoleARNs {
 		if !reRoleARN.MatchString(a) {
@@ -232,6 +266,27 @@ func (c Config) GlobalRegion() string {
 		return "us-east-1"
 	}
 	return c.Regions[0]
+}
+
+// SetsIMDSDefaults reports whether the account IMDS defaults custom resource
+// is deployed.
+func (c Config) SetsIMDSDefaults() bool { return c.IMDSDefaults != IMDSDefaultsOff }
+
+// Partition is the ARN partition of the hub region (aws, aws-cn,
+// aws-us-gov, aws-iso, aws-iso-b…), for values that cannot be CloudFormation
+// tokens, such as the service control policy's text.
+func (c Config) Partition() string {
+	switch m := reIsoRegion.FindStringSubmatch(c.HubRegion); {
+	case strings.HasPrefix(c.HubRegion, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(c.HubRegion, "us-gov-"):
+		return "aws-us-gov"
+	case m != nil && m[1] == "":
+		return "aws-iso"
+	case m != nil:
+		return "aws-iso-" + m[1]
+	}
+	return "aws"
 }
 
 // WatchesIAM reports whether IAM events reach the guardrails at all (only when

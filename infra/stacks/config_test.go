@@ -23,6 +23,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		SweepSchedule:    "rate(6 hours)",
 		LogRetentionDays: 90,
 		StackSetCallAs:   "SELF",
+		IMDSDefaults:     IMDSDefaultsOff,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
@@ -45,6 +46,7 @@ func TestLoadConfigOrganization(t *testing.T) {
 			"slackWebhookSecretArn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:credguard/slack-AbCdEf",
 			"memberRoleName":        "guardrails-remediation", "sweepSchedule": "cron(0 */4 * * ? *)",
 			"sweepAccounts": []any{"444455556666"}, "logRetentionDays": float64(365), "stackSetCallAs": "DELEGATED_ADMIN",
+			"imdsDefaults": "enforce", "attachScp": true,
 		},
 		"-c flags": {
 			"mode": "organization", "organizationId": "o-a1b2c3d4e5", "hubAccount": "111122223333",
@@ -56,6 +58,7 @@ func TestLoadConfigOrganization(t *testing.T) {
 			"slackWebhookSecretArn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:credguard/slack-AbCdEf",
 			"memberRoleName":        "guardrails-remediation", "sweepSchedule": "cron(0 */4 * * ? *)",
 			"sweepAccounts": "444455556666", "logRetentionDays": "365", "stackSetCallAs": "DELEGATED_ADMIN",
+			"imdsDefaults": "enforce", "attachScp": "true",
 		},
 	}
 	want := Config{
@@ -68,6 +71,7 @@ func TestLoadConfigOrganization(t *testing.T) {
 		SlackWebhookSecretARN: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:credguard/slack-AbCdEf",
 		MemberRoleName:        "guardrails-remediation", SweepSchedule: "cron(0 */4 * * ? *)",
 		SweepAccounts: []string{"444455556666"}, LogRetentionDays: 365, StackSetCallAs: "DELEGATED_ADMIN",
+		IMDSDefaults: IMDSDefaultsEnforce, AttachSCP: true,
 	}
 	for name, ctx := range forms {
 		t.Run(name, func(t *testing.T) {
@@ -92,6 +96,27 @@ func TestGlobalRegionWithoutUSEast1(t *testing.T) {
 	}
 	if c.GlobalRegion() != "eu-central-1" || c.WatchesIAM() {
 		t.Errorf("GlobalRegion %q WatchesIAM %v, want eu-central-1 (first region) false", c.GlobalRegion(), c.WatchesIAM())
+	}
+}
+
+func TestSetsIMDSDefaults(t *testing.T) {
+	for v, want := range map[IMDSDefaults]bool{IMDSDefaultsOff: false, IMDSDefaultsOn: true, IMDSDefaultsEnforce: true} {
+		if got := (Config{IMDSDefaults: v}).SetsIMDSDefaults(); got != want {
+			t.Errorf("imdsDefaults %s: SetsIMDSDefaults %v, want %v", v, got, want)
+		}
+	}
+}
+
+func TestPartition(t *testing.T) {
+	for region, want := range map[string]string{
+		"us-east-1": "aws", "eu-west-1": "aws", "ap-southeast-2": "aws",
+		"cn-north-1": "aws-cn", "cn-northwest-1": "aws-cn",
+		"us-gov-west-1": "aws-us-gov",
+		"us-iso-east-1": "aws-iso", "us-isob-east-1": "aws-iso-b", "eu-isoe-west-1": "aws-iso-e",
+	} {
+		if got := (Config{HubRegion: region}).Partition(); got != want {
+			t.Errorf("Partition() with hub region %s = %s, want %s", region, got, want)
+		}
 	}
 }
 
@@ -135,6 +160,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad retention", map[string]any{"logRetentionDays": float64(42)}, []string{"logRetentionDays: must be one of CloudWatch Logs' retention periods"}},
 		{"fractional retention", map[string]any{"logRetentionDays": 1.5}, []string{"logRetentionDays: must be a whole number"}},
 		{"bad call-as", map[string]any{"stackSetCallAs": "ADMIN"}, []string{"stackSetCallAs: must be SELF"}},
+		{"bad IMDS defaults", map[string]any{"imdsDefaults": "true"}, []string{`imdsDefaults: must be "off", "on" or "enforce", got "true"`}},
+		{"SCP in single mode", map[string]any{"attachScp": true}, []string{"attachScp: only used in organization mode"}},
+		{"bad SCP flag", org(map[string]any{"attachScp": "always"}), []string{`attachScp: must be true or false, got "always"`}},
 		{"wrong types", map[string]any{"mode": 1.0, "dryRunImds": "yes", "regions": 3.0, "targetOuIds": []any{1.0}}, []string{
 			"mode: must be a string, got a number", `dryRunImds: must be true or false, got "yes"`,
 			"regions: must be a list of strings, got a number", "targetOuIds: element 0 must be a string"}},

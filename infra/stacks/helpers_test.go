@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	for _, fn := range []string{stacks.FnIMDSEnforcer, stacks.FnTrustGuard, stacks.FnSweeper, stacks.FnSlackForwarder} {
+	for _, fn := range []string{stacks.FnIMDSEnforcer, stacks.FnTrustGuard, stacks.FnSweeper, stacks.FnSlackForwarder, stacks.FnIMDSDefaults} {
 		p := filepath.Join(dir, fn, "bootstrap")
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -63,6 +63,7 @@ type scenario struct {
 	hub   assertions.Template
 	hubT  template
 	fwd   []template // single mode forwarders
+	reg   []template // per-region hub stacks (imdsDefaults)
 	org   template   // organization stack
 	orgA  assertions.Template
 	membT template // the StackSet's template body
@@ -75,6 +76,7 @@ var (
 		"dryRunTrust":       true,
 		"exemptRoleArns":    []any{"arn:aws:iam::111122223333:role/break-glass"},
 		"exemptInstanceIds": []any{"i-0123456789abcdef0", "i-0fedcba9876543210"},
+		"imdsDefaults":      "on",
 	}}
 	organization = &scenario{name: "organization", ctx: map[string]any{
 		"mode":                  "organization",
@@ -89,8 +91,16 @@ var (
 		"stackSetCallAs":        "DELEGATED_ADMIN",
 		"sweepAccounts":         "444455556666,111122223333",
 		"sweepSchedule":         "rate(12 hours)",
+		"imdsDefaults":          "enforce",
+		"attachScp":             true,
 	}}
 	scenarios = []*scenario{single, organization}
+	// plain is cdk.json's defaults (every optional feature off), with a
+	// second region; it is not in scenarios.
+	plain = &scenario{name: "plain", ctx: map[string]any{
+		"hubRegion": "eu-west-1",
+		"regions":   "eu-west-1,eu-central-1",
+	}}
 )
 
 // projectContext is cdk.json's context, which `cdk synth` passes to the app:
@@ -137,6 +147,9 @@ func (s *scenario) get(t *testing.T) *scenario {
 		s.hubT = newTemplate(*s.hub.ToJSON())
 		for _, f := range s.out.Forwarders {
 			s.fwd = append(s.fwd, newTemplate(*assertions.Template_FromStack(f.Stack, nil).ToJSON()))
+		}
+		for _, r := range s.out.Regional {
+			s.reg = append(s.reg, newTemplate(*assertions.Template_FromStack(r.Stack, nil).ToJSON()))
 		}
 		if s.out.Org != nil {
 			s.orgA = assertions.Template_FromStack(s.out.Org.Stack, nil)
@@ -288,6 +301,13 @@ func resolve(v any, p pseudo) (any, error) {
 						return fmt.Sprintf("arn:%s:iam::%s:role/%v", p.Partition, p.Account, ga[0]), nil
 					}
 					return nil, fmt.Errorf("unsupported Fn::GetAtt %v", arg)
+				case "Fn::Sub":
+					text, ok := arg.(string)
+					if !ok {
+						return nil, fmt.Errorf("unsupported Fn::Sub with variables %v", arg)
+					}
+					return strings.NewReplacer("${AWS::Partition}", p.Partition, "${AWS::AccountId}", p.Account,
+						"${AWS::Region}", p.Region).Replace(text), nil
 				case "Fn::Join":
 					parts := list(arg)
 					if len(parts) != 2 {

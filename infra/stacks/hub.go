@@ -83,6 +83,9 @@ type Hub struct {
 	Functions map[string]awslambda.Function
 	Roles     map[string]awsiam.Role
 	Queues    map[string]awssqs.Queue // by rule id
+	// IMDSDefaults is the account IMDS defaults resource (single mode with
+	// imdsDefaults on or enforce; nil otherwise).
+	IMDSDefaults awscdk.CustomResource
 }
 
 // HubFunctions lists the functions the hub deploys for a configuration.
@@ -90,6 +93,9 @@ func HubFunctions(cfg Config) []string {
 	fns := []string{FnIMDSEnforcer, FnTrustGuard, FnSweeper}
 	if cfg.SlackWebhookSecretARN != "" {
 		fns = append(fns, FnSlackForwarder)
+	}
+	if cfg.SetsIMDSDefaults() {
+		fns = append(fns, FnIMDSDefaults)
 	}
 	return fns
 }
@@ -230,6 +236,9 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 	// hub account directly. Protected roles are never rewritten.
 	protected := append(append([]string{}, selfRoles...),
 		fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, cfg.MemberRoleName))
+	if cfg.SetsIMDSDefaults() {
+		protected = append(protected, hubRoleARN(FnIMDSDefaults))
+	}
 	acctScope := accountScope{Partition: partition, Account: account, Regions: cfg.Regions, Protected: protected}
 
 	build := func(fn, description string, timeout, memory int, env *map[string]*string, n needs) awslambda.Function {
@@ -239,15 +248,7 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 		statements := accountStatements(acctScope, n)
 		statements = append(statements, h.publishStatements()...)
 		if cfg.Mode == Organization {
-			statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("AssumeMemberRole"),
-				Effect:    awsiam.Effect_ALLOW,
-				Actions:   jsii.Strings("sts:AssumeRole"),
-				Resources: jsii.Strings(fmt.Sprintf("arn:%s:iam::*:role/%s", partition, cfg.MemberRoleName)),
-				Conditions: &map[string]any{"StringEquals": map[string]any{
-					"aws:ResourceOrgID": cfg.OrganizationID,
-				}},
-			}))
+			statements = append(statements, assumeMemberRole(cfg, partition))
 			if n.sweep {
 				statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 					Sid:       jsii.String("ListOrganizationAccounts"),
@@ -306,6 +307,9 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 	if cfg.SlackWebhookSecretARN != "" {
 		h.addSlackForwarder(cfg, props.DistDir, alarmAction)
 	}
+	if cfg.SetsIMDSDefaults() {
+		h.addIMDSDefaults(cfg, props.DistDir, acctScope, alarmAction)
+	}
 	if !cfg.WatchesIAM() {
 		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("credguard:iam-events"), jsii.String(
 			"regions does not include us-east-1: IAM delivers CreateRole and UpdateAssumeRolePolicy events only there, so the trust guardrail sees only EKS Pod Identity changes and the scheduled sweep"), nil)
@@ -319,6 +323,23 @@ type fnOptions struct {
 	memory      int // MiB
 	env         *map[string]*string
 	dlq         awssqs.IQueue // for asynchronous invocations (SNS); nil for queue-fed functions
+	// failed and throttled describe the error and throttle alarms (what the
+	// failure leaves behind, what to do); empty for the guardrails' wording.
+	failed, throttled string
+}
+
+// assumeMemberRole lets a hub function assume the member role in any account
+// of the organization.
+func assumeMemberRole(cfg Config, partition string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("AssumeMemberRole"),
+		Effect:    awsiam.Effect_ALLOW,
+		Actions:   jsii.Strings("sts:AssumeRole"),
+		Resources: jsii.Strings(fmt.Sprintf("arn:%s:iam::*:role/%s", partition, cfg.MemberRoleName)),
+		Conditions: &map[string]any{"StringEquals": map[string]any{
+			"aws:ResourceOrgID": cfg.OrganizationID,
+		}},
+	})
 }
 
 // publishStatements allow publishing to the encrypted topic: sns:Publish and
@@ -355,7 +376,29 @@ func (h *Hub) newFunction(cfg Config, distDir, fn string, o fnOptions, alarm aws
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN, // audit trail of what the guardrails changed
 	})
 	logs.GrantWrite(role)
-	f := awslambda.NewFunction(stack, jsii.String(id), &awslambda.FunctionProps{
+	f := awslambda.NewFunction(stack, jsii.String(id), functionProps(distDir, fn, o, role, logs))
+	h.Functions[fn] = f
+	h.Roles[fn] = role
+	failed, throttled := o.failed, o.throttled
+	if failed == "" {
+		failed = "an event may be waiting in a dead-letter queue"
+	}
+	if throttled == "" {
+		throttled = "raise the account's Lambda concurrency or lower the event sources' maximum concurrency"
+	}
+	newAlarm(stack, id+"Errors", ResourcePrefix+fn+"-errors",
+		"Credguard "+fn+" failed: "+failed,
+		f.MetricErrors(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}), 1, alarm)
+	newAlarm(stack, id+"Throttles", ResourcePrefix+fn+"-throttles",
+		"Credguard "+fn+" was throttled: "+throttled,
+		f.MetricThrottles(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}), 1, alarm)
+	return f
+}
+
+// functionProps are every function's settings: Go on arm64 (provided.al2023),
+// code from distDir/<fn>, JSON logs to its own log group.
+func functionProps(distDir, fn string, o fnOptions, role awsiam.IRole, logs awslogs.ILogGroup) *awslambda.FunctionProps {
+	return &awslambda.FunctionProps{
 		FunctionName:    jsii.String(ResourcePrefix + fn),
 		Description:     jsii.String(o.description),
 		Runtime:         awslambda.Runtime_PROVIDED_AL2023(),
@@ -369,16 +412,7 @@ func (h *Hub) newFunction(cfg Config, distDir, fn string, o fnOptions, alarm aws
 		MemorySize:      jsii.Number(float64(o.memory)),
 		Environment:     o.env,
 		DeadLetterQueue: o.dlq,
-	})
-	h.Functions[fn] = f
-	h.Roles[fn] = role
-	newAlarm(stack, id+"Errors", ResourcePrefix+fn+"-errors",
-		"Credguard "+fn+" failed: an event may be waiting in a dead-letter queue",
-		f.MetricErrors(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}), 1, alarm)
-	newAlarm(stack, id+"Throttles", ResourcePrefix+fn+"-throttles",
-		"Credguard "+fn+" was throttled: raise the account's Lambda concurrency or lower the event sources' maximum concurrency",
-		f.MetricThrottles(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}), 1, alarm)
-	return f
+	}
 }
 
 // newDLQ creates a dead-letter queue and its "any message" alarm.

@@ -41,6 +41,11 @@ type Member struct {
 	awscdk.Stack
 	ForwardRole     awsiam.Role
 	RemediationRole awsiam.Role // nil unless MemberProps.RemediationRole
+	// IMDSDefaults are the account IMDS defaults resources (with the
+	// remediation role, when imdsDefaults is on or enforce): one for the
+	// region that creates the role, after it, one for every other region.
+	// A condition keeps exactly one of them in each stack.
+	IMDSDefaults []awscdk.CustomResource
 }
 
 // NewMember builds a member (or, in single mode, forwarder) stack.
@@ -85,8 +90,31 @@ func NewMember(scope constructs.Construct, id string, props *MemberProps) *Membe
 			})
 		}
 		m.RemediationRole = newRemediationRole(stack, cfg, inGlobalRegion)
+		if cfg.SetsIMDSDefaults() {
+			m.addIMDSDefaults(cfg, inGlobalRegion)
+		}
 	}
 	return m
+}
+
+// addIMDSDefaults declares the account IMDS defaults resource, served by the
+// hub's imds-defaults function in the stack's region (an ARN, not an asset).
+// In the region that creates the member role, the resource waits for the
+// role (a DependsOn on a resource that may not exist is invalid, hence two
+// resources under complementary conditions).
+func (m *Member) addIMDSDefaults(cfg Config, inGlobalRegion awscdk.CfnCondition) {
+	token := IMDSDefaultsServiceToken(cfg.HubAccount)
+	elsewhere := awscdk.NewCfnCondition(m.Stack, jsii.String("NotInGlobalRegion"), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionNot(inGlobalRegion),
+	})
+	withRole := newIMDSDefaultsResource(m.Stack, "ImdsDefaultsWithRole", cfg, token)
+	cfn := withRole.Node().DefaultChild().(awscdk.CfnResource)
+	cfn.CfnOptions().SetCondition(inGlobalRegion)
+	cfn.AddResourceDependency(m.RemediationRole.Node().DefaultChild().(awscdk.CfnResource),
+		jsii.String("the function assumes the member role to act in this account"))
+	other := newIMDSDefaultsResource(m.Stack, "ImdsDefaults", cfg, token)
+	other.Node().DefaultChild().(awscdk.CfnResource).CfnOptions().SetCondition(elsewhere)
+	m.IMDSDefaults = []awscdk.CustomResource{withRole, other}
 }
 
 // newRemediationRole creates the role the hub functions assume in this
@@ -96,7 +124,11 @@ func NewMember(scope constructs.Construct, id string, props *MemberProps) *Membe
 func newRemediationRole(stack awscdk.Stack, cfg Config, inGlobalRegion awscdk.CfnCondition) awsiam.Role {
 	partition, account := *stack.Partition(), *stack.Account()
 	var hubRoles []awsiam.IPrincipal
-	for _, fn := range SelfRoleFunctions {
+	trusted := SelfRoleFunctions
+	if cfg.SetsIMDSDefaults() {
+		trusted = append(append([]string{}, trusted...), FnIMDSDefaults)
+	}
+	for _, fn := range trusted {
 		arn := fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, cfg.HubAccount, RoleName(fn))
 		hubRoles = append(hubRoles, awsiam.NewArnPrincipal(jsii.String(arn)))
 	}
@@ -106,7 +138,7 @@ func newRemediationRole(stack awscdk.Stack, cfg Config, inGlobalRegion awscdk.Cf
 
 	statements := accountStatements(accountScope{
 		Partition: partition, Account: account, Regions: cfg.Regions, Protected: protected,
-	}, needs{imds: true, trust: true, sweep: true})
+	}, needs{imds: true, trust: true, sweep: true, defaults: cfg.SetsIMDSDefaults()})
 	doc := awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements})
 	role := awsiam.NewRole(stack, jsii.String("RemediationRole"), &awsiam.RoleProps{
 		RoleName:    jsii.String(cfg.MemberRoleName),

@@ -16,6 +16,9 @@ type needs struct {
 	imds  bool // describe and modify instance metadata options
 	trust bool // read and rewrite role trust policies, describe pod identity associations
 	sweep bool // launch templates and role listing (the scheduled sweep)
+	// defaults reads and sets the account's regional IMDS defaults (the
+	// Custom::CredguardImdsDefaults resource).
+	defaults bool
 }
 
 // accountScope names the account and regions a role acts in. Account and
@@ -77,6 +80,17 @@ func accountStatements(s accountScope, n needs) []awsiam.PolicyStatement {
 	if n.trust {
 		allow("DescribePodIdentityAssociations",
 			[]string{"eks:DescribePodIdentityAssociation"}, perRegion("eks", "podidentityassociation/*"))
+	}
+	if n.defaults {
+		// Account settings: no resource-level permissions, so "*", held to
+		// the watched regions.
+		out = append(out, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("ManageInstanceMetadataDefaults"),
+			Effect:     awsiam.Effect_ALLOW,
+			Actions:    jsii.Strings("ec2:GetInstanceMetadataDefaults", "ec2:ModifyInstanceMetadataDefaults"),
+			Resources:  jsii.Strings("*"),
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": s.Regions}},
+		}))
 	}
 	if (n.trust || n.sweep) && len(s.Protected) > 0 {
 		out = append(out, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -146,7 +160,8 @@ func suppressWildcards(construct constructs.IConstruct, statements []awsiam.Poli
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("Guardrails act on any instance, launch template, role or pod identity association of the account, " +
 			"so those ARNs end in a wildcard, scoped to one account and the watched regions; " +
-			"ec2:DescribeInstances, ec2:DescribeLaunchTemplate*, iam:ListRoles and organizations:ListAccounts " +
+			"ec2:DescribeInstances, ec2:DescribeLaunchTemplate*, iam:ListRoles, organizations:ListAccounts and " +
+			"the account settings ec2:Get/ModifyInstanceMetadataDefaults (held to the watched regions by aws:RequestedRegion) " +
 			"support no resource-level permissions; member roles have a fixed name but live in accounts not known in advance, " +
 			"so sts:AssumeRole names them with an account wildcard bounded by aws:ResourceOrgID."),
 		AppliesTo: applies,

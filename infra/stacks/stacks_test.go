@@ -26,6 +26,8 @@ func fnTimeout(fn string) float64 {
 		return 60
 	case stacks.FnSweeper:
 		return 900
+	case stacks.FnIMDSDefaults:
+		return 300
 	}
 	return 0
 }
@@ -93,6 +95,13 @@ func checkEnv(t *testing.T, s *scenario, fn string, vars map[string]any, topic s
 	if fn == stacks.FnSlackForwarder {
 		if !reflect.DeepEqual(vars, map[string]any{"CREDGUARD_SLACK_WEBHOOK_SECRET_ARN": secretARN}) {
 			t.Errorf("%s: environment %v, want only the webhook secret ARN", fn, vars)
+		}
+		return
+	}
+	if fn == stacks.FnIMDSDefaults {
+		want := map[string]any{"CREDGUARD_HUB_ACCOUNT": hubAccount, "CREDGUARD_MEMBER_ROLE_NAME": "credguard-remediation"}
+		if !reflect.DeepEqual(vars, want) {
+			t.Errorf("%s: environment %v, want %v", fn, vars, want)
 		}
 		return
 	}
@@ -273,6 +282,8 @@ func TestHubRolePermissions(t *testing.T) {
 	trust := []string{"eks:DescribePodIdentityAssociation", "iam:GetRole", "iam:ListRoleTags", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"}
 	sweep := []string{"ec2:CreateLaunchTemplateVersion", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLaunchTemplates",
 		"ec2:ModifyLaunchTemplate", "iam:ListRoles"}
+	defaults := []string{"ec2:GetInstanceMetadataDefaults", "ec2:ModifyInstanceMetadataDefaults"}
+	logs := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
 	join := func(parts ...[]string) []string {
 		var out []string
 		for _, p := range parts {
@@ -292,6 +303,7 @@ func TestHubRolePermissions(t *testing.T) {
 				stacks.FnIMDSEnforcer: join(common, sqs, imds, org),
 				stacks.FnTrustGuard:   join(common, sqs, trust, org),
 				stacks.FnSweeper:      join(common, imds, trust, sweep, org),
+				stacks.FnIMDSDefaults: join(logs, defaults, org),
 			}
 			if s.cfg.Mode == stacks.Organization {
 				want[stacks.FnSweeper] = join(want[stacks.FnSweeper], []string{"organizations:ListAccounts"})
@@ -329,6 +341,17 @@ func TestHubRolePermissions(t *testing.T) {
 						}
 					}
 				}
+				for _, a := range defaults {
+					if rs := granted[a]; rs != nil && !reflect.DeepEqual(rs, []string{"*"}) {
+						t.Errorf("%s: %s on %v, want * (an account setting)", fn, a, rs)
+					}
+				}
+				for _, st := range sts {
+					if jsonEqual(st["Action"], defaults) && !jsonEqual(st["Condition"], map[string]any{
+						"StringEquals": map[string]any{"aws:RequestedRegion": []any{"us-east-1", "eu-west-1"}}}) {
+						t.Errorf("%s: IMDS defaults not held to the watched regions: %v", fn, st["Condition"])
+					}
+				}
 				if rs := granted["secretsmanager:GetSecretValue"]; rs != nil &&
 					!reflect.DeepEqual(rs, []string{secretARN, secretARN + "-??????"}) {
 					t.Errorf("%s: secretsmanager:GetSecretValue on %v, want only the webhook secret", fn, rs)
@@ -339,6 +362,7 @@ func TestHubRolePermissions(t *testing.T) {
 						"arn:aws:iam::" + hubAccount + ":role/credguard-trust-guard",
 						"arn:aws:iam::" + hubAccount + ":role/credguard-sweeper",
 						"arn:aws:iam::" + hubAccount + ":role/credguard-remediation",
+						"arn:aws:iam::" + hubAccount + ":role/credguard-imds-defaults",
 					})
 				}
 			}
@@ -586,7 +610,7 @@ func TestMemberTemplate(t *testing.T) {
 	}
 	for _, r := range m.resources {
 		switch r.Type {
-		case "AWS::Events::Rule", "AWS::IAM::Role", "AWS::IAM::Policy":
+		case "AWS::Events::Rule", "AWS::IAM::Role", "AWS::IAM::Policy", stacks.IMDSDefaultsResourceType:
 		default:
 			t.Errorf("unexpected resource %s of type %s (the member stack must stay asset-free and small)", r.ID, r.Type)
 		}
@@ -666,14 +690,16 @@ func TestMemberTemplate(t *testing.T) {
 		}
 	}
 	sort.Strings(trusted)
-	if got := strings.Join(trusted, ","); got != "arn:aws:iam::"+hubAccount+":role/credguard-imds-enforcer,arn:aws:iam::"+
+	if got := strings.Join(trusted, ","); got != "arn:aws:iam::"+hubAccount+":role/credguard-imds-defaults,arn:aws:iam::"+
+		hubAccount+":role/credguard-imds-enforcer,arn:aws:iam::"+
 		hubAccount+":role/credguard-sweeper,arn:aws:iam::"+hubAccount+":role/credguard-trust-guard" {
-		t.Errorf("remediation role trusts %s, want exactly the hub function roles", got)
+		t.Errorf("remediation role trusts %s, want exactly the hub function roles (imds-defaults included)", got)
 	}
 	sts := rolePolicies(t, m, remediation.ID, memberPseudo)
 	got := sortedKeys(allowedActions(sts))
 	want := []string{
 		"ec2:CreateLaunchTemplateVersion", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLaunchTemplates",
+		"ec2:GetInstanceMetadataDefaults", "ec2:ModifyInstanceMetadataDefaults",
 		"ec2:ModifyInstanceMetadataOptions", "ec2:ModifyLaunchTemplate",
 		"eks:DescribePodIdentityAssociation",
 		"iam:GetRole", "iam:ListRoleTags", "iam:ListRoles", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy",
@@ -696,7 +722,7 @@ func TestMemberTemplateWithoutUSEast1(t *testing.T) {
 		return map[string]any{
 			"mode": "organization", "organizationId": orgID, "targetOuIds": "ou-ab12-cdef3456",
 			"hubAccount": hubAccount, "hubRegion": "eu-west-1", "regions": "eu-west-1,eu-central-1",
-			"memberRoleName": "guardrails",
+			"memberRoleName": "guardrails", "imdsDefaults": "on",
 		}[k]
 	})
 	if err != nil {
@@ -726,6 +752,29 @@ func TestMemberTemplateWithoutUSEast1(t *testing.T) {
 			})},
 		})
 	})
+	must(t, "IMDS defaults resource after the role in eu-west-1, alone elsewhere", func() {
+		tmpl.HasCondition(jsii.String("NotInGlobalRegion"), map[string]any{
+			"Fn::Not": []any{map[string]any{"Condition": "InGlobalRegion"}},
+		})
+		role := tmpl.FindResources(jsii.String("AWS::IAM::Role"), map[string]any{
+			"Properties": assertions.Match_ObjectLike(&map[string]any{"RoleName": "guardrails"}),
+		})
+		var roleID string
+		for id := range *role {
+			roleID = id
+		}
+		tmpl.HasResource(jsii.String(stacks.IMDSDefaultsResourceType), map[string]any{
+			"Condition":  "InGlobalRegion",
+			"DependsOn":  []any{roleID},
+			"Properties": assertions.Match_ObjectLike(&map[string]any{"Enforce": "false"}),
+		})
+		tmpl.HasResource(jsii.String(stacks.IMDSDefaultsResourceType), map[string]any{
+			"Condition":  "NotInGlobalRegion",
+			"DependsOn":  assertions.Match_Absent(),
+			"Properties": assertions.Match_ObjectLike(&map[string]any{"Enforce": "false"}),
+		})
+		tmpl.ResourceCountIs(jsii.String(stacks.IMDSDefaultsResourceType), jsii.Number(2))
+	})
 }
 
 func TestStackSet(t *testing.T) {
@@ -751,8 +800,8 @@ func TestStackSet(t *testing.T) {
 			"TemplateBody": s.out.MemberTemplate,
 		})
 	})
-	if n := len(s.org.resources); n != 1 {
-		t.Errorf("organization stack has %d resources, want only the StackSet", n)
+	if n := len(s.org.resources); n != 2 {
+		t.Errorf("organization stack has %d resources, want the StackSet and the service control policy", n)
 	}
 }
 
@@ -814,17 +863,7 @@ func TestNagChecksRun(t *testing.T) {
 
 func TestWarnsWhenIAMEventsAreNotWatched(t *testing.T) {
 	warning := assertions.Match_StringLikeRegexp(jsii.String("IAM delivers CreateRole and UpdateAssumeRolePolicy events only there"))
-	cfg, err := stacks.LoadConfig(func(k string) any {
-		return map[string]any{"hubRegion": "eu-west-1"}[k]
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
-	out, err := stacks.Build(app, cfg, stacks.Options{DistDir: distDir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := plain.get(t).out // hub in eu-west-1, us-east-1 not watched
 	if got := assertions.Annotations_FromStack(out.Hub.Stack).FindWarning(jsii.String("*"), warning); len(*got) != 1 {
 		t.Errorf("%d warnings about unwatched IAM events without us-east-1, want 1", len(*got))
 	}
