@@ -23,7 +23,7 @@ SMOKE_FUZZTIME ?= 3s
 # Packages outside infra/ (the CDK module is heavy; infra tests run in test-infra).
 CORE_PKGS   = $$($(GO) list ./... | grep -v '/infra')
 
-.PHONY: all deps tools build build-host demo test test-core test-rie test-fuzz-smoke test-infra \
+.PHONY: all deps tools awscli build build-host demo test test-core test-rie test-fuzz-smoke test-infra \
         bench fuzz lint clean synth deploy diff integ
 
 all: build
@@ -31,7 +31,14 @@ all: build
 deps:
 	$(GO) mod download
 
-tools: $(RIE)
+tools: $(RIE) awscli
+
+# Debian's awscli: a second, independent client of the sandbox's wire
+# protocols (its test skips, saying so, where it cannot be installed).
+awscli:
+	@command -v aws >/dev/null 2>&1 || { echo "installing Debian's awscli"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli; } >/dev/null 2>&1 \
+	  || echo "awscli could not be installed: the sandbox's awscli test will skip"; }
 
 $(RIE):
 	GOBIN=$(BIN) $(GO) install $(RIE_MODULE)
