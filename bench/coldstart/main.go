@@ -72,6 +72,10 @@ func run(bin, dist, python, pythonBin string, runs int, out string) error {
 	if runs < 1 {
 		return fmt.Errorf("-runs %d: want at least 1", runs)
 	}
+	bin, err := filepath.Abs(bin) // the bootstraps run in their own directory
+	if err != nil {
+		return err
+	}
 	functions, err := bootstraps(bin)
 	if err != nil {
 		return err
@@ -379,7 +383,13 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	return s[int(p*float64(len(s)-1)+0.5)]
 }
 
-func median(ds []time.Duration) time.Duration { return percentile(ds, 0.5) }
+func median(ds []time.Duration) time.Duration {
+	fs := make([]float64, len(ds))
+	for i, d := range ds {
+		fs[i] = float64(d)
+	}
+	return time.Duration(medianFloat(fs))
+}
 
 func medianFloat(fs []float64) float64 {
 	if len(fs) == 0 {

@@ -233,13 +233,14 @@ func (h *Handler) enforce(ctx context.Context, client EC2, e event.Event, ids []
 		// RunInstances event lists, or the other way round) may have fixed
 		// the instance since it was described: look again, for the next
 		// Concurrency jobs at once, before writing on an old description.
+		// If that look fails, the writes go ahead on the first one.
 		if h.now().Sub(checked[j]) > recheckAfter && wctx.Err() == nil {
 			next := jobs[j:min(j+h.cfg.Concurrency, len(jobs))]
-			ids := make([]string, len(next))
+			again := make([]string, len(next))
 			for k, jb := range next {
-				ids[k] = jb.inst.ID
+				again[k] = jb.inst.ID
 			}
-			if fresh, _, err := describeAll(wctx, client, ids, h.cfg.DescribeBatch); err == nil {
+			if fresh, _, err := describeAll(wctx, client, again, h.cfg.DescribeBatch); err == nil {
 				now := h.now()
 				for k, jb := range next {
 					checked[j+k] = now
