@@ -2,8 +2,11 @@ package trustguard
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,6 +22,7 @@ type IAM interface {
 	GetRole(ctx context.Context, in *iam.GetRoleInput, optFns ...func(*iam.Options)) (*iam.GetRoleOutput, error)
 	UpdateAssumeRolePolicy(ctx context.Context, in *iam.UpdateAssumeRolePolicyInput, optFns ...func(*iam.Options)) (*iam.UpdateAssumeRolePolicyOutput, error)
 	PutRolePolicy(ctx context.Context, in *iam.PutRolePolicyInput, optFns ...func(*iam.Options)) (*iam.PutRolePolicyOutput, error)
+	GetRolePolicy(ctx context.Context, in *iam.GetRolePolicyInput, optFns ...func(*iam.Options)) (*iam.GetRolePolicyOutput, error)
 }
 
 // EKS lists the EKS calls the guardrail makes.
@@ -85,6 +89,85 @@ func revokeSessions(ctx context.Context, client IAM, name string, now time.Time)
 		return fmt.Errorf("put %s on %s: %w", RevokePolicyName, name, err)
 	}
 	return nil
+}
+
+// revokedUntil reads the role's AWSRevokeOlderSessions policy and returns the
+// time up to which it revokes sessions (the aws:TokenIssueTime bound of a
+// Deny-everything statement); the zero time when there is no such policy or
+// it revokes nothing recognisable. Only a failed call is an error.
+func revokedUntil(ctx context.Context, client IAM, name string) (time.Time, error) {
+	out, err := client.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(RevokePolicyName)})
+	if err != nil {
+		if isNoSuchEntity(err) {
+			return time.Time{}, nil
+		}
+		return time.Time{}, fmt.Errorf("get %s of %s: %w", RevokePolicyName, name, err)
+	}
+	doc, err := url.PathUnescape(aws.ToString(out.PolicyDocument))
+	if err != nil {
+		return time.Time{}, nil
+	}
+	t, err := revokeTime(doc)
+	if err != nil {
+		return time.Time{}, nil
+	}
+	return t, nil
+}
+
+// revokeTime finds the DateLessThan aws:TokenIssueTime bound of a statement
+// that denies every action on every resource.
+func revokeTime(doc string) (time.Time, error) {
+	var p struct {
+		Statement json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(doc), &p); err != nil {
+		return time.Time{}, fmt.Errorf("revocation policy: %w", err)
+	}
+	var stmts []map[string]json.RawMessage
+	if err := json.Unmarshal(p.Statement, &stmts); err != nil {
+		var one map[string]json.RawMessage
+		if err := json.Unmarshal(p.Statement, &one); err != nil {
+			return time.Time{}, fmt.Errorf("revocation policy: Statement: %w", err)
+		}
+		stmts = []map[string]json.RawMessage{one}
+	}
+	var latest time.Time
+	for _, st := range stmts {
+		var effect string
+		var cond map[string]map[string]json.RawMessage
+		if json.Unmarshal(st["Effect"], &effect) != nil || effect != "Deny" || !everything(st["Action"]) || !everything(st["Resource"]) ||
+			json.Unmarshal(st["Condition"], &cond) != nil {
+			continue
+		}
+		for op, keys := range cond {
+			if !strings.EqualFold(op, "DateLessThan") {
+				continue
+			}
+			for key, v := range keys {
+				var ts string
+				if !strings.EqualFold(key, "aws:TokenIssueTime") || json.Unmarshal(v, &ts) != nil {
+					continue
+				}
+				if t, err := time.Parse(time.RFC3339, ts); err == nil && t.After(latest) {
+					latest = t
+				}
+			}
+		}
+	}
+	if latest.IsZero() {
+		return time.Time{}, errors.New("revocation policy has no Deny-everything statement bounded by aws:TokenIssueTime")
+	}
+	return latest, nil
+}
+
+// everything reports whether an Action or Resource value is "*" (or ["*"]).
+func everything(raw json.RawMessage) bool {
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return one == "*"
+	}
+	var many []string
+	return json.Unmarshal(raw, &many) == nil && len(many) == 1 && many[0] == "*"
 }
 
 func describeAssociation(ctx context.Context, client EKS, cluster, id string) (event.PodIdentityAssociation, error) {

@@ -220,6 +220,12 @@ func (h *Handler) check(ctx context.Context, e event.Event, t target) guardrail.
 	}
 	report := trust.Analyze(policy)
 	res.Severity = string(report.Verdict)
+	if !report.Critical() && h.exemptReason(role) == "" && requestedCritical(e) {
+		if done, outcome, detail := h.completeRevocation(ctx, client, e, t.name); done {
+			res.Severity = string(trust.Critical)
+			return set(outcome, detail)
+		}
+	}
 	if report.Verdict == trust.OK {
 		res.Before = ""
 		return set(guardrail.Compliant, "trust policy has no wildcard trust")
@@ -258,6 +264,41 @@ func (h *Handler) check(ctx context.Context, e event.Event, t target) guardrail.
 		return set(guardrail.Failed, fmt.Sprintf("trust narrowed, but sessions issued before now were NOT revoked: %v", err))
 	}
 	return set(guardrail.Revoked, detail)
+}
+
+// requestedCritical reports whether the IAM event asked for critical trust:
+// the document the caller sent (CreateRole, UpdateAssumeRolePolicy) is critical.
+func requestedCritical(e event.Event) bool {
+	if e.Role == nil || e.Role.PolicyDocument == "" {
+		return false
+	}
+	p, err := trust.Parse([]byte(e.Role.PolicyDocument))
+	return err == nil && trust.Analyze(p).Critical()
+}
+
+// completeRevocation handles a role whose caller asked for critical trust
+// but whose live trust no longer is critical: it was narrowed since, by an
+// earlier delivery of this event (whose session revocation may have failed)
+// or by a person. The sessions issued under the wildcard trust must still be
+// cut off: unless an AWSRevokeOlderSessions policy already revokes sessions
+// issued up to the event's time, it is written now. done is false when
+// nothing was needed (a redelivery after a complete revocation writes nothing).
+func (h *Handler) completeRevocation(ctx context.Context, client IAM, e event.Event, name string) (done bool, o guardrail.Outcome, detail string) {
+	since, err := revokedUntil(ctx, client, name)
+	if err != nil {
+		return true, guardrail.Failed, fmt.Sprintf("trust already narrowed; could not check that older sessions are revoked: %v", err)
+	}
+	if !since.Before(e.Time) {
+		return false, "", ""
+	}
+	const why = "the trust policy the caller set was critical and has since been narrowed, but sessions issued under it were not revoked"
+	if h.cfg.DryRun {
+		return true, guardrail.DryRun, "would revoke older sessions: " + why
+	}
+	if err := revokeSessions(ctx, client, name, h.now()); err != nil {
+		return true, guardrail.Failed, fmt.Sprintf("%s; revoking them failed: %v", why, err)
+	}
+	return true, guardrail.Revoked, why + ": they are now"
 }
 
 // exemptReason says why the role must not be changed ("" when it may be).

@@ -214,3 +214,50 @@ func TestIdempotent(t *testing.T) {
 		t.Fatalf("first %s, second %s (%s)", first.Results[0].Outcome, second.Results[0].Outcome, second.Results[0].Detail)
 	}
 }
+
+// A revocation that failed after the trust was narrowed is completed by the
+// redelivery: the retry finds the trust compliant, sees no revocation since
+// the event, and revokes; a further redelivery writes nothing.
+func TestRetryCompletesRevocation(t *testing.T) {
+	f := fixture(t)
+	f.Faults = &sandbox.Faults{Errors: map[string]sandbox.ErrorFault{"iam:PutRolePolicy": {Rate: 1, Code: "AccessDenied"}}}
+	in := replay.Input{Name: "create", Data: []byte(sampleText(t, "iam-create-role.json"))}
+	first, err := runWith(t, f, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := first.Results[0]; r.Outcome != guardrail.Failed || !strings.Contains(r.Detail, "NOT revoked") {
+		t.Fatalf("first delivery: %+v", r)
+	}
+	// The permission is fixed; the event is redelivered against the state left behind.
+	state := first.State
+	state.Faults = nil
+	sb, err := sandbox.New(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Start(""); err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	second, err := replay.RunAgainst(context.Background(), sb, hub, []replay.Input{in}, replay.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := second.Results[0]; r.Outcome != guardrail.Revoked || !strings.Contains(r.Detail, "since been narrowed") {
+		t.Fatalf("redelivery: %+v", r)
+	}
+	if w := writes(second); len(w) != 1 || !strings.HasPrefix(w[0], "PutRolePolicy") {
+		t.Errorf("redelivery writes = %v, want the revocation only", w)
+	}
+	calls := len(sb.Journal())
+	third, _ := replay.RunAgainst(context.Background(), sb, hub, []replay.Input{in}, replay.Options{})
+	if r := third.Results[0]; r.Outcome != guardrail.Compliant {
+		t.Fatalf("third delivery: %+v", r)
+	}
+	for _, c := range sb.Journal()[calls:] {
+		if c.Write {
+			t.Errorf("third delivery wrote %s", c.Operation)
+		}
+	}
+}
