@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,6 +88,29 @@ type Region struct {
 	MetadataDefaults *MetadataDefaults `json:"metadataDefaults,omitempty"`
 	// Secrets are Secrets Manager secrets: name → secret string.
 	Secrets map[string]string `json:"secrets,omitempty"`
+	// Stacks are CloudFormation stacks, as DescribeStackResource reports them.
+	Stacks []Stack `json:"stacks,omitempty"`
+}
+
+// Stack is a CloudFormation stack of the account and region: its id
+// (arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/UUID), its name (the
+// NAME of the id; optional in a fixture) and the resources
+// DescribeStackResource reports.
+type Stack struct {
+	StackID   string          `json:"stackId"`
+	StackName string          `json:"stackName,omitempty"`
+	Resources []StackResource `json:"resources,omitempty"`
+}
+
+// StackResource is one resource of a stack: its logical id (unique in the
+// stack), physical id (empty while a create is in progress), type (such as
+// AWS::IAM::Role or Custom::Name) and status (a CloudFormation resource
+// status such as CREATE_IN_PROGRESS).
+type StackResource struct {
+	LogicalID  string `json:"logicalId"`
+	PhysicalID string `json:"physicalId,omitempty"`
+	Type       string `json:"type"`
+	Status     string `json:"status"`
 }
 
 // Instance is an EC2 instance.
@@ -239,17 +263,32 @@ func (f *Fixture) Validate() error {
 }
 
 var (
-	accountIDRe   = regexp.MustCompile(`^[0-9]{12}$`)
-	regionRe      = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	roleNameRe    = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	policyNameRe  = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
-	rolePathRe    = regexp.MustCompile(`^/([\x21-\x7e]*/)?$`)
-	instanceIDRe  = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
-	templateIDRe  = regexp.MustCompile(`^lt-[0-9a-f]{17}$`)
-	clusterNameRe = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
-	roleARNRe     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}):role(/[\x21-\x7e]*)?/([\w+=,.@-]{1,64})$`)
-	faultCodeRe   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9.]*$`)
+	accountIDRe    = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRe       = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	roleNameRe     = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	policyNameRe   = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+	rolePathRe     = regexp.MustCompile(`^/([\x21-\x7e]*/)?$`)
+	instanceIDRe   = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	templateIDRe   = regexp.MustCompile(`^lt-[0-9a-f]{17}$`)
+	clusterNameRe  = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
+	roleARNRe      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}):role(/[\x21-\x7e]*)?/([\w+=,.@-]{1,64})$`)
+	faultCodeRe    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9.]*$`)
+	stackIDRe      = regexp.MustCompile(`^arn:aws[a-z-]*:cloudformation:([a-z0-9-]+):([0-9]{12}):stack/([^/]+)/([A-Za-z0-9-]+)$`)
+	stackNameRe    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
+	logicalIDRe    = regexp.MustCompile(`^[A-Za-z0-9]{1,255}$`)
+	resourceTypeRe = regexp.MustCompile(`^[A-Za-z0-9]+(::[A-Za-z0-9_@-]+)+$`)
 )
+
+// resourceStatuses are CloudFormation's resource statuses.
+var resourceStatuses = []string{
+	"CREATE_IN_PROGRESS", "CREATE_FAILED", "CREATE_COMPLETE",
+	"DELETE_IN_PROGRESS", "DELETE_FAILED", "DELETE_COMPLETE", "DELETE_SKIPPED",
+	"UPDATE_IN_PROGRESS", "UPDATE_FAILED", "UPDATE_COMPLETE",
+	"IMPORT_FAILED", "IMPORT_COMPLETE", "IMPORT_IN_PROGRESS",
+	"IMPORT_ROLLBACK_IN_PROGRESS", "IMPORT_ROLLBACK_FAILED", "IMPORT_ROLLBACK_COMPLETE",
+	"UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED",
+	"ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED",
+}
 
 // instanceStateCode is the EC2 code of an instance state name; -1 for a
 // name that is not a state.
@@ -362,7 +401,7 @@ func (v *validator) account(path, id string, a *Account) {
 			v.add(p, "region must be an object, got null")
 			continue
 		}
-		v.region(p, a.Regions[name])
+		v.region(p, id, name, a.Regions[name])
 	}
 }
 
@@ -404,7 +443,7 @@ func (v *validator) tags(path string, tags map[string]string) {
 	}
 }
 
-func (v *validator) region(path string, r *Region) {
+func (v *validator) region(path, account, regionName string, r *Region) {
 	ids := map[string]int{}
 	for i, in := range r.Instances {
 		p := fmt.Sprintf("%s.instances[%d]", path, i)
@@ -497,6 +536,57 @@ func (v *validator) region(path string, r *Region) {
 		v.oneOf(p+".httpEndpoint", d.HTTPEndpoint, "enabled", "disabled")
 		v.oneOf(p+".instanceMetadataTags", d.InstanceMetadataTags, "enabled", "disabled")
 		v.oneOf(p+".httpTokensEnforced", d.HTTPTokensEnforced, "enabled", "disabled")
+	}
+	v.stacks(path, account, regionName, r.Stacks)
+}
+
+// stacks checks the CloudFormation stacks of one account and region: ids of
+// that account and region, unique ids and names, unique logical ids.
+func (v *validator) stacks(path, account, region string, stacks []Stack) {
+	ids, names := map[string]int{}, map[string]int{}
+	for i, st := range stacks {
+		p := fmt.Sprintf("%s.stacks[%d]", path, i)
+		m := stackIDRe.FindStringSubmatch(st.StackID)
+		switch {
+		case m == nil:
+			v.add(p+".stackId", "must be a stack ARN (arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/UUID), got %q", st.StackID)
+		case m[1] != region || m[2] != account:
+			v.add(p+".stackId", "names %s/%s, but the stack is listed under %s/%s", m[2], m[1], account, region)
+		case !stackNameRe.MatchString(m[3]):
+			v.add(p+".stackId", "stack name %q must be 1–128 letters, digits and -, starting with a letter", m[3])
+		case st.StackName != "" && st.StackName != m[3]:
+			v.add(p+".stackName", "%q is not the name in stackId (%s)", st.StackName, m[3])
+		}
+		if j, dup := ids[st.StackID]; dup {
+			v.add(p+".stackId", "duplicate stack id (also stacks[%d])", j)
+		}
+		ids[st.StackID] = i
+		if m != nil {
+			if j, dup := names[m[3]]; dup {
+				v.add(p+".stackId", "duplicate stack name %s (also stacks[%d]; one live stack per name)", m[3], j)
+			}
+			names[m[3]] = i
+		}
+		logical := map[string]int{}
+		for k, res := range st.Resources {
+			rp := fmt.Sprintf("%s.resources[%d]", p, k)
+			if !logicalIDRe.MatchString(res.LogicalID) {
+				v.add(rp+".logicalId", "must be 1–255 letters and digits, got %q", res.LogicalID)
+			}
+			if j, dup := logical[res.LogicalID]; dup {
+				v.add(rp+".logicalId", "duplicate logical id %s (also resources[%d])", res.LogicalID, j)
+			}
+			logical[res.LogicalID] = k
+			if !resourceTypeRe.MatchString(res.Type) {
+				v.add(rp+".type", "must be a resource type such as AWS::IAM::Role or Custom::Name, got %q", res.Type)
+			}
+			if len(res.PhysicalID) > 1024 {
+				v.add(rp+".physicalId", "at most 1,024 characters, got %d", len(res.PhysicalID))
+			}
+			if !slices.Contains(resourceStatuses, res.Status) {
+				v.add(rp+".status", "must be a CloudFormation resource status such as CREATE_IN_PROGRESS or UPDATE_COMPLETE, got %q", res.Status)
+			}
+		}
 	}
 }
 

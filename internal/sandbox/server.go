@@ -286,7 +286,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	}
 	if _, known := serviceProtocol(service); !known {
 		writeError(w, "", requestID, newError(http.StatusBadRequest, "InvalidAction",
-			"The credguard sandbox does not serve the service %q (it serves ec2, iam, eks, sns, sts, organizations, secretsmanager).", service))
+			"The credguard sandbox does not serve the service %q (it serves ec2, iam, eks, sns, sts, organizations, secretsmanager, cloudformation).", service))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, hr.Body, maxBody))
@@ -530,6 +530,10 @@ func lookupOperation(service, op string) (operation, bool) {
 	case "secretsmanager":
 		if op == "GetSecretValue" {
 			return read((*Server).smGetSecretValue)
+		}
+	case "cloudformation":
+		if op == "DescribeStackResource" {
+			return read((*Server).cfnDescribeStackResource)
 		}
 	}
 	return operation{}, false

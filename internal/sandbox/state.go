@@ -62,10 +62,39 @@ type region struct {
 
 	secrets map[string]string // name → secret string
 
+	stacks []*stack // fixture order
+
 	defaults MetadataDefaults
 	// exportDefaults shows metadataDefaults in State (set in the fixture or
 	// by ModifyInstanceMetadataDefaults).
 	exportDefaults bool
+}
+
+// stack is a CloudFormation stack: what DescribeStackResource reports.
+type stack struct {
+	id, name  string
+	resources []StackResource // fixture order, logical ids unique
+}
+
+// resource returns the stack's resource with the logical id, or nil.
+func (st *stack) resource(logicalID string) *StackResource {
+	for i := range st.resources {
+		if st.resources[i].LogicalID == logicalID {
+			return &st.resources[i]
+		}
+	}
+	return nil
+}
+
+// findStack returns the region's stack with the id (an ARN) or name; nil
+// when none.
+func (r *region) findStack(nameOrID string) *stack {
+	for _, st := range r.stacks {
+		if st.id == nameOrID || st.name == nameOrID {
+			return st
+		}
+	}
+	return nil
 }
 
 type instance struct {
@@ -223,6 +252,10 @@ func newRegion(name string, fr *Region, applyAt time.Time) *region {
 	if fr.MetadataDefaults != nil {
 		r.defaults, r.exportDefaults = *fr.MetadataDefaults, true
 	}
+	for _, fs := range fr.Stacks {
+		m := stackIDRe.FindStringSubmatch(fs.StackID)
+		r.stacks = append(r.stacks, &stack{id: fs.StackID, name: m[3], resources: slices.Clone(fs.Resources)})
+	}
 	return r
 }
 
@@ -334,6 +367,9 @@ func (r *region) export(now time.Time) *Region {
 	}
 	if len(r.secrets) > 0 {
 		fr.Secrets = copyMap(r.secrets)
+	}
+	for _, st := range r.stacks {
+		fr.Stacks = append(fr.Stacks, Stack{StackID: st.id, StackName: st.name, Resources: slices.Clone(st.resources)})
 	}
 	return fr
 }

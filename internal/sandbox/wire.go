@@ -19,6 +19,7 @@ const (
 	iamNamespace = "https://iam.amazonaws.com/doc/2010-05-08/"
 	stsNamespace = "https://sts.amazonaws.com/doc/2011-06-15/"
 	snsNamespace = "http://sns.amazonaws.com/doc/2010-03-31/"
+	cfnNamespace = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
 
 	organizationsTargetPrefix  = "AWSOrganizationsV20161128."
 	secretsManagerTargetPrefix = "secretsmanager."
@@ -38,7 +39,7 @@ func serviceProtocol(service string) (protocol, bool) {
 	switch service {
 	case "ec2":
 		return protoEC2Query, true
-	case "iam", "sts", "sns":
+	case "iam", "sts", "sns", "cloudformation":
 		return protoAWSQuery, true
 	case "eks":
 		return protoRESTJSON, true
@@ -54,6 +55,8 @@ func queryNamespace(service string) string {
 		return iamNamespace
 	case "sts":
 		return stsNamespace
+	case "cloudformation":
+		return cfnNamespace
 	default:
 		return snsNamespace
 	}
@@ -114,7 +117,7 @@ func throttleCode(service string) (string, int) {
 // unknownOperation is the error for an operation the sandbox does not serve.
 func unknownOperation(service, op string) *apiError {
 	switch service {
-	case "ec2", "iam", "sts", "sns":
+	case "ec2", "iam", "sts", "sns", "cloudformation":
 		return newError(http.StatusBadRequest, "InvalidAction",
 			"The action %s is not valid for this web service (the credguard sandbox serves only the operations listed in its FIXTURE.md).", op)
 	case "eks":

@@ -14,8 +14,6 @@ import (
 	"github.com/credguard/credguard/internal/trust"
 )
 
-
-
 func fixture(t *testing.T) *sandbox.Fixture {
 	t.Helper()
 	data, err := fs.ReadFile(events.Files, "fixtures/demo.json")
