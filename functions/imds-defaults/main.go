@@ -2,7 +2,8 @@
 // it sets the account's regional IMDS defaults (tokens required, hop limit 1,
 // and enforcement when asked) for the stack that declares it, and restores
 // the previous values when the resource is deleted. Stacks in other
-// accounts are served through the member role.
+// accounts are served through the member role. Each request is verified
+// against CloudFormation in the target account before anything is written.
 package main
 
 import (
@@ -32,5 +33,5 @@ func main() {
 		log.Error("aws configuration", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(cfn.LambdaWrap(imdsdefaults.FromConfig(cfg, s, log).Handle))
+	lambda.Start(cfn.LambdaWrap(imdsdefaults.FromConfig(cfg, s, imdsdefaults.Options{Log: log}).Handle))
 }

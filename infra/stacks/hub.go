@@ -239,7 +239,14 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 	if cfg.SetsIMDSDefaults() {
 		protected = append(protected, hubRoleARN(FnIMDSDefaults))
 	}
-	acctScope := accountScope{Partition: partition, Account: account, Regions: cfg.Regions, Protected: protected}
+	acctScope := accountScope{Partition: partition, Account: account, Regions: cfg.Regions, Protected: protected,
+		// The IMDS defaults resource of the hub account itself: in the hub
+		// stacks (single mode) or, when the hub is in a target OU, in the
+		// member StackSet's stack instances (organization mode).
+		DefaultsStacks: hubStacks(cfg.HubRegion)}
+	if cfg.Mode == Organization {
+		acctScope.DefaultsStacks = memberStackSetStacks
+	}
 
 	build := func(fn, description string, timeout, memory int, env *map[string]*string, n needs) awslambda.Function {
 		f := h.newFunction(cfg, props.DistDir, fn, fnOptions{

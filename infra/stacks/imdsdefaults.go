@@ -22,7 +22,8 @@ import (
 // (organization mode, every account and region of the StackSet) or into
 // those hub stacks themselves (single mode). The function reads the account
 // and region from the request's StackId and acts through the member role in
-// any account but its own.
+// any account but its own, after verifying the request with
+// cloudformation:DescribeStackResource (accountStatements).
 const (
 	// FnIMDSDefaults is the function behind the custom resource (code in
 	// dist/imds-defaults, role credguard-imds-defaults).
@@ -31,9 +32,12 @@ const (
 	// imdsdefaults.ResourceType).
 	IMDSDefaultsResourceType = "Custom::CredguardImdsDefaults"
 
-	// The handler reads, sets and, on delete, restores the defaults: a few
-	// calls, but in a member account only after assuming the member role,
-	// which may still be propagating when the stack that creates it is new.
+	// The handler verifies the request, then reads, sets and, on delete,
+	// restores the defaults: a few calls, but in a member account only after
+	// assuming the member role, which a first rollout may not have created
+	// yet. It waits for the role up to 4 minutes and keeps the last 30
+	// seconds for the answer (imdsdefaults.DefaultAccessWait and
+	// DefaultReserve).
 	imdsDefaultsTimeoutSeconds = 300
 )
 

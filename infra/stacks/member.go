@@ -138,6 +138,7 @@ func newRemediationRole(stack awscdk.Stack, cfg Config, inGlobalRegion awscdk.Cf
 
 	statements := accountStatements(accountScope{
 		Partition: partition, Account: account, Regions: cfg.Regions, Protected: protected,
+		DefaultsStacks: memberStackSetStacks,
 	}, needs{imds: true, trust: true, sweep: true, defaults: cfg.SetsIMDSDefaults()})
 	doc := awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements})
 	role := awsiam.NewRole(stack, jsii.String("RemediationRole"), &awsiam.RoleProps{

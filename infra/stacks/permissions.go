@@ -30,6 +30,27 @@ type accountScope struct {
 	// Protected are role ARNs the role must never rewrite: the guardrails'
 	// own roles, so that a bug or a bad analysis can never lock Credguard out.
 	Protected []string
+	// DefaultsStacks names, per watched region, the stacks that declare the
+	// IMDS defaults resource there (a stack name, or a name prefix ending in
+	// *): the function verifies each request against them. Required with
+	// needs.defaults (the permission tests assert the statement).
+	DefaultsStacks func(region string) string
+}
+
+// memberStackSetStacks is the name of every stack the member StackSet
+// creates: CloudFormation names a StackSet's stack instances
+// StackSet-<StackSet name>-<generated id>.
+func memberStackSetStacks(string) string { return "StackSet-" + StackSetName + "-*" }
+
+// hubStacks names the stacks of single-account mode that declare the
+// resource: CredguardHub in the hub region, CredguardHub-<region> elsewhere.
+func hubStacks(hubRegion string) func(region string) string {
+	return func(region string) string {
+		if region == hubRegion {
+			return HubStackID
+		}
+		return RegionalStackID(region)
+	}
 }
 
 // accountStatements are the IAM statements for what the guardrails call in one
@@ -91,6 +112,15 @@ func accountStatements(s accountScope, n needs) []awsiam.PolicyStatement {
 			Resources:  jsii.Strings("*"),
 			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": s.Regions}},
 		}))
+		// Each request is checked against the stack that declares the
+		// resource before anything is written.
+		if s.DefaultsStacks != nil {
+			stacks := make([]string, 0, len(s.Regions))
+			for _, r := range s.Regions {
+				stacks = append(stacks, fmt.Sprintf("arn:%s:cloudformation:%s:%s:stack/%s/*", s.Partition, r, s.Account, s.DefaultsStacks(r)))
+			}
+			allow("VerifyImdsDefaultsRequests", []string{"cloudformation:DescribeStackResource"}, stacks)
+		}
 	}
 	if (n.trust || n.sweep) && len(s.Protected) > 0 {
 		out = append(out, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -113,6 +143,13 @@ func acceptedWildcard(resource string) bool {
 	}
 	for _, kind := range []string{":instance/*", ":launch-template/*", ":podidentityassociation/*", ":role/*"} {
 		if strings.HasSuffix(resource, kind) && strings.Count(resource, "*") == 1 {
+			return true
+		}
+	}
+	// A named stack (any of its ids), or the stacks of a name prefix.
+	if before, stack, ok := strings.Cut(resource, ":stack/"); ok && strings.Contains(before, ":cloudformation:") && !strings.Contains(before, "*") {
+		name, id, _ := strings.Cut(stack, "/")
+		if prefix := strings.TrimSuffix(name, "*"); id == "*" && prefix != "" && !strings.Contains(prefix, "*") {
 			return true
 		}
 	}
@@ -162,7 +199,9 @@ func suppressWildcards(construct constructs.IConstruct, statements []awsiam.Poli
 			"so those ARNs end in a wildcard, scoped to one account and the watched regions; " +
 			"ec2:DescribeInstances, ec2:DescribeLaunchTemplate*, iam:ListRoles, organizations:ListAccounts and " +
 			"the account settings ec2:Get/ModifyInstanceMetadataDefaults (held to the watched regions by aws:RequestedRegion) " +
-			"support no resource-level permissions; member roles have a fixed name but live in accounts not known in advance, " +
+			"support no resource-level permissions; cloudformation:DescribeStackResource names the stacks that declare the IMDS defaults " +
+			"resource, whose ids (and, for StackSet instances, name suffixes) are generated, so they end in a wildcard; " +
+			"member roles have a fixed name but live in accounts not known in advance, " +
 			"so sts:AssumeRole names them with an account wildcard bounded by aws:ResourceOrgID."),
 		AppliesTo: applies,
 	}}, jsii.Bool(true))

@@ -19,12 +19,19 @@ func TestAcceptedWildcard(t *testing.T) {
 		{"arn:aws:iam::111122223333:role/*", true},
 		{"arn:aws:eks:us-east-1:111122223333:podidentityassociation/*", true},
 		{"arn:aws:iam::*:role/credguard-remediation", true},
-		{"arn:aws:ec2:*:111122223333:instance/*", false},           // any region: not scoped to the watched ones
-		{"arn:aws:ec2:us-east-1:*:instance/*", false},              // any account
-		{"arn:aws:iam::*:role/*", false},                           // every role everywhere
-		{"arn:aws:s3:::bucket/*", false},                           // a kind the guardrails never touch
-		{"arn:aws:sns:us-east-1:111122223333:*", false},            // every topic
-		{"arn:aws:ec2:us-east-1:111122223333:instance/i-1", false}, // no wildcard: nothing to accept
+		{"arn:aws:cloudformation:us-east-1:111122223333:stack/CredguardHub/*", true},                // one stack, any of its ids
+		{"arn:aws:cloudformation:eu-west-1:111122223333:stack/StackSet-credguard-member-*/*", true}, // the StackSet's instances
+		{"arn:aws:cloudformation:*:111122223333:stack/CredguardHub/*", false},                       // any region
+		{"arn:aws:cloudformation:us-east-1:*:stack/CredguardHub/*", false},                          // any account
+		{"arn:aws:cloudformation:us-east-1:111122223333:stack/*/*", false},                          // every stack
+		{"arn:aws:cloudformation:us-east-1:111122223333:stack/Credguard*Hub*/*", false},             // a pattern, not a prefix
+		{"arn:aws:cloudformation:us-east-1:111122223333:stackset/credguard-member:*", false},        // another kind
+		{"arn:aws:ec2:*:111122223333:instance/*", false},                                            // any region: not scoped to the watched ones
+		{"arn:aws:ec2:us-east-1:*:instance/*", false},                                               // any account
+		{"arn:aws:iam::*:role/*", false},                                                            // every role everywhere
+		{"arn:aws:s3:::bucket/*", false},                                                            // a kind the guardrails never touch
+		{"arn:aws:sns:us-east-1:111122223333:*", false},                                             // every topic
+		{"arn:aws:ec2:us-east-1:111122223333:instance/i-1", false},                                  // no wildcard: nothing to accept
 	}
 	for _, tt := range tests {
 		if got := acceptedWildcard(tt.resource); got != tt.want {

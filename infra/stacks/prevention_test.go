@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -18,6 +19,15 @@ import (
 )
 
 const imdsDefaultsFunction = "credguard-imds-defaults"
+
+// The function's timeout (asserted on the templates in TestFunctions) holds
+// the handler's wait for the member role and the time it keeps to answer.
+func TestIMDSDefaultsTimeoutHoldsTheWait(t *testing.T) {
+	timeout := time.Duration(fnTimeout(stacks.FnIMDSDefaults)) * time.Second
+	if need := imdsdefaults.DefaultAccessWait + imdsdefaults.DefaultReserve; timeout < need {
+		t.Errorf("imds-defaults timeout %v, under the handler's wait and reserve %v", timeout, need)
+	}
+}
 
 // The resource type and properties the stacks declare are the ones the
 // handler accepts.
@@ -319,7 +329,7 @@ func TestPreventionOffByDefault(t *testing.T) {
 		t.Errorf("member role trusts the imds-defaults role: %s", trust)
 	}
 	for action := range allowedActions(rolePolicies(t, m, role.ID, memberPseudo)) {
-		if strings.HasSuffix(action, "InstanceMetadataDefaults") {
+		if strings.HasSuffix(action, "InstanceMetadataDefaults") || strings.HasPrefix(action, "cloudformation:") {
 			t.Errorf("member role may %s", action)
 		}
 	}

@@ -283,6 +283,7 @@ func TestHubRolePermissions(t *testing.T) {
 	sweep := []string{"ec2:CreateLaunchTemplateVersion", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLaunchTemplates",
 		"ec2:ModifyLaunchTemplate", "iam:ListRoles"}
 	defaults := []string{"ec2:GetInstanceMetadataDefaults", "ec2:ModifyInstanceMetadataDefaults"}
+	verify := []string{"cloudformation:DescribeStackResource"}
 	logs := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
 	join := func(parts ...[]string) []string {
 		var out []string
@@ -303,7 +304,7 @@ func TestHubRolePermissions(t *testing.T) {
 				stacks.FnIMDSEnforcer: join(common, sqs, imds, org),
 				stacks.FnTrustGuard:   join(common, sqs, trust, org),
 				stacks.FnSweeper:      join(common, imds, trust, sweep, org),
-				stacks.FnIMDSDefaults: join(logs, defaults, org),
+				stacks.FnIMDSDefaults: join(logs, defaults, verify, org),
 			}
 			if s.cfg.Mode == stacks.Organization {
 				want[stacks.FnSweeper] = join(want[stacks.FnSweeper], []string{"organizations:ListAccounts"})
@@ -344,6 +345,20 @@ func TestHubRolePermissions(t *testing.T) {
 				for _, a := range defaults {
 					if rs := granted[a]; rs != nil && !reflect.DeepEqual(rs, []string{"*"}) {
 						t.Errorf("%s: %s on %v, want * (an account setting)", fn, a, rs)
+					}
+				}
+				// The function verifies requests against the hub account's
+				// own stacks that declare the resource: the hub stacks
+				// (single mode) or the member StackSet's instances.
+				if rs := granted["cloudformation:DescribeStackResource"]; rs != nil {
+					want := []string{"arn:aws:cloudformation:us-east-1:" + hubAccount + ":stack/CredguardHub/*",
+						"arn:aws:cloudformation:eu-west-1:" + hubAccount + ":stack/CredguardHub-eu-west-1/*"}
+					if s.cfg.Mode == stacks.Organization {
+						want = []string{"arn:aws:cloudformation:us-east-1:" + hubAccount + ":stack/StackSet-credguard-member-*/*",
+							"arn:aws:cloudformation:eu-west-1:" + hubAccount + ":stack/StackSet-credguard-member-*/*"}
+					}
+					if !reflect.DeepEqual(rs, want) {
+						t.Errorf("%s: cloudformation:DescribeStackResource on %v, want %v", fn, rs, want)
 					}
 				}
 				for _, st := range sts {
@@ -698,6 +713,7 @@ func TestMemberTemplate(t *testing.T) {
 	sts := rolePolicies(t, m, remediation.ID, memberPseudo)
 	got := sortedKeys(allowedActions(sts))
 	want := []string{
+		"cloudformation:DescribeStackResource",
 		"ec2:CreateLaunchTemplateVersion", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLaunchTemplates",
 		"ec2:GetInstanceMetadataDefaults", "ec2:ModifyInstanceMetadataDefaults",
 		"ec2:ModifyInstanceMetadataOptions", "ec2:ModifyLaunchTemplate",
@@ -711,6 +727,14 @@ func TestMemberTemplate(t *testing.T) {
 		if r != "arn:aws:iam::"+memberAccount+":role/*" {
 			t.Errorf("iam:UpdateAssumeRolePolicy on %s, outside the member account", r)
 		}
+	}
+	// The IMDS defaults function checks each request against the StackSet's
+	// own stack in the account, and may describe no other.
+	if got, want := allowedActions(sts)["cloudformation:DescribeStackResource"], []string{
+		"arn:aws:cloudformation:us-east-1:" + memberAccount + ":stack/StackSet-credguard-member-*/*",
+		"arn:aws:cloudformation:eu-west-1:" + memberAccount + ":stack/StackSet-credguard-member-*/*",
+	}; !reflect.DeepEqual(got, want) {
+		t.Errorf("cloudformation:DescribeStackResource on %v, want %v", got, want)
 	}
 	checkProtected(t, "remediation role", sts, []string{"arn:aws:iam::" + memberAccount + ":role/credguard-remediation"})
 }

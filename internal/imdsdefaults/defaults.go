@@ -8,7 +8,9 @@
 //
 // The account and region come from the request's StackId, so one function
 // can serve stacks of many accounts (assuming the member role in each) as
-// well as its own.
+// well as its own. Since anyone allowed to invoke the function can send a
+// request, each one is verified against CloudFormation in that account
+// before anything is written (verify.go).
 package imdsdefaults
 
 import (
