@@ -16,11 +16,14 @@ type Calls struct {
 	Throttled int            // calls answered with a throttling error
 	OKModify  map[string]int // successful ModifyInstanceMetadataOptions per instance
 	LastWrite time.Time      // the journal time of the last successful modify
+	// FirstWrite is the journal time of each instance's first successful
+	// modify: when it was remediated.
+	FirstWrite map[string]time.Time
 }
 
 // Summarise counts a journal.
 func Summarise(journal []sandbox.Call) Calls {
-	c := Calls{ByOp: map[string]int{}, OKModify: map[string]int{}}
+	c := Calls{ByOp: map[string]int{}, OKModify: map[string]int{}, FirstWrite: map[string]time.Time{}}
 	for _, call := range journal {
 		c.Total++
 		c.ByOp[call.Operation]++
@@ -32,6 +35,9 @@ func Summarise(journal []sandbox.Call) Calls {
 			c.OKModify[call.Resource]++
 			if call.Time.After(c.LastWrite) {
 				c.LastWrite = call.Time
+			}
+			if first, ok := c.FirstWrite[call.Resource]; !ok || call.Time.Before(first) {
+				c.FirstWrite[call.Resource] = call.Time
 			}
 		}
 	}
@@ -47,6 +53,19 @@ func (c Calls) Duplicates() int {
 		}
 	}
 	return n
+}
+
+// Remediated is when the last of the instances modified was first modified:
+// the moment every one of them had been remediated (a second write of an
+// instance comes later and does not count).
+func (c Calls) Remediated() time.Time {
+	var last time.Time
+	for _, t := range c.FirstWrite {
+		if t.After(last) {
+			last = t
+		}
+	}
+	return last
 }
 
 // Missing lists the ids never modified successfully.

@@ -9,39 +9,48 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/credguard/credguard/internal/deploy"
 )
 
 // Function is a Lambda handler as lambda.Start receives it (invoke.Handler).
 type Function func(ctx context.Context, payload json.RawMessage) (any, error)
 
-// The deployed event source of the IMDS guardrail's queues
-// (infra/stacks/hub.go: batchSize, imdsMaxConcurrency, imdsTimeoutSeconds,
-// maxReceiveCount). The infrastructure has two such queues for the IMDS
-// guardrail: one for state-change notifications, one for CloudTrail calls.
+// The deployed event sources of the IMDS guardrail's queues, from the values
+// infra/stacks deploys (internal/deploy). The infrastructure has three such
+// queues for the IMDS guardrail: state-change notifications, CloudTrail
+// RunInstances (delayed by DeployedRunInstancesDelay, the default of the
+// runInstancesDelaySeconds context key) and CloudTrail
+// ModifyInstanceMetadataOptions (drift, not delayed).
 const (
-	DeployedBatchSize      = 10
-	DeployedMaxConcurrency = 5
-	DeployedTimeout        = 120 * time.Second
-	DeployedMaxReceive     = 5
+	DeployedBatchSize         = deploy.BatchSize
+	DeployedMaxConcurrency    = deploy.IMDSMaxConcurrency
+	DeployedTimeout           = deploy.IMDSTimeoutSeconds * time.Second
+	DeployedMaxReceive        = deploy.MaxReceiveCount
+	DeployedRunInstancesDelay = deploy.DefaultRunInstancesDelaySeconds * time.Second
 )
 
 // EventSource models one SQS queue feeding a Lambda function: up to
 // MaxConcurrency concurrent invocations, each in its own execution environment
 // (its own Function, built by NewFunction, as Lambda keeps one process per
-// environment), each receiving up to BatchSize messages. Messages a response
-// lists in batchItemFailures (or every message of an invocation that returns
-// an error) are received again, at once rather than after the visibility
+// environment), each receiving up to BatchSize messages. A message sent
+// becomes visible Delay after it was sent (the queue's DeliveryDelay; SQS
+// applies it to the first delivery only). Messages a response lists in
+// batchItemFailures (or every message of an invocation that returns an
+// error) are received again, at once rather than after the visibility
 // timeout, until MaxReceive receives; then they are dead-lettered.
 type EventSource struct {
 	BatchSize      int
 	MaxConcurrency int
 	MaxReceive     int
 	Timeout        time.Duration
+	Delay          time.Duration
 	NewFunction    func() (Function, error)
 
 	mu      sync.Mutex
 	cond    *sync.Cond
 	queue   []*message
+	delayed int // sent, not yet visible
 	closed  bool
 	flying  int
 	started bool
@@ -101,17 +110,29 @@ func (s *EventSource) Start(ctx context.Context) error {
 }
 
 // Send enqueues one message (an EventBridge event, as the rule's SQS target
-// delivers it).
+// delivers it); it becomes visible after Delay.
 func (s *EventSource) Send(body []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats.Sent++
-	s.queue = append(s.queue, &message{id: fmt.Sprintf("msg-%d", s.stats.Sent), body: string(body)})
-	s.cond.Signal()
+	m := &message{id: fmt.Sprintf("msg-%d", s.stats.Sent), body: string(body)}
+	if s.Delay <= 0 {
+		s.queue = append(s.queue, m)
+		s.cond.Signal()
+		return
+	}
+	s.delayed++
+	time.AfterFunc(s.Delay, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.delayed--
+		s.queue = append(s.queue, m)
+		s.cond.Broadcast()
+	})
 }
 
 // Close says no more messages will be sent; the pollers stop once the queue
-// is empty and nothing is in flight.
+// is empty, nothing is in flight and no delayed message is still to come.
 func (s *EventSource) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -134,7 +155,7 @@ func (s *EventSource) receive() []*message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for len(s.queue) == 0 {
-		if s.closed && s.flying == 0 {
+		if s.closed && s.flying == 0 && s.delayed == 0 {
 			s.cond.Broadcast()
 			return nil
 		}

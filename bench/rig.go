@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
 	"github.com/credguard/credguard/internal/accounts"
+	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imdsguard"
 	"github.com/credguard/credguard/internal/invoke"
 	"github.com/credguard/credguard/internal/replay"
@@ -77,9 +78,55 @@ func IMDSGuardrail(cfg aws.Config) *imdsguard.Handler {
 
 // IMDSFunction is one execution environment of the IMDS function: its own
 // handler (own clients, credential cache and adaptive retry state) behind
-// the Lambda payload adapter.
-func IMDSFunction(cfg aws.Config) Function {
-	return invoke.Handler(IMDSGuardrail(cfg))
+// the Lambda payload adapter. With tally, every result the handler returns
+// is also counted there.
+func IMDSFunction(cfg aws.Config, tally *Tally) Function {
+	var g invoke.Guardrail = IMDSGuardrail(cfg)
+	if tally != nil {
+		g = counted{g, tally}
+	}
+	return invoke.Handler(g)
+}
+
+// Tally counts the outcomes a guardrail returned, for example those of one
+// event source's execution environments.
+type Tally struct {
+	mu sync.Mutex
+	n  map[guardrail.Outcome]int
+}
+
+// Outcomes returns a copy of the counts.
+func (t *Tally) Outcomes() map[guardrail.Outcome]int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[guardrail.Outcome]int, len(t.n))
+	for k, v := range t.n {
+		out[k] = v
+	}
+	return out
+}
+
+func (t *Tally) add(results []guardrail.Result) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n == nil {
+		t.n = map[guardrail.Outcome]int{}
+	}
+	for _, r := range results {
+		t.n[r.Outcome]++
+	}
+}
+
+// counted is a guardrail whose results are counted in a Tally.
+type counted struct {
+	next  invoke.Guardrail
+	tally *Tally
+}
+
+func (c counted) Handle(ctx context.Context, raw []byte) ([]guardrail.Result, error) {
+	res, err := c.next.Handle(ctx, raw)
+	c.tally.add(res)
+	return res, err
 }
 
 // Arrival is one request as it reached the wire.

@@ -6,10 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -17,37 +13,6 @@ import (
 	"github.com/credguard/credguard/internal/rie"
 	"github.com/credguard/credguard/internal/sandbox"
 )
-
-func emulator(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CREDGUARD_RIE"); p != "" {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
-		return p
-	}
-	t.Skip("aws-lambda-rie not installed: run `make test` (it installs it) or set CREDGUARD_RIE")
-	return ""
-}
-
-func bootstrap(t *testing.T) string {
-	t.Helper()
-	if dir := os.Getenv("CREDGUARD_HOST_BIN"); dir != "" {
-		p := filepath.Join(dir, "imds-defaults", "bootstrap")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	out := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, b)
-	}
-	return out
-}
 
 // cfnResponse is what the function PUTs to the pre-signed response URL.
 type cfnResponse struct {
@@ -61,8 +26,8 @@ type cfnResponse struct {
 // are set, then restored. A forged delete in between (a crafted physical id
 // while the stack is idle) is answered FAILED and changes nothing.
 func TestImdsDefaultsUnderEmulator(t *testing.T) {
-	rieBin := emulator(t)
-	boot := bootstrap(t)
+	rieBin := rie.Binary(t)
+	boot := rie.Bootstrap(t, "imds-defaults", ".")
 	const hub, member = "111122223333", "444455556666"
 	trust := json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/credguard-imds-defaults"},"Action":"sts:AssumeRole"}]}`)
 	const stackID = "arn:aws:cloudformation:eu-west-1:" + member + ":stack/StackSet-credguard-member-5f1c7a40/5f1c7a40-0b1a-11ef-9d4c-0a1b2c3d4e5f"

@@ -3,77 +3,22 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io/fs"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
-	"github.com/credguard/credguard/events"
 	"github.com/credguard/credguard/internal/notify"
 	"github.com/credguard/credguard/internal/rie"
-	"github.com/credguard/credguard/internal/sandbox"
+	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 )
-
-// emulator finds aws-lambda-rie (CREDGUARD_RIE, set by `make test`, or PATH).
-func emulator(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CREDGUARD_RIE"); p != "" {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
-		return p
-	}
-	t.Skip("aws-lambda-rie not installed: run `make test` (it installs it) or set CREDGUARD_RIE")
-	return ""
-}
-
-// bootstrap is this function's host-architecture bootstrap: the one `make
-// build-host` made (CREDGUARD_HOST_BIN), else one built now.
-func bootstrap(t *testing.T) string {
-	t.Helper()
-	if dir := os.Getenv("CREDGUARD_HOST_BIN"); dir != "" {
-		if p := filepath.Join(dir, "sweeper", "bootstrap"); fileExists(p) {
-			return p
-		}
-	}
-	out := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, b)
-	}
-	return out
-}
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // TestSweeperUnderEmulator runs the real bootstrap under aws-lambda-rie
 // against the demo fixture, as the schedule invokes it, and checks that it
 // remediated, published one summary and answered with the counts.
 func TestSweeperUnderEmulator(t *testing.T) {
-	rieBin := emulator(t)
-	boot := bootstrap(t)
-	data, err := fs.ReadFile(events.Files, "fixtures/demo.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := sandbox.ParseFixture(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, err := sandbox.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sb.Start(""); err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	rieBin := rie.Binary(t)
+	boot := rie.Bootstrap(t, "sweeper", ".")
+	f := sandboxtest.Demo(t)
+	sb := sandboxtest.Start(t, f)
 
 	const hub = "111122223333"
 	creds := sb.Credentials(hub)

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/credguard/credguard/internal/deploy"
 )
 
 // Mode says how the guardrails are deployed.
@@ -30,6 +32,8 @@ const (
 	DefaultHubRegion        = "us-east-1"
 	DefaultLogRetentionDays = 90
 	DefaultStackSetCallAs   = "SELF"
+	// DefaultRunInstancesDelaySeconds: see Config.RunInstancesDelaySeconds.
+	DefaultRunInstancesDelaySeconds = deploy.DefaultRunInstancesDelaySeconds
 )
 
 // IMDSDefaults says whether, and how, the stacks set each account's regional
@@ -79,6 +83,11 @@ type Config struct {
 	// AttachSCP attaches Credguard's service control policy to TargetOUIDs
 	// (organization mode only).
 	AttachSCP bool
+	// RunInstancesDelaySeconds is the SQS delivery delay of the
+	// ec2-run-instances queue (0 to 900). RunInstances is the second chance
+	// after the instances' pending state-change notifications: held this
+	// long, it normally finds them remediated and does nothing.
+	RunInstancesDelaySeconds int
 }
 
 // ContextKeys lists every context key the app reads, in documentation order.
@@ -87,7 +96,7 @@ var ContextKeys = []string{
 	"dryRunImds", "dryRunTrust", "exemptRoleArns", "exemptInstanceIds",
 	"slackWorkspaceId", "slackChannelId", "slackWebhookSecretArn",
 	"memberRoleName", "sweepSchedule", "sweepAccounts", "logRetentionDays", "stackSetCallAs",
-	"imdsDefaults", "attachScp",
+	"imdsDefaults", "attachScp", "runInstancesDelaySeconds",
 }
 
 // Getter returns a context value, or nil when the key is not set. The CDK
@@ -135,6 +144,8 @@ func LoadConfig(get Getter) (Config, error) {
 		StackSetCallAs:        r.str("stackSetCallAs", DefaultStackSetCallAs),
 		IMDSDefaults:          IMDSDefaults(r.str("imdsDefaults", string(IMDSDefaultsOff))),
 		AttachSCP:             r.boolean("attachScp"),
+
+		RunInstancesDelaySeconds: r.integer("runInstancesDelaySeconds", DefaultRunInstancesDelaySeconds),
 	}
 	if len(c.Regions) == 0 {
 		c.Regions = []string{c.HubRegion}
@@ -253,6 +264,10 @@ func (c Config) validate() []error {
 	case "SELF", "DELEGATED_ADMIN":
 	default:
 		bad("stackSetCallAs", "must be SELF (management account) or DELEGATED_ADMIN, got %q", c.StackSetCallAs)
+	}
+	if c.RunInstancesDelaySeconds < 0 || c.RunInstancesDelaySeconds > deploy.MaxDeliveryDelaySeconds {
+		bad("runInstancesDelaySeconds", "must be 0 to %d seconds (an SQS delivery delay), got %d",
+			deploy.MaxDeliveryDelaySeconds, c.RunInstancesDelaySeconds)
 	}
 	return errs
 }

@@ -24,6 +24,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 		LogRetentionDays: 90,
 		StackSetCallAs:   "SELF",
 		IMDSDefaults:     IMDSDefaultsOff,
+
+		RunInstancesDelaySeconds: 90,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
@@ -46,7 +48,7 @@ func TestLoadConfigOrganization(t *testing.T) {
 			"slackWebhookSecretArn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:credguard/slack-AbCdEf",
 			"memberRoleName":        "guardrails-remediation", "sweepSchedule": "cron(0 */4 * * ? *)",
 			"sweepAccounts": []any{"444455556666"}, "logRetentionDays": float64(365), "stackSetCallAs": "DELEGATED_ADMIN",
-			"imdsDefaults": "enforce", "attachScp": true,
+			"imdsDefaults": "enforce", "attachScp": true, "runInstancesDelaySeconds": float64(0),
 		},
 		"-c flags": {
 			"mode": "organization", "organizationId": "o-a1b2c3d4e5", "hubAccount": "111122223333",
@@ -58,7 +60,7 @@ func TestLoadConfigOrganization(t *testing.T) {
 			"slackWebhookSecretArn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:credguard/slack-AbCdEf",
 			"memberRoleName":        "guardrails-remediation", "sweepSchedule": "cron(0 */4 * * ? *)",
 			"sweepAccounts": "444455556666", "logRetentionDays": "365", "stackSetCallAs": "DELEGATED_ADMIN",
-			"imdsDefaults": "enforce", "attachScp": "true",
+			"imdsDefaults": "enforce", "attachScp": "true", "runInstancesDelaySeconds": "0",
 		},
 	}
 	want := Config{
@@ -71,7 +73,7 @@ func TestLoadConfigOrganization(t *testing.T) {
 		SlackWebhookSecretARN: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:credguard/slack-AbCdEf",
 		MemberRoleName:        "guardrails-remediation", SweepSchedule: "cron(0 */4 * * ? *)",
 		SweepAccounts: []string{"444455556666"}, LogRetentionDays: 365, StackSetCallAs: "DELEGATED_ADMIN",
-		IMDSDefaults: IMDSDefaultsEnforce, AttachSCP: true,
+		IMDSDefaults: IMDSDefaultsEnforce, AttachSCP: true, RunInstancesDelaySeconds: 0,
 	}
 	for name, ctx := range forms {
 		t.Run(name, func(t *testing.T) {
@@ -86,6 +88,23 @@ func TestLoadConfigOrganization(t *testing.T) {
 				t.Errorf("GlobalRegion = %q, want us-east-1 (watched)", c.GlobalRegion())
 			}
 		})
+	}
+}
+
+// The delivery delay's bounds are SQS's: 0 and 900 seconds are accepted.
+func TestRunInstancesDelayBounds(t *testing.T) {
+	for _, tt := range []struct {
+		value any
+		want  int
+	}{{float64(0), 0}, {"0", 0}, {float64(900), 900}, {"900", 900}, {" 45 ", 45}} {
+		c, err := LoadConfig(getter(map[string]any{"runInstancesDelaySeconds": tt.value}))
+		if err != nil {
+			t.Errorf("runInstancesDelaySeconds %q: %v", tt.value, err)
+			continue
+		}
+		if c.RunInstancesDelaySeconds != tt.want {
+			t.Errorf("runInstancesDelaySeconds %q: got %d, want %d", tt.value, c.RunInstancesDelaySeconds, tt.want)
+		}
 	}
 }
 
@@ -160,6 +179,12 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad retention", map[string]any{"logRetentionDays": float64(42)}, []string{"logRetentionDays: must be one of CloudWatch Logs' retention periods"}},
 		{"fractional retention", map[string]any{"logRetentionDays": 1.5}, []string{"logRetentionDays: must be a whole number"}},
 		{"bad call-as", map[string]any{"stackSetCallAs": "ADMIN"}, []string{"stackSetCallAs: must be SELF"}},
+		{"delay past SQS's limit", map[string]any{"runInstancesDelaySeconds": float64(901)},
+			[]string{"runInstancesDelaySeconds: must be 0 to 900 seconds (an SQS delivery delay), got 901"}},
+		{"negative delay", map[string]any{"runInstancesDelaySeconds": "-1"},
+			[]string{"runInstancesDelaySeconds: must be 0 to 900 seconds (an SQS delivery delay), got -1"}},
+		{"fractional delay", map[string]any{"runInstancesDelaySeconds": 1.5}, []string{"runInstancesDelaySeconds: must be a whole number"}},
+		{"delay not a number", map[string]any{"runInstancesDelaySeconds": "soon"}, []string{`runInstancesDelaySeconds: must be a whole number, got "soon"`}},
 		{"bad IMDS defaults", map[string]any{"imdsDefaults": "true"}, []string{`imdsDefaults: must be "off", "on" or "enforce", got "true"`}},
 		{"SCP in single mode", map[string]any{"attachScp": true}, []string{"attachScp: only used in organization mode"}},
 		{"bad SCP flag", org(map[string]any{"attachScp": "always"}), []string{`attachScp: must be true or false, got "always"`}},

@@ -25,6 +25,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/credguard/credguard/internal/deploy"
 )
 
 // CentralBusName is the hub's event bus in organization mode.
@@ -32,7 +34,7 @@ const CentralBusName = "credguard"
 
 // Sizing of the functions and their queues.
 const (
-	imdsTimeoutSeconds  = 120 // describe, modify, then poll until "applied"
+	imdsTimeoutSeconds  = deploy.IMDSTimeoutSeconds // describe, modify, then poll until "applied"
 	trustTimeoutSeconds = 60
 	sweepTimeoutSeconds = 900 // the Lambda maximum: a sweep walks every account and region
 	slackTimeoutSeconds = 60  // honours Slack's Retry-After within one invocation
@@ -40,17 +42,19 @@ const (
 	// visibilityFactor: AWS recommends a queue visibility timeout of at least
 	// six times the function timeout for SQS event sources.
 	visibilityFactor = 6
-	maxReceiveCount  = 5
-	batchSize        = 10
+	maxReceiveCount  = deploy.MaxReceiveCount
+	batchSize        = deploy.BatchSize
 
 	// MaximumConcurrency of the SQS event sources. EC2 throttles each API per
 	// account and region with a token bucket, and mutating calls such as
-	// ModifyInstanceMetadataOptions have a small refill rate. Five pollers,
-	// each handling up to ten events, keep a launch storm's writes near that
-	// refill rate; what is left is absorbed by the SDK's adaptive retry and
-	// by the queue itself (the messages wait instead of failing). IAM writes
-	// are rarer and IAM's control plane is slower: two.
-	imdsMaxConcurrency  = 5
+	// ModifyInstanceMetadataOptions have a small refill rate. Five pollers
+	// per queue, each handling up to ten events, keep a launch storm's
+	// writes near that refill rate (the delayed RunInstances queue normally
+	// finds the storm's instances fixed and writes nothing); what is left is
+	// absorbed by the SDK's adaptive retry and by the queue itself (the
+	// messages wait instead of failing). IAM writes are rarer and IAM's
+	// control plane is slower: two.
+	imdsMaxConcurrency  = deploy.IMDSMaxConcurrency
 	trustMaxConcurrency = 2
 
 	queueAgeAlarmSeconds = 900 // an event older than 15 minutes means the guardrail is behind
@@ -303,7 +307,7 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 
 	// One rule per trigger, each feeding its own queue in front of its function.
 	for _, r := range Rules() {
-		h.addRule(r, alarmAction)
+		h.addRule(cfg, r, alarmAction)
 	}
 
 	h.addSweepSchedule(cfg, sweeper, alarmAction)
@@ -439,8 +443,9 @@ func (h *Hub) newDLQ(name string, alarm awscloudwatch.IAlarmAction) awssqs.Queue
 
 // addRule wires rule → queue → function, with a dead-letter queue that takes
 // both events EventBridge could not deliver and messages the function failed
-// maxReceiveCount times.
-func (h *Hub) addRule(r Rule, alarm awscloudwatch.IAlarmAction) {
+// maxReceiveCount times. A second-chance rule's queue delays delivery by
+// cfg.RunInstancesDelaySeconds.
+func (h *Hub) addRule(cfg Config, r Rule, alarm awscloudwatch.IAlarmAction) {
 	stack := h.Stack
 	id := constructID(r.ID)
 	fn := h.Functions[r.Function]
@@ -450,14 +455,25 @@ func (h *Hub) addRule(r Rule, alarm awscloudwatch.IAlarmAction) {
 		timeout, concurrency = trustTimeoutSeconds, trustMaxConcurrency
 	}
 	dlq := h.newDLQ(r.ID, alarm)
-	q := awssqs.NewQueue(stack, jsii.String(id+"Queue"), &awssqs.QueueProps{
+	props := &awssqs.QueueProps{
 		QueueName:         jsii.String(ResourcePrefix + r.ID),
 		Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:        jsii.Bool(true),
 		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(float64(visibilityFactor * timeout))),
 		RetentionPeriod:   awscdk.Duration_Days(jsii.Number(4)),
 		DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: dlq, MaxReceiveCount: jsii.Number(maxReceiveCount)},
-	})
+	}
+	// The queue-age alarm means "behind by 15 minutes" on every queue: on a
+	// delayed one it allows for the delay (whether SQS counts a message's
+	// delay in its age is not documented; counted, it would otherwise fire
+	// on every delayed message once the delay nears 15 minutes).
+	ageThreshold, behind := queueAgeAlarmSeconds, "wait longer than 15 minutes"
+	if r.SecondChance {
+		props.DeliveryDelay = awscdk.Duration_Seconds(jsii.Number(float64(cfg.RunInstancesDelaySeconds)))
+		ageThreshold += cfg.RunInstancesDelaySeconds
+		behind = fmt.Sprintf("wait longer than 15 minutes after their %d-second delivery delay", cfg.RunInstancesDelaySeconds)
+	}
+	q := awssqs.NewQueue(stack, jsii.String(id+"Queue"), props)
 	h.Queues[r.ID] = q
 	rule := awsevents.NewRule(stack, jsii.String(id+"Rule"), &awsevents.RuleProps{
 		RuleName:     jsii.String(ResourcePrefix + r.ID),
@@ -476,9 +492,9 @@ func (h *Hub) addRule(r Rule, alarm awscloudwatch.IAlarmAction) {
 		MaxConcurrency:          jsii.Number(float64(concurrency)),
 	}))
 	newAlarm(stack, id+"QueueAge", ResourcePrefix+r.ID+"-queue-age",
-		"Credguard: events for "+r.Function+" wait longer than 15 minutes; the guardrail is behind or failing",
+		"Credguard: events for "+r.Function+" "+behind+"; the guardrail is behind or failing",
 		q.MetricApproximateAgeOfOldestMessage(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")}),
-		queueAgeAlarmSeconds, alarm)
+		float64(ageThreshold), alarm)
 }
 
 // addSweepSchedule invokes the sweeper on cfg.SweepSchedule through

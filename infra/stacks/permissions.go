@@ -95,8 +95,10 @@ func accountStatements(s accountScope, n needs) []awsiam.PolicyStatement {
 			[]string{"ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate"}, perRegion("ec2", "launch-template/*"))
 	}
 	if n.trust || n.sweep {
+		// GetRolePolicy reads AWSRevokeOlderSessions, so that a retry can
+		// finish a session revocation that failed after the trust was narrowed.
 		allow("ReviseRoleTrust",
-			[]string{"iam:GetRole", "iam:ListRoleTags", "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy"}, []string{roles})
+			[]string{"iam:GetRole", "iam:ListRoleTags", "iam:UpdateAssumeRolePolicy", "iam:GetRolePolicy", "iam:PutRolePolicy"}, []string{roles})
 	}
 	if n.trust {
 		allow("DescribePodIdentityAssociations",

@@ -35,8 +35,15 @@ type Rule struct {
 	// USEast1Only marks events AWS delivers only in us-east-1 (IAM is global):
 	// member stacks create the forwarding rule there alone.
 	USEast1Only bool
-	Source      string
-	DetailType  string
+	// SecondChance marks a rule whose events repeat what a faster rule
+	// already delivered (RunInstances repeats the instances' pending
+	// state-change notifications, which arrive within seconds): its hub
+	// queue delays each message by Config.RunInstancesDelaySeconds, so the
+	// faster path normally remediates first and this one finds the
+	// instances compliant (no second write, no second notification).
+	SecondChance bool
+	Source       string
+	DetailType   string
 	// Detail is the pattern's "detail" object, with the project's own types
 	// (map[string]any, []any) so it can be rendered for CDK or as JSON.
 	Detail map[string]any
@@ -72,12 +79,22 @@ func Rules() []Rule {
 			Detail:      map[string]any{"state": []any{"pending", "running"}},
 		},
 		{
-			ID:          "ec2-api-calls",
-			Description: "CloudTrail RunInstances and ModifyInstanceMetadataOptions: enforce IMDSv2 with hop limit 1",
+			ID:           "ec2-run-instances",
+			Description:  "CloudTrail RunInstances, a delayed second chance after the state-change notifications: enforce IMDSv2 with hop limit 1",
+			Function:     FnIMDSEnforcer,
+			SecondChance: true,
+			Source:       "aws.ec2",
+			DetailType:   cloudTrailDetailType,
+			Detail:       cloudTrail("ec2.amazonaws.com", "RunInstances"),
+		},
+		{
+			// Not delayed: drift on a running instance must be fixed fast.
+			ID:          "ec2-metadata-drift",
+			Description: "CloudTrail ModifyInstanceMetadataOptions (drift): enforce IMDSv2 with hop limit 1",
 			Function:    FnIMDSEnforcer,
 			Source:      "aws.ec2",
 			DetailType:  cloudTrailDetailType,
-			Detail:      cloudTrail("ec2.amazonaws.com", "RunInstances", "ModifyInstanceMetadataOptions"),
+			Detail:      cloudTrail("ec2.amazonaws.com", "ModifyInstanceMetadataOptions"),
 		},
 		{
 			ID:          "eks-pod-identity",

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/credguard/credguard/infra/stacks"
+	"github.com/credguard/credguard/internal/deploy"
 )
 
 var hubPseudo = pseudo{Partition: "aws", Account: hubAccount, Region: "us-east-1"}
@@ -143,13 +144,45 @@ func TestScenarioValues(t *testing.T) {
 	}
 }
 
+// The rules, one per trigger: RunInstances (a delayed second chance after the
+// state-change notifications) and metadata drift (fixed at once) have rules,
+// and queues, of their own.
+var wantRuleIDs = []string{"ec2-state-change", "ec2-run-instances", "ec2-metadata-drift", "eks-pod-identity", "iam-trust-policy"}
+
 func TestRulesQueuesAndEventSources(t *testing.T) {
+	rules := stacks.Rules()
+	var ids []string
+	for _, r := range rules {
+		ids = append(ids, r.ID)
+		if want := r.ID == "ec2-run-instances"; r.SecondChance != want {
+			t.Errorf("%s: SecondChance %v, want %v (only RunInstances repeats a faster signal)", r.ID, r.SecondChance, want)
+		}
+	}
+	if !reflect.DeepEqual(ids, wantRuleIDs) {
+		t.Fatalf("rules %v, want %v", ids, wantRuleIDs)
+	}
+	// With cdk.json's context the RunInstances delay is the default that
+	// the launch-storm benchmark models (internal/deploy).
+	if got := single.get(t).cfg.RunInstancesDelaySeconds; got != deploy.DefaultRunInstancesDelaySeconds {
+		t.Errorf("cdk.json deploys a RunInstances delay of %d s, want the default %d s", got, deploy.DefaultRunInstancesDelaySeconds)
+	}
+	if got := organization.get(t).cfg.RunInstancesDelaySeconds; got != 120 {
+		t.Errorf("organization scenario: RunInstances delay %d s, want its runInstancesDelaySeconds 120", got)
+	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) {
 			s.get(t)
-			rules := stacks.Rules()
 			if got := len(s.hubT.ofType("AWS::Events::Rule")); got != len(rules) {
 				t.Fatalf("%d rules, want %d", got, len(rules))
+			}
+			// A queue and a dead-letter queue per rule, the sweep schedule's
+			// dead-letter queue and, with the webhook, the forwarder's.
+			wantQueues := 2*len(rules) + 1
+			if s.cfg.SlackWebhookSecretARN != "" {
+				wantQueues++
+			}
+			if got := len(s.hubT.ofType("AWS::SQS::Queue")); got != wantQueues {
+				t.Errorf("%d queues, want %d", got, wantQueues)
 			}
 			for _, r := range rules {
 				rule := s.hubT.byProp(t, "AWS::Events::Rule", "Name", "credguard-"+r.ID)
@@ -184,6 +217,18 @@ func TestRulesQueuesAndEventSources(t *testing.T) {
 				}
 				if got, want := queue.Props["VisibilityTimeout"], 6*fnTimeout(r.Function); got != want {
 					t.Errorf("%s: visibility timeout %v, want 6 × the function timeout = %v", r.ID, got, want)
+				}
+				// Only RunInstances waits; drift and everything else is
+				// delivered at once.
+				var wantDelay any
+				if r.ID == "ec2-run-instances" {
+					wantDelay = float64(s.cfg.RunInstancesDelaySeconds)
+				}
+				if got := queue.Props["DelaySeconds"]; got != wantDelay {
+					t.Errorf("%s: DelaySeconds %v, want %v", r.ID, got, wantDelay)
+				}
+				if got := dlq.Props["DelaySeconds"]; got != nil {
+					t.Errorf("%s: dead-letter queue DelaySeconds %v, want none", r.ID, got)
 				}
 				for _, q := range []resource{queue, dlq} {
 					if q.Props["SqsManagedSseEnabled"] != true {
@@ -279,7 +324,7 @@ func TestHubRolePermissions(t *testing.T) {
 	sqs := []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"}
 	common := []string{"kms:Decrypt", "kms:GenerateDataKey", "logs:CreateLogStream", "logs:PutLogEvents", "sns:Publish"}
 	imds := []string{"ec2:DescribeInstances", "ec2:ModifyInstanceMetadataOptions"}
-	trust := []string{"eks:DescribePodIdentityAssociation", "iam:GetRole", "iam:ListRoleTags", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"}
+	trust := []string{"eks:DescribePodIdentityAssociation", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRoleTags", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"}
 	sweep := []string{"ec2:CreateLaunchTemplateVersion", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLaunchTemplates",
 		"ec2:ModifyLaunchTemplate", "iam:ListRoles"}
 	defaults := []string{"ec2:GetInstanceMetadataDefaults", "ec2:ModifyInstanceMetadataDefaults"}
@@ -505,9 +550,13 @@ func TestAlarms(t *testing.T) {
 				expect("Throttles", f.ID, 1)
 			}
 			for _, q := range s.hubT.ofType("AWS::SQS::Queue") {
-				if q.Props["RedrivePolicy"] != nil {
+				switch {
+				case q.Props["QueueName"] == "credguard-ec2-run-instances":
+					// 15 minutes behind, after the delivery delay.
+					expect("ApproximateAgeOfOldestMessage", q.ID, 900+float64(s.cfg.RunInstancesDelaySeconds))
+				case q.Props["RedrivePolicy"] != nil:
 					expect("ApproximateAgeOfOldestMessage", q.ID, 900)
-				} else {
+				default:
 					expect("ApproximateNumberOfMessagesVisible", q.ID, 1)
 				}
 			}
@@ -650,6 +699,9 @@ func TestMemberTemplate(t *testing.T) {
 		}
 	}
 	hubBus := "arn:aws:events:us-east-1:" + hubAccount + ":event-bus/credguard"
+	if got := len(m.ofType("AWS::Events::Rule")); got != len(wantRuleIDs) {
+		t.Errorf("%d forwarding rules, want %d (one per hub rule)", got, len(wantRuleIDs))
+	}
 	for _, rule := range stacks.Rules() {
 		r := m.byProp(t, "AWS::Events::Rule", "Name", "credguard-forward-"+rule.ID)
 		if !jsonEqual(r.Props["EventPattern"], rule.Pattern()) {
@@ -718,7 +770,7 @@ func TestMemberTemplate(t *testing.T) {
 		"ec2:GetInstanceMetadataDefaults", "ec2:ModifyInstanceMetadataDefaults",
 		"ec2:ModifyInstanceMetadataOptions", "ec2:ModifyLaunchTemplate",
 		"eks:DescribePodIdentityAssociation",
-		"iam:GetRole", "iam:ListRoleTags", "iam:ListRoles", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy",
+		"iam:GetRole", "iam:GetRolePolicy", "iam:ListRoleTags", "iam:ListRoles", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("remediation role actions\n got %v\nwant %v", got, want)

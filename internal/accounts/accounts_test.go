@@ -9,6 +9,7 @@ import (
 
 	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/sandbox"
+	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 )
 
 func TestConfigAssumesOnceAndCaches(t *testing.T) {
@@ -19,14 +20,7 @@ func TestConfigAssumesOnceAndCaches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb, err := sandbox.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sb.Start(""); err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	sb := sandboxtest.Start(t, f)
 	ctx := context.Background()
 	base, err := sb.AWSConfig(ctx, "111122223333", "us-east-1")
 	if err != nil {

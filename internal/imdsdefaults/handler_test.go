@@ -18,6 +18,7 @@ import (
 
 	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/sandbox"
+	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 	"github.com/credguard/credguard/internal/settings"
 )
 
@@ -102,14 +103,7 @@ func (c *clock) total() time.Duration {
 
 func start(t *testing.T, f *sandbox.Fixture) (*sandbox.Server, *Handler, *clock) {
 	t.Helper()
-	s, err := sandbox.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(""); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := sandboxtest.Start(t, f)
 	// The function runs in the hub's region with the hub's credentials.
 	base, err := s.AWSConfig(context.Background(), hub, "us-east-1")
 	if err != nil {

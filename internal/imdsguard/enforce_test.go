@@ -3,39 +3,24 @@ package imdsguard_test
 import (
 	"context"
 	"io"
-	"io/fs"
 	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/credguard/credguard/events"
 	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imdsguard"
 	"github.com/credguard/credguard/internal/replay"
 	"github.com/credguard/credguard/internal/sandbox"
+	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 )
 
 // enforceHandler serves the demo fixture and wires the handler as the Lambda
 // does, with a topic (Enforce must not publish to it).
 func enforceHandler(t *testing.T, dryRun bool) (*sandbox.Server, *imdsguard.Handler) {
 	t.Helper()
-	data, err := fs.ReadFile(events.Files, "fixtures/demo.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := sandbox.ParseFixture(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, err := sandbox.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sb.Start(""); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
+	f := sandboxtest.Demo(t)
+	sb := sandboxtest.Start(t, f)
 	cfg, err := sb.AWSConfig(context.Background(), f.HubAccount, "us-east-1")
 	if err != nil {
 		t.Fatal(err)

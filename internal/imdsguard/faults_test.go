@@ -31,6 +31,7 @@ import (
 	"github.com/credguard/credguard/internal/invoke"
 	"github.com/credguard/credguard/internal/replay"
 	"github.com/credguard/credguard/internal/sandbox"
+	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 )
 
 const (
@@ -104,14 +105,7 @@ func runInstances(t *testing.T, ids []string) input {
 // (tokens optional, hop limit 2).
 func demoFixture(t *testing.T, n int) *sandbox.Fixture {
 	t.Helper()
-	data, err := fs.ReadFile(events.Files, "fixtures/demo.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := sandbox.ParseFixture(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := sandboxtest.Demo(t)
 	reg := f.Accounts[hub].Regions[hubRegion]
 	for _, id := range stormIDs(n) {
 		reg.Instances = append(reg.Instances, sandbox.Instance{
@@ -164,14 +158,7 @@ func (r *recorder) Handle(ctx context.Context, raw []byte) ([]guardrail.Result, 
 
 func newRig(t *testing.T, f *sandbox.Fixture) *rig {
 	t.Helper()
-	sb, err := sandbox.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sb.Start(""); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
+	sb := sandboxtest.Start(t, f)
 	cfg, err := sb.AWSConfig(context.Background(), hub, hubRegion)
 	if err != nil {
 		t.Fatal(err)

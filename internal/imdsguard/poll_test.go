@@ -9,7 +9,7 @@ import (
 	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imdsguard"
-	"github.com/credguard/credguard/internal/sandbox"
+	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 )
 
 // TestConfirmApplied: the handler reports remediated only once EC2 reports
@@ -33,14 +33,7 @@ func TestConfirmApplied(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := demoFixture(t, 0)
 			f.Faults.ApplyDelayMs = tt.applyDelayMs
-			sb, err := sandbox.New(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := sb.Start(""); err != nil {
-				t.Fatal(err)
-			}
-			defer sb.Close()
+			sb := sandboxtest.Start(t, f)
 			ctx := context.Background()
 			cfg, err := sb.AWSConfig(ctx, hub, hubRegion)
 			if err != nil {

@@ -10,18 +10,12 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/credguard/credguard/internal/sandbox"
+	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 )
 
 func startSandbox(t *testing.T, faults *sandbox.Faults) *sandbox.Server {
 	t.Helper()
-	s, err := sandbox.New(&sandbox.Fixture{HubAccount: hub, Faults: faults, Accounts: map[string]*sandbox.Account{hub: {}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(""); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := sandboxtest.Start(t, &sandbox.Fixture{HubAccount: hub, Faults: faults, Accounts: map[string]*sandbox.Account{hub: {}}})
 	return s
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/replay"
 	"github.com/credguard/credguard/internal/sandbox"
+	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 	"github.com/credguard/credguard/internal/trust"
 )
 
@@ -21,14 +22,7 @@ const hub = "111122223333"
 
 func demoFixture(t *testing.T) *sandbox.Fixture {
 	t.Helper()
-	data, err := fs.ReadFile(events.Files, "fixtures/demo.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := sandbox.ParseFixture(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := sandboxtest.Demo(t)
 	return f
 }
 
@@ -233,14 +227,7 @@ func compact(t *testing.T, doc []byte) string {
 // pass makes no write and publishes nothing.
 func TestRedelivery(t *testing.T) {
 	f := demoFixture(t)
-	sb, err := sandbox.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sb.Start(""); err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	sb := sandboxtest.Start(t, f)
 	ctx := context.Background()
 	first, err := replay.RunAgainst(ctx, sb, hub, allSamples(t), replay.Options{})
 	if err != nil {

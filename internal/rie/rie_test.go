@@ -7,10 +7,6 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -20,62 +16,8 @@ import (
 	"github.com/credguard/credguard/internal/replay"
 	"github.com/credguard/credguard/internal/rie"
 	"github.com/credguard/credguard/internal/sandbox"
+	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 )
-
-// emulator finds aws-lambda-rie (CREDGUARD_RIE, set by `make test`, or PATH).
-func emulator(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CREDGUARD_RIE"); p != "" {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
-		return p
-	}
-	t.Skip("aws-lambda-rie not installed: run `make test` (it installs it) or set CREDGUARD_RIE")
-	return ""
-}
-
-// bootstrap returns the host-architecture bootstrap of a function: the one
-// `make build-host` made (CREDGUARD_HOST_BIN), else one built now.
-func bootstrap(t *testing.T, function string) string {
-	t.Helper()
-	if dir := os.Getenv("CREDGUARD_HOST_BIN"); dir != "" {
-		p := filepath.Join(dir, function, "bootstrap")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	out := filepath.Join(t.TempDir(), function, "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, "../../functions/"+function)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", function, err, b)
-	}
-	return out
-}
-
-func demoSandbox(t *testing.T) *sandbox.Server {
-	t.Helper()
-	data, err := fs.ReadFile(events.Files, "fixtures/demo.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := sandbox.ParseFixture(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, err := sandbox.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sb.Start(""); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	return sb
-}
 
 func functionEnv(sb *sandbox.Server, hub string) []string {
 	creds := sb.Credentials(hub)
@@ -106,9 +48,9 @@ func instanceOptions(t *testing.T, sb *sandbox.Server, account, region, id strin
 // invokes it with a sample event (directly and wrapped in an SQS batch, as
 // the deployed queue delivers it) and checks the sandbox was changed.
 func TestIMDSEnforcerUnderEmulator(t *testing.T) {
-	rieBin := emulator(t)
-	boot := bootstrap(t, "imds-enforcer")
-	sb := demoSandbox(t)
+	rieBin := rie.Binary(t)
+	boot := rie.Bootstrap(t, "imds-enforcer", "../../functions/imds-enforcer")
+	sb := sandboxtest.Start(t, sandboxtest.Demo(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	em, err := rie.Start(ctx, rieBin, boot, functionEnv(sb, "111122223333"))
@@ -167,9 +109,9 @@ func TestIMDSEnforcerUnderEmulator(t *testing.T) {
 // TestTrustGuardUnderEmulator runs the trust guardrail's bootstrap under the
 // emulator with the CreateRole sample: the wildcard trust is revoked.
 func TestTrustGuardUnderEmulator(t *testing.T) {
-	rieBin := emulator(t)
-	boot := bootstrap(t, "trust-guard")
-	sb := demoSandbox(t)
+	rieBin := rie.Binary(t)
+	boot := rie.Bootstrap(t, "trust-guard", "../../functions/trust-guard")
+	sb := sandboxtest.Start(t, sandboxtest.Demo(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	em, err := rie.Start(ctx, rieBin, boot, functionEnv(sb, "111122223333"))
@@ -208,8 +150,8 @@ func TestTrustGuardUnderEmulator(t *testing.T) {
 // emulator: it reads the webhook URL from Secrets Manager (the sandbox) and
 // posts a published notification, as Block Kit, to a local stand-in for Slack.
 func TestSlackForwarderUnderEmulator(t *testing.T) {
-	rieBin := emulator(t)
-	boot := bootstrap(t, "slack-forwarder")
+	rieBin := rie.Binary(t)
+	boot := rie.Bootstrap(t, "slack-forwarder", "../../functions/slack-forwarder")
 
 	var mu sync.Mutex
 	var posts []map[string]any
@@ -227,19 +169,11 @@ func TestSlackForwarderUnderEmulator(t *testing.T) {
 	defer slackServer.Close()
 
 	// A real notification: replay the CreateRole sample and take what it published.
-	sb := demoSandbox(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	fixture := sb.State()
+	fixture := sandboxtest.Demo(t)
 	fixture.Accounts["111122223333"].Regions["us-east-1"].Secrets = map[string]string{"credguard/slack-webhook": slackServer.URL + "/services/T0/B0/secret"}
-	sb2, err := sandbox.New(fixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sb2.Start(""); err != nil {
-		t.Fatal(err)
-	}
-	defer sb2.Close()
+	sb2 := sandboxtest.Start(t, fixture)
 	ev, _ := fs.ReadFile(events.Files, "iam-create-role.json")
 	rep, err := replay.RunAgainst(ctx, sb2, "111122223333", []replay.Input{{Name: "create", Data: ev}}, replay.Options{})
 	if err != nil || len(rep.Notifications) != 1 {

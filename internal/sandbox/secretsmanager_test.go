@@ -10,6 +10,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/credguard/credguard/internal/sandbox"
+	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 )
 
 func TestGetSecretValue(t *testing.T) {
@@ -18,14 +19,7 @@ func TestGetSecretValue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb, err := sandbox.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sb.Start(""); err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	sb := sandboxtest.Start(t, f)
 	ctx := context.Background()
 	cfg, err := sb.AWSConfig(ctx, "111122223333", "us-east-1")
 	if err != nil {

@@ -11,20 +11,13 @@ import (
 	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/replay"
-	"github.com/credguard/credguard/internal/sandbox"
+	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 	"github.com/credguard/credguard/internal/trustguard"
 )
 
 func TestCheckRoleByARN(t *testing.T) {
 	f := fixture(t)
-	sb, err := sandbox.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sb.Start(""); err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	sb := sandboxtest.Start(t, f)
 	cfg, err := sb.AWSConfig(context.Background(), f.HubAccount, "us-east-1")
 	if err != nil {
 		t.Fatal(err)

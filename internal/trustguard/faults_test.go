@@ -30,6 +30,7 @@ import (
 	"github.com/credguard/credguard/internal/invoke"
 	"github.com/credguard/credguard/internal/replay"
 	"github.com/credguard/credguard/internal/sandbox"
+	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 	"github.com/credguard/credguard/internal/trustguard"
 )
 
@@ -89,14 +90,7 @@ func memberUpdate(t *testing.T) input {
 // (trust Federated "*") copied into the member account.
 func demoFixture(t *testing.T) *sandbox.Fixture {
 	t.Helper()
-	data, err := fs.ReadFile(events.Files, "fixtures/demo.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := sandbox.ParseFixture(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := sandboxtest.Demo(t)
 	for _, r := range f.Accounts[hub].Roles {
 		if r.Name == "ci-deployer" {
 			f.Accounts[member].Roles = append(f.Accounts[member].Roles, r)
@@ -146,14 +140,7 @@ type rig struct {
 
 func newRig(t *testing.T, f *sandbox.Fixture) *rig {
 	t.Helper()
-	sb, err := sandbox.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sb.Start(""); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
+	sb := sandboxtest.Start(t, f)
 	cfg, err := sb.AWSConfig(context.Background(), hub, hubRegion)
 	if err != nil {
 		t.Fatal(err)

@@ -11,19 +11,13 @@ import (
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/replay"
 	"github.com/credguard/credguard/internal/sandbox"
+	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 	"github.com/credguard/credguard/internal/trust"
 )
 
 func fixture(t *testing.T) *sandbox.Fixture {
 	t.Helper()
-	data, err := fs.ReadFile(events.Files, "fixtures/demo.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := sandbox.ParseFixture(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := sandboxtest.Demo(t)
 	return f
 }
 
@@ -103,14 +97,7 @@ func TestExemptions(t *testing.T) {
 // runWith replays one input with an exemption allow-list.
 func runWith(t *testing.T, f *sandbox.Fixture, in replay.Input, exemptARNs ...string) (replay.Report, error) {
 	t.Helper()
-	sb, err := sandbox.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sb.Start(""); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
+	sb := sandboxtest.Start(t, f)
 	return replay.RunAgainst(context.Background(), sb, f.HubAccount, []replay.Input{in}, replay.Options{ExemptRoleARNs: exemptARNs})
 }
 
@@ -197,14 +184,7 @@ func TestUnreadablePolicyFails(t *testing.T) {
 // Revoking twice equals revoking once: the second run finds nothing to do.
 func TestIdempotent(t *testing.T) {
 	f := fixture(t)
-	sb, err := sandbox.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sb.Start(""); err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	sb := sandboxtest.Start(t, f)
 	in := []replay.Input{{Name: "create", Data: []byte(sampleText(t, "iam-create-role.json"))}}
 	first, _ := replay.RunAgainst(context.Background(), sb, hub, in, replay.Options{})
 	second, _ := replay.RunAgainst(context.Background(), sb, hub, in, replay.Options{})
@@ -230,14 +210,7 @@ func TestRetryCompletesRevocation(t *testing.T) {
 	// The permission is fixed; the event is redelivered against the state left behind.
 	state := first.State
 	state.Faults = nil
-	sb, err := sandbox.New(state)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sb.Start(""); err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	sb := sandboxtest.Start(t, state)
 	second, err := replay.RunAgainst(context.Background(), sb, hub, []replay.Input{in}, replay.Options{})
 	if err != nil {
 		t.Fatal(err)
