@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/credguard/credguard/internal/sandbox"
 )
 
 // TestEventSource checks the queue model the storm relies on: batches of at
@@ -129,5 +131,75 @@ func TestBucketBound(t *testing.T) {
 		if got := BucketBound(tc.n, tc.burst, tc.rate); got != tc.want {
 			t.Errorf("BucketBound(%d, %d, %v) = %v, want %v", tc.n, tc.burst, tc.rate, got, tc.want)
 		}
+	}
+}
+
+// TestEventSourceDelay: with a delivery delay, no message is received before
+// its delay has passed, and closing the source does not drop the messages
+// still delayed (the pollers wait for them).
+func TestEventSourceDelay(t *testing.T) {
+	const delay = 50 * time.Millisecond
+	var (
+		mu       sync.Mutex
+		received = map[string]time.Time{}
+	)
+	fn := func(ctx context.Context, payload json.RawMessage) (any, error) {
+		var ev events.SQSEvent
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range ev.Records {
+			received[r.Body] = time.Now()
+		}
+		return events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}, nil
+	}
+	src := &EventSource{BatchSize: 10, MaxConcurrency: 2, MaxReceive: 3, Timeout: time.Second, Delay: delay,
+		NewFunction: func() (Function, error) { return fn, nil }}
+	if err := src.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sent := map[string]time.Time{}
+	for _, body := range []string{"a", "b", "c"} {
+		sent[body] = time.Now()
+		src.Send([]byte(body))
+	}
+	src.Close() // before any message is visible
+	stats, err := src.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for body, at := range sent {
+		got, ok := received[body]
+		if !ok {
+			t.Errorf("%s never received: closing dropped a delayed message", body)
+			continue
+		}
+		if wait := got.Sub(at); wait < delay {
+			t.Errorf("%s received %v after it was sent, before its %v delay", body, wait, delay)
+		}
+	}
+	if stats.Sent != 3 || stats.Receives != 3 || stats.Redeliveries != 0 {
+		t.Errorf("stats %+v", stats)
+	}
+}
+
+func TestSummariseRemediated(t *testing.T) {
+	t0 := time.Date(2026, 11, 28, 8, 0, 0, 0, time.UTC)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	sum := Summarise([]sandbox.Call{
+		{Operation: ModifyOp, Resource: "i-1", Outcome: "ok", Time: at(1)},
+		{Operation: ModifyOp, Resource: "i-2", Outcome: "RequestLimitExceeded", Time: at(2)},
+		{Operation: ModifyOp, Resource: "i-2", Outcome: "ok", Time: at(3)},
+		{Operation: "DescribeInstances", Outcome: "ok", Time: at(4)},
+		{Operation: ModifyOp, Resource: "i-1", Outcome: "ok", Time: at(5)}, // a second write
+	})
+	if got := sum.Remediated(); !got.Equal(at(3)) {
+		t.Errorf("Remediated = %v, want %v (the last first write; the second write of i-1 does not count)", got, at(3))
+	}
+	if !sum.LastWrite.Equal(at(5)) || sum.Duplicates() != 1 || sum.Throttled != 1 || sum.Total != 5 {
+		t.Errorf("LastWrite %v, duplicates %d, throttled %d, total %d; want %v, 1, 1, 5",
+			sum.LastWrite, sum.Duplicates(), sum.Throttled, sum.Total, at(5))
 	}
 }

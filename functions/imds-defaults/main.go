@@ -7,31 +7,14 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
 	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/imdsdefaults"
-	"github.com/credguard/credguard/internal/settings"
+	"github.com/credguard/credguard/internal/invoke"
 )
 
 func main() {
-	log := slog.New(lambdacontext.NewLogHandler())
-	s, err := settings.FromEnv(os.Getenv)
-	if err != nil {
-		log.Error("configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryer(accounts.Retryer))
-	if err != nil {
-		log.Error("aws configuration", "error", err.Error())
-		os.Exit(1)
-	}
+	cfg, s, log := invoke.Setup()
 	lambda.Start(cfn.LambdaWrap(imdsdefaults.FromConfig(cfg, s, imdsdefaults.Options{Log: log}).Handle))
 }

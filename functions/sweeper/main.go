@@ -5,35 +5,19 @@
 package main
 
 import (
-	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/credguard/credguard/internal/accounts"
-	"github.com/credguard/credguard/internal/settings"
+	"github.com/credguard/credguard/internal/invoke"
 	"github.com/credguard/credguard/internal/sweep"
 )
 
 func main() {
-	log := slog.New(lambdacontext.NewLogHandler())
-	s, err := settings.FromEnv(os.Getenv)
-	if err != nil {
-		log.Error("configuration", "error", err.Error())
-		os.Exit(1)
-	}
+	cfg, s, log := invoke.Setup()
 	dryRunIMDS, dryRunTrust, err := sweep.DryRunFromEnv(os.Getenv, s.DryRun)
 	if err != nil {
-		log.Error("configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRetryer(accounts.Retryer))
-	if err != nil {
-		log.Error("aws configuration", "error", err.Error())
-		os.Exit(1)
+		invoke.Fatal(log, "configuration", err)
 	}
 	job := sweep.NewScheduled(cfg, s, sweep.Config{DryRunIMDS: dryRunIMDS, DryRunTrust: dryRunTrust}, log)
 	lambda.Start(job.Handle)
