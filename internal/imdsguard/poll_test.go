@@ -8,6 +8,7 @@ import (
 
 	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/guardrail/guardrailtest"
 	"github.com/credguard/credguard/internal/imdsguard"
 	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 )
@@ -48,7 +49,7 @@ func TestConfirmApplied(t *testing.T) {
 				defer cancel()
 			}
 			start := time.Now()
-			results, err := h.Handle(ctx, sample(t, "ec2-state-change-pending.json").data)
+			results, err := h.Handle(ctx, guardrailtest.Sample(t, "ec2-state-change-pending.json").Data)
 			if len(results) != 1 || results[0].Outcome != tt.outcome || !strings.Contains(results[0].Detail, tt.detail) {
 				t.Fatalf("results = %+v", results)
 			}
