@@ -311,7 +311,7 @@ func launchStorm(b *testing.B, withTrail bool, trailDelay time.Duration) {
 
 	var elapsed, remediated, lastWrite, stateDone, trailDone float64
 	var calls, describes, modifies, throttled, dups, redeliveries, dead, notes float64
-	var stateFixed, trailFixed, trailCompliant, trailOther float64
+	var stateFixed, trailFixed, trailCompliant, trailFailed, trailOther, trailRedeliveries, trailDead float64
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		f, err := DemoFixture()
@@ -403,12 +403,15 @@ func launchStorm(b *testing.B, withTrail bool, trailDelay time.Duration) {
 			redeliveries += float64(s.Redeliveries)
 			dead += float64(s.DeadLettered)
 		}
+		trailRedeliveries += float64(stats[1].Redeliveries)
+		trailDead += float64(stats[1].DeadLettered)
 		so, to := stateTally.Outcomes(), trailTally.Outcomes()
 		stateFixed += float64(so[guardrail.Remediated])
 		trailFixed += float64(to[guardrail.Remediated])
 		trailCompliant += float64(to[guardrail.Compliant])
+		trailFailed += float64(to[guardrail.Failed])
 		for k, v := range to {
-			if k != guardrail.Remediated && k != guardrail.Compliant {
+			if k != guardrail.Remediated && k != guardrail.Compliant && k != guardrail.Failed {
 				trailOther += float64(v)
 			}
 		}
@@ -429,7 +432,10 @@ func launchStorm(b *testing.B, withTrail bool, trailDelay time.Duration) {
 		b.ReportMetric(trailDone/nb, "s-run-instances-queue-done")
 		b.ReportMetric(trailFixed/nb, "run-instances-remediated")
 		b.ReportMetric(trailCompliant/nb, "run-instances-compliant")
+		b.ReportMetric(trailFailed/nb, "run-instances-failed")
 		b.ReportMetric(trailOther/nb, "run-instances-other-outcomes")
+		b.ReportMetric(trailRedeliveries/nb, "run-instances-redeliveries")
+		b.ReportMetric(trailDead/nb, "run-instances-dead-lettered")
 	}
 	b.ReportMetric(stateFixed/nb, "state-change-remediated")
 	b.ReportMetric(calls/nb/n, "calls/instance")
