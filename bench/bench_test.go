@@ -47,15 +47,7 @@ func BenchmarkRoundTrips(b *testing.B) {
 			var before, toModify, rounds float64
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				f, err := DemoFixture()
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := AddInstances(f, tc.account, tc.region, []string{tc.warm}); err != nil {
-					b.Fatal(err)
-				}
-				f.Faults = &sandbox.Faults{LatencyMs: latencyEverywhere(latency)}
-				sb, err := StartSandbox(f)
+				sb, err := FleetSandbox(tc.account, tc.region, []string{tc.warm}, &sandbox.Faults{LatencyMs: latencyEverywhere(latency)})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -145,17 +137,9 @@ func runInstances1000(b *testing.B, retryMode string) {
 	var elapsed, calls, throttled float64
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		f, err := DemoFixture()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := AddInstances(f, Hub, HubRegion, ids); err != nil {
-			b.Fatal(err)
-		}
-		f.Faults = &sandbox.Faults{Throttle: map[string]sandbox.Throttle{
+		sb, err := FleetSandbox(Hub, HubRegion, ids, &sandbox.Faults{Throttle: map[string]sandbox.Throttle{
 			"ec2:ModifyInstanceMetadataOptions": {Burst: burst, RatePerSecond: rate},
-		}}
-		sb, err := StartSandbox(f)
+		}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -314,18 +298,10 @@ func launchStorm(b *testing.B, withTrail bool, trailDelay time.Duration) {
 	var stateFixed, trailFixed, trailCompliant, trailFailed, trailOther, trailRedeliveries, trailDead float64
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		f, err := DemoFixture()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := AddInstances(f, Hub, HubRegion, ids); err != nil {
-			b.Fatal(err)
-		}
-		f.Faults = &sandbox.Faults{Throttle: map[string]sandbox.Throttle{
+		sb, err := FleetSandbox(Hub, HubRegion, ids, &sandbox.Faults{Throttle: map[string]sandbox.Throttle{
 			"ec2:ModifyInstanceMetadataOptions": {Burst: modifyBurst, RatePerSecond: modifyRate * scale},
 			"ec2:DescribeInstances":             {Burst: describeBurst, RatePerSecond: describeRate * scale},
-		}}
-		sb, err := StartSandbox(f)
+		}})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -26,8 +26,8 @@ func InstanceIDs(prefix string, n int) []string {
 	return ids
 }
 
-// DemoFixture returns events/fixtures/demo.json, parsed.
-func DemoFixture() (*sandbox.Fixture, error) {
+// demoFixture returns events/fixtures/demo.json, parsed.
+func demoFixture() (*sandbox.Fixture, error) {
 	data, err := fs.ReadFile(events.Files, "fixtures/demo.json")
 	if err != nil {
 		return nil, fmt.Errorf("read demo fixture: %w", err)
@@ -39,9 +39,9 @@ func DemoFixture() (*sandbox.Fixture, error) {
 	return f, nil
 }
 
-// AddInstances adds pending instances launched with IMDSv1 allowed and hop
+// addInstances adds pending instances launched with IMDSv1 allowed and hop
 // limit 2 (what the guardrail must fix) to account and region of f.
-func AddInstances(f *sandbox.Fixture, account, region string, ids []string) error {
+func addInstances(f *sandbox.Fixture, account, region string, ids []string) error {
 	a := f.Accounts[account]
 	if a == nil {
 		return fmt.Errorf("account %s is not in the fixture", account)
@@ -61,6 +61,20 @@ func AddInstances(f *sandbox.Fixture, account, region string, ids []string) erro
 		})
 	}
 	return nil
+}
+
+// FleetSandbox starts a sandbox seeded with the demo fixture plus the fleet
+// ids in account and region, under the given faults.
+func FleetSandbox(account, region string, ids []string, faults *sandbox.Faults) (*sandbox.Server, error) {
+	f, err := demoFixture()
+	if err != nil {
+		return nil, err
+	}
+	if err := addInstances(f, account, region, ids); err != nil {
+		return nil, err
+	}
+	f.Faults = faults
+	return StartSandbox(f)
 }
 
 // sampleEvent reads an event file of events/ as a generic JSON object.
