@@ -353,12 +353,7 @@ func (b builder) additionalContext(sev Severity) map[string]string {
 		}
 		c[CtxResource] = truncate(b.nouns(len(b.shown))+": "+strings.Join(ids, ", "), 300)
 	}
-	for k, v := range c {
-		if v == "" {
-			delete(c, k)
-		}
-	}
-	return c
+	return nonEmpty(c)
 }
 
 func plainLabel(g guardrail.Name, r guardrail.Result) string {

@@ -177,7 +177,7 @@ func TestBuildGolden(t *testing.T) {
 			}
 			got = append(got, '\n')
 			compareGolden(t, filepath.Join("testdata", name+".golden.json"), got)
-			compareGolden(t, filepath.Join("testdata", name+".golden.txt"), []byte(RenderText(m)))
+			compareGolden(t, filepath.Join("testdata", name+".golden.txt"), []byte(renderText(m)))
 		})
 	}
 }
@@ -229,4 +229,34 @@ func checkLimits(t *testing.T, m Message) {
 	if _, err := Parse(data); err != nil {
 		t.Errorf("the built message does not parse back: %v", err)
 	}
+}
+
+// renderText shows a message the way Slack (through Chatbot) presents it, as
+// plain text for the golden files: the title, the description with bold dropped and
+// code blocks indented, the next steps as bullets and the keywords as tags.
+func renderText(m Message) string {
+	var b strings.Builder
+	b.WriteString(Plain(m.Content.Title))
+	b.WriteString("\n\n")
+	b.WriteString(PlainMarkup(m.Content.Description))
+	if len(m.Content.NextSteps) > 0 {
+		b.WriteString("\n\nNext steps\n")
+		for _, s := range m.Content.NextSteps {
+			b.WriteString("• ")
+			b.WriteString(strings.ReplaceAll(PlainMarkup(s), "\n", "\n  "))
+			b.WriteString("\n")
+		}
+	} else {
+		b.WriteString("\n")
+	}
+	if len(m.Content.Keywords) > 0 {
+		tags := make([]string, len(m.Content.Keywords))
+		for i, k := range m.Content.Keywords {
+			tags[i] = "[" + unescaper.Replace(k) + "]"
+		}
+		b.WriteString("\n")
+		b.WriteString(strings.Join(tags, " "))
+		b.WriteString("\n")
+	}
+	return b.String()
 }

@@ -112,36 +112,6 @@ func stripBold(line string) string {
 	return b.String()
 }
 
-// RenderText shows a message the way Slack (through Chatbot) presents it, as
-// plain text for a terminal: the title, the description with bold dropped and
-// code blocks indented, the next steps as bullets and the keywords as tags.
-func RenderText(m Message) string {
-	var b strings.Builder
-	b.WriteString(Plain(m.Content.Title))
-	b.WriteString("\n\n")
-	b.WriteString(PlainMarkup(m.Content.Description))
-	if len(m.Content.NextSteps) > 0 {
-		b.WriteString("\n\nNext steps\n")
-		for _, s := range m.Content.NextSteps {
-			b.WriteString("• ")
-			b.WriteString(strings.ReplaceAll(PlainMarkup(s), "\n", "\n  "))
-			b.WriteString("\n")
-		}
-	} else {
-		b.WriteString("\n")
-	}
-	if len(m.Content.Keywords) > 0 {
-		tags := make([]string, len(m.Content.Keywords))
-		for i, k := range m.Content.Keywords {
-			tags[i] = "[" + unescaper.Replace(k) + "]"
-		}
-		b.WriteString("\n")
-		b.WriteString(strings.Join(tags, " "))
-		b.WriteString("\n")
-	}
-	return b.String()
-}
-
 // PlainMarkup renders a block of description markup as plain text: bold
 // markers dropped, code blocks indented by four spaces, entities decoded.
 func PlainMarkup(s string) string {

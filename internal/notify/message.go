@@ -136,16 +136,10 @@ const (
 // Map returns the attributes by SNS attribute name, leaving out empty values
 // (SNS rejects empty attribute values).
 func (a Attributes) Map() map[string]string {
-	out := map[string]string{}
-	for k, v := range map[string]string{
+	return nonEmpty(map[string]string{
 		AttrGuardrail: string(a.Guardrail),
 		AttrOutcome:   string(a.Outcome),
 		AttrSeverity:  string(a.Severity),
 		AttrAccount:   a.Account,
-	} {
-		if v != "" {
-			out[k] = v
-		}
-	}
-	return out
+	})
 }

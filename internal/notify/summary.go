@@ -302,6 +302,8 @@ func firstLineOf(s string) string {
 	return s
 }
 
+// nonEmpty deletes the empty values of m and returns it: SNS rejects empty
+// attribute values, and an empty context field tells nothing.
 func nonEmpty(m map[string]string) map[string]string {
 	for k, v := range m {
 		if v == "" {

@@ -117,7 +117,7 @@ func TestBuildSweepListsTheWorstAndCountsTheRest(t *testing.T) {
 	if !strings.Contains(steps, "`credguard scan --accounts 111122223333 --regions us-east-1,eu-west-1`") {
 		t.Errorf("next steps %q", steps)
 	}
-	text := RenderText(m)
+	text := renderText(m)
 	if !strings.Contains(text, "Worst offenders") || strings.Contains(text, "*") {
 		t.Errorf("rendered text:\n%s", text)
 	}
