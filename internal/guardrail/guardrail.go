@@ -82,8 +82,19 @@ func Own(a event.Actor, selfRoleARNs []string, memberRoleName string) bool {
 	if memberRoleName != "" && name == memberRoleName {
 		return true
 	}
-	for _, arn := range selfRoleARNs {
-		if acct, n, ok := parseRoleARN(arn); ok && acct == account && n == name {
+	return listed(account, name, selfRoleARNs)
+}
+
+// RoleListed reports whether the role ARN names the same role (account and
+// name, the path aside) as one of the ARNs in list.
+func RoleListed(arn string, list []string) bool {
+	account, name, ok := ParseRoleARN(arn)
+	return ok && listed(account, name, list)
+}
+
+func listed(account, name string, list []string) bool {
+	for _, arn := range list {
+		if a, n, ok := ParseRoleARN(strings.TrimSpace(arn)); ok && a == account && n == name {
 			return true
 		}
 	}
@@ -94,7 +105,7 @@ func Own(a event.Actor, selfRoleARNs []string, memberRoleName string) bool {
 // issuer's ARN when CloudTrail recorded it, else from the session ARN
 // (arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION).
 func roleOf(a event.Actor) (account, name string, ok bool) {
-	if account, name, ok = parseRoleARN(a.IssuerARN); ok {
+	if account, name, ok = ParseRoleARN(a.IssuerARN); ok {
 		return account, name, true
 	}
 	parts := strings.SplitN(a.ARN, ":", 6)
@@ -108,14 +119,16 @@ func roleOf(a event.Actor) (account, name string, ok bool) {
 	return parts[4], res[1], true
 }
 
-// parseRoleARN splits arn:PARTITION:iam::ACCOUNT:role/PATH/NAME.
-func parseRoleARN(arn string) (account, name string, ok bool) {
+// ParseRoleARN splits arn:PARTITION:iam::ACCOUNT:role/PATH/NAME into the
+// 12-digit account and the role name (the path dropped); ok is false for
+// anything else.
+func ParseRoleARN(arn string) (account, name string, ok bool) {
 	parts := strings.SplitN(arn, ":", 6)
 	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
 		return "", "", false
 	}
 	name = parts[5][strings.LastIndex(parts[5], "/")+1:]
-	if parts[4] == "" || name == "" {
+	if !event.ValidAccountID(parts[4]) || name == "" {
 		return "", "", false
 	}
 	return parts[4], name, true

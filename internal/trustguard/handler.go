@@ -129,7 +129,7 @@ func (h *Handler) targets(ctx context.Context, e event.Event) ([]target, error) 
 		assoc = described
 	}
 	var out []target
-	if account, name, ok := splitRoleARN(assoc.RoleARN); ok {
+	if account, name, ok := guardrail.ParseRoleARN(assoc.RoleARN); ok {
 		w := &trust.Workload{
 			ClusterName:    assoc.ClusterName,
 			ClusterARN:     fmt.Sprintf("arn:%s:eks:%s:%s:cluster/%s", event.Partition(e.Region), e.Region, e.Account, assoc.ClusterName),
@@ -143,7 +143,7 @@ func (h *Handler) targets(ctx context.Context, e event.Event) ([]target, error) 
 	}
 	// The target role is assumed by the association's role, not by pods: it is
 	// checked, and critical trust removed, without scoping to the workload.
-	if account, name, ok := splitRoleARN(assoc.TargetRoleARN); ok && assoc.TargetRoleARN != assoc.RoleARN {
+	if account, name, ok := guardrail.ParseRoleARN(assoc.TargetRoleARN); ok && assoc.TargetRoleARN != assoc.RoleARN {
 		out = append(out, target{account: account, name: name, arn: assoc.TargetRoleARN})
 	}
 	return out, nil
@@ -179,7 +179,7 @@ func (h *Handler) describe(ctx context.Context, e event.Event, a event.PodIdenti
 // announcing: the caller (the scheduled sweep, `credguard scan`) reports.
 // It reads the role afresh with GetRole.
 func (h *Handler) CheckRole(ctx context.Context, roleARN string) guardrail.Result {
-	account, name, ok := splitRoleARN(roleARN)
+	account, name, ok := guardrail.ParseRoleARN(roleARN)
 	if !ok {
 		return guardrail.Result{Guardrail: guardrail.Trust, Resource: roleARN, Outcome: guardrail.Failed,
 			Detail: fmt.Sprintf("%q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", roleARN)}
@@ -220,7 +220,10 @@ func (h *Handler) check(ctx context.Context, e event.Event, t target) guardrail.
 	}
 	report := trust.Analyze(policy)
 	res.Severity = string(report.Verdict)
-	if !report.Critical() && h.exemptReason(role) == "" && requestedCritical(e) {
+	exempt := h.exemptReason(role)
+	// GetRolePolicy is called only when the caller asked for critical trust
+	// that is no longer live: a redelivery, or a narrowing since.
+	if !report.Critical() && exempt == "" && requestedCritical(e) {
 		if done, outcome, detail := h.completeRevocation(ctx, client, e, t.name); done {
 			res.Severity = string(trust.Critical)
 			return set(outcome, detail)
@@ -230,8 +233,8 @@ func (h *Handler) check(ctx context.Context, e event.Event, t target) guardrail.
 		res.Before = ""
 		return set(guardrail.Compliant, "trust policy has no wildcard trust")
 	}
-	if reason := h.exemptReason(role); reason != "" {
-		return set(guardrail.Exempt, reason+"; "+summary(report))
+	if exempt != "" {
+		return set(guardrail.Exempt, exempt+"; "+summary(report))
 	}
 	if !report.Critical() {
 		return set(guardrail.Warned, summary(report))
@@ -308,9 +311,9 @@ func (h *Handler) exemptReason(r role) string {
 		return "service-linked role (cannot be changed)"
 	case h.cfg.MemberRoleName != "" && r.Name == h.cfg.MemberRoleName:
 		return "Credguard's own remediation role"
-	case matchesRole(r.ARN, h.cfg.SelfRoleARNs):
+	case guardrail.RoleListed(r.ARN, h.cfg.SelfRoleARNs):
 		return "Credguard's own function role"
-	case matchesRole(r.ARN, h.cfg.ExemptRoleARNs):
+	case guardrail.RoleListed(r.ARN, h.cfg.ExemptRoleARNs):
 		return "role is on the configured exemption list"
 	case strings.TrimSpace(r.Tags[ExemptTag]) != "":
 		return fmt.Sprintf("tag %s: %s", ExemptTag, strings.TrimSpace(r.Tags[ExemptTag]))
@@ -328,31 +331,4 @@ func summary(r trust.Report) string {
 
 func (h *Handler) result(e event.Event, resource, name string, o guardrail.Outcome, detail string) guardrail.Result {
 	return guardrail.Result{Guardrail: guardrail.Trust, Account: e.Account, Region: e.Region, Resource: resource, Name: name, Outcome: o, Detail: detail}
-}
-
-// splitRoleARN splits arn:PARTITION:iam::ACCOUNT:role/PATH/NAME.
-func splitRoleARN(arn string) (account, name string, ok bool) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
-		return "", "", false
-	}
-	name = parts[5][strings.LastIndex(parts[5], "/")+1:]
-	if !event.ValidAccountID(parts[4]) || name == "" {
-		return "", "", false
-	}
-	return parts[4], name, true
-}
-
-// matchesRole compares role ARNs by account and name (paths aside).
-func matchesRole(arn string, list []string) bool {
-	account, name, ok := splitRoleARN(arn)
-	if !ok {
-		return false
-	}
-	for _, other := range list {
-		if a, n, ok := splitRoleARN(strings.TrimSpace(other)); ok && a == account && n == name {
-			return true
-		}
-	}
-	return false
 }

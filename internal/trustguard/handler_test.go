@@ -197,19 +197,8 @@ func TestIdempotent(t *testing.T) {
 // redelivery: the retry finds the trust compliant, sees no revocation since
 // the event, and revokes; a further redelivery writes nothing.
 func TestRetryCompletesRevocation(t *testing.T) {
-	f := fixture(t)
-	f.Faults = &sandbox.Faults{Errors: map[string]sandbox.ErrorFault{"iam:PutRolePolicy": {Rate: 1, Code: "AccessDenied"}}}
-	in := replay.Input{Name: "create", Data: []byte(sampleText(t, "iam-create-role.json"))}
-	first, err := runWith(t, f, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := first.Results[0]; r.Outcome != guardrail.Failed || !strings.Contains(r.Detail, "NOT revoked") {
-		t.Fatalf("first delivery: %+v", r)
-	}
+	state, in := narrowedNotRevoked(t)
 	// The permission is fixed; the event is redelivered against the state left behind.
-	state := first.State
-	state.Faults = nil
 	sb := sandboxtest.Start(t, state)
 	second, err := replay.RunAgainst(context.Background(), sb, hub, []replay.Input{in}, replay.Options{})
 	if err != nil {
@@ -230,5 +219,78 @@ func TestRetryCompletesRevocation(t *testing.T) {
 		if c.Write {
 			t.Errorf("third delivery wrote %s", c.Operation)
 		}
+	}
+}
+
+// narrowedNotRevoked delivers the CreateRole sample while every
+// PutRolePolicy is denied: it returns the state left behind (ci-deployer's
+// trust narrowed, its sessions not revoked; no faults) and the event.
+func narrowedNotRevoked(t *testing.T) (*sandbox.Fixture, replay.Input) {
+	t.Helper()
+	f := fixture(t)
+	f.Faults = &sandbox.Faults{Errors: map[string]sandbox.ErrorFault{"iam:PutRolePolicy": {Rate: 1, Code: "AccessDenied"}}}
+	in := replay.Input{Name: "create", Data: []byte(sampleText(t, "iam-create-role.json"))}
+	first, err := runWith(t, f, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := first.Results[0]; r.Outcome != guardrail.Failed || !strings.Contains(r.Detail, "NOT revoked") {
+		t.Fatalf("first delivery: %+v", r)
+	}
+	state := first.State
+	state.Faults = nil
+	return state, in
+}
+
+// In dry-run mode the redelivery reports the missing revocation and writes nothing.
+func TestRetryCompletesRevocationDryRun(t *testing.T) {
+	state, in := narrowedNotRevoked(t)
+	sb := sandboxtest.Start(t, state)
+	rep, err := replay.RunAgainst(context.Background(), sb, hub, []replay.Input{in}, replay.Options{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rep.Results[0]; r.Outcome != guardrail.DryRun || !strings.Contains(r.Detail, "would revoke older sessions") {
+		t.Fatalf("dry-run redelivery: %+v", r)
+	}
+	if w := writes(rep); len(w) != 0 {
+		t.Errorf("dry-run redelivery writes = %v", w)
+	}
+}
+
+// When the revocation policy cannot be read, the redelivery fails (so the
+// event is retried) and writes nothing.
+func TestRetryRevocationCheckFails(t *testing.T) {
+	state, in := narrowedNotRevoked(t)
+	state.Faults = &sandbox.Faults{Errors: map[string]sandbox.ErrorFault{"iam:GetRolePolicy": {Rate: 1, Code: "AccessDenied"}}}
+	rep, err := runWith(t, state, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rep.Results[0]; r.Outcome != guardrail.Failed || !strings.Contains(r.Detail, "could not check that older sessions are revoked") {
+		t.Fatalf("redelivery: %+v", r)
+	}
+	if w := writes(rep); len(w) != 0 {
+		t.Errorf("redelivery writes = %v", w)
+	}
+}
+
+// The revocation check (GetRolePolicy) is made only when the caller asked for
+// critical trust that is no longer live: not when the live trust is still
+// critical (the first delivery), not when the caller asked for none, and not
+// for Pod Identity events.
+func TestRevocationCheckOnlyWhenNarrowed(t *testing.T) {
+	for _, name := range []string{"iam-create-role.json", "iam-update-assume-role-policy.json", "eks-update-pod-identity-association.json"} {
+		t.Run(name, func(t *testing.T) {
+			rep, err := runWith(t, fixture(t), replay.Input{Name: name, Data: []byte(sampleText(t, name))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range rep.Journal {
+				if c.Operation == "GetRolePolicy" {
+					t.Errorf("GetRolePolicy called (%s): %+v", rep.Results[0].Outcome, c)
+				}
+			}
+		})
 	}
 }
