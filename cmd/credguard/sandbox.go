@@ -21,9 +21,10 @@ const demoFixture = "fixtures/demo.json"
 
 const sandboxUsage = `usage: credguard sandbox [--addr 127.0.0.1:PORT] [--fixture F.json]
 
-Serves the local AWS sandbox (EC2, IAM, EKS, SNS, STS and Organizations on
-their real wire protocols) on loopback until interrupted, seeded from F.json,
-or from the embedded demo fixture when --fixture is not given.
+Serves the local AWS sandbox (EC2, IAM, EKS, SNS, STS, Organizations, Secrets
+Manager and CloudFormation on their real wire protocols) on loopback until
+interrupted, seeded from F.json or from the embedded demo fixture when
+--fixture is not given.
 Exit 2 for bad flags or a bad fixture.
 `
 

@@ -184,6 +184,24 @@ func checkWord(name, got string, allowed ...string) *apiError {
 	return invalidValue("Value (%s) for parameter %s is invalid. Valid values: %s.", got, name, strings.Join(allowed, ", "))
 }
 
+// checkMetadataWords checks the word-valued IMDS settings of an instance or
+// a launch template (parameter names prefix + HttpTokens, …); "" is not set.
+func checkMetadataWords(prefix, tokens, endpoint, ipv6, tags string) *apiError {
+	for _, c := range []struct{ name, v, a, b string }{
+		{"HttpTokens", tokens, "optional", "required"},
+		{"HttpEndpoint", endpoint, "enabled", "disabled"},
+		{"HttpProtocolIpv6", ipv6, "enabled", "disabled"},
+		{"InstanceMetadataTags", tags, "enabled", "disabled"},
+	} {
+		if c.v != "" {
+			if err := checkWord(prefix+c.name, c.v, c.a, c.b); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // globMatch matches EC2 filter values: * any run of characters, ? one.
 func globMatch(pattern, s string) bool {
 	px, sx := 0, 0
@@ -435,17 +453,8 @@ func (s *Server) ec2ModifyInstanceMetadataOptions(r *request) (any, error) {
 	if hasHop && (hop < 1 || hop > 64) {
 		return nil, invalidValue("The HttpPutResponseHopLimit must be between 1 and 64, got %d.", hop)
 	}
-	for _, c := range []struct{ name, v, a, b string }{
-		{"HttpTokens", want.HTTPTokens, "optional", "required"},
-		{"HttpEndpoint", want.HTTPEndpoint, "enabled", "disabled"},
-		{"HttpProtocolIpv6", want.HTTPProtocolIPv6, "enabled", "disabled"},
-		{"InstanceMetadataTags", want.InstanceMetadataTags, "enabled", "disabled"},
-	} {
-		if c.v != "" {
-			if err := checkWord(c.name, c.v, c.a, c.b); err != nil {
-				return nil, err
-			}
-		}
+	if err := checkMetadataWords("", want.HTTPTokens, want.HTTPEndpoint, want.HTTPProtocolIPv6, want.InstanceMetadataTags); err != nil {
+		return nil, err
 	}
 	if !hasHop && want == (MetadataOptions{}) {
 		return nil, ec2Error("MissingParameter", "At least one of HttpTokens, HttpPutResponseHopLimit, HttpEndpoint, HttpProtocolIpv6 or InstanceMetadataTags must be specified.")
@@ -900,17 +909,8 @@ func parseTemplateData(p params, data *TemplateData) (given bool, _ *apiError) {
 				}
 				m.HTTPPutResponseHopLimit = n
 			}
-			for _, c := range []struct{ name, v, a, b string }{
-				{"MetadataOptions.HttpTokens", m.HTTPTokens, "optional", "required"},
-				{"MetadataOptions.HttpEndpoint", m.HTTPEndpoint, "enabled", "disabled"},
-				{"MetadataOptions.HttpProtocolIpv6", m.HTTPProtocolIPv6, "enabled", "disabled"},
-				{"MetadataOptions.InstanceMetadataTags", m.InstanceMetadataTags, "enabled", "disabled"},
-			} {
-				if c.v != "" {
-					if err := checkWord(c.name, c.v, c.a, c.b); err != nil {
-						return false, err
-					}
-				}
+			if err := checkMetadataWords("MetadataOptions.", m.HTTPTokens, m.HTTPEndpoint, m.HTTPProtocolIPv6, m.InstanceMetadataTags); err != nil {
+				return false, err
 			}
 			data.MetadataOptions = m
 		}

@@ -422,6 +422,11 @@ func TestLaunchTemplateErrors(t *testing.T) {
 			LaunchTemplateData: &types.RequestLaunchTemplateData{MetadataOptions: &types.LaunchTemplateInstanceMetadataOptionsRequest{HttpPutResponseHopLimit: aws.Int32(99)}}})
 		return err
 	})
+	call("bad tokens word in template", "InvalidParameterValue", func() error {
+		_, err := c.CreateLaunchTemplateVersion(ctx(t), &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateName: aws.String("nodes"),
+			LaunchTemplateData: &types.RequestLaunchTemplateData{MetadataOptions: &types.LaunchTemplateInstanceMetadataOptionsRequest{HttpTokens: "sometimes"}}})
+		return err
+	})
 	call("unmodelled data", "UnsupportedOperation", func() error {
 		_, err := c.CreateLaunchTemplateVersion(ctx(t), &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateName: aws.String("nodes"),
 			LaunchTemplateData: &types.RequestLaunchTemplateData{KernelId: aws.String("aki-1")}})

@@ -459,11 +459,13 @@ func (v *validator) region(path, account, regionName string, r *Region) {
 		}
 		v.tags(p+".tags", in.Tags)
 		m := in.MetadataOptions
-		v.oneOf(p+".metadataOptions.httpTokens", m.HTTPTokens, "optional", "required")
-		v.hopLimit(p+".metadataOptions.httpPutResponseHopLimit", m.HTTPPutResponseHopLimit)
-		v.oneOf(p+".metadataOptions.httpEndpoint", m.HTTPEndpoint, "enabled", "disabled")
-		v.oneOf(p+".metadataOptions.httpProtocolIpv6", m.HTTPProtocolIPv6, "enabled", "disabled")
-		v.oneOf(p+".metadataOptions.instanceMetadataTags", m.InstanceMetadataTags, "enabled", "disabled")
+		v.metadataOptions(p+".metadataOptions", TemplateMetadataOptions{
+			HTTPTokens:              m.HTTPTokens,
+			HTTPPutResponseHopLimit: m.HTTPPutResponseHopLimit,
+			HTTPEndpoint:            m.HTTPEndpoint,
+			HTTPProtocolIPv6:        m.HTTPProtocolIPv6,
+			InstanceMetadataTags:    m.InstanceMetadataTags,
+		})
 		v.oneOf(p+".metadataOptions.state", m.State, "pending", "applied")
 		if in.ReservationID != "" && !strings.HasPrefix(in.ReservationID, "r-") {
 			v.add(p+".reservationId", "reservation id must start with r-, got %q", in.ReservationID)
@@ -591,14 +593,19 @@ func (v *validator) stacks(path, account, region string, stacks []Stack) {
 }
 
 func (v *validator) templateData(path string, d TemplateData) {
-	if m := d.MetadataOptions; m != nil {
-		p := path + ".metadataOptions"
-		v.oneOf(p+".httpTokens", m.HTTPTokens, "optional", "required")
-		v.hopLimit(p+".httpPutResponseHopLimit", m.HTTPPutResponseHopLimit)
-		v.oneOf(p+".httpEndpoint", m.HTTPEndpoint, "enabled", "disabled")
-		v.oneOf(p+".httpProtocolIpv6", m.HTTPProtocolIPv6, "enabled", "disabled")
-		v.oneOf(p+".instanceMetadataTags", m.InstanceMetadataTags, "enabled", "disabled")
+	if d.MetadataOptions != nil {
+		v.metadataOptions(path+".metadataOptions", *d.MetadataOptions)
 	}
+}
+
+// metadataOptions checks the IMDS settings an instance and a launch template
+// share.
+func (v *validator) metadataOptions(path string, m TemplateMetadataOptions) {
+	v.oneOf(path+".httpTokens", m.HTTPTokens, "optional", "required")
+	v.hopLimit(path+".httpPutResponseHopLimit", m.HTTPPutResponseHopLimit)
+	v.oneOf(path+".httpEndpoint", m.HTTPEndpoint, "enabled", "disabled")
+	v.oneOf(path+".httpProtocolIpv6", m.HTTPProtocolIPv6, "enabled", "disabled")
+	v.oneOf(path+".instanceMetadataTags", m.InstanceMetadataTags, "enabled", "disabled")
 }
 
 // oneOf accepts "" (not set) or one of the allowed words.

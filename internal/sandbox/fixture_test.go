@@ -97,6 +97,8 @@ func TestParseFixtureErrors(t *testing.T) {
 			`launchTemplates[0].versions: at least one version is required`},
 		{"launch template data field", fixtureWith("", `{"launchTemplates": [{"id": "lt-0123456789abcdef0", "name": "nodes", "versions": [{"data": {"kernelId": "k"}}]}]}`, ""),
 			`launchTemplates[0].versions[0].data.kernelId: unknown field`},
+		{"launch template metadata word", fixtureWith("", `{"launchTemplates": [{"id": "lt-0123456789abcdef0", "name": "nodes", "versions": [{"data": {"metadataOptions": {"httpEndpoint": "on"}}}]}]}`, ""),
+			`launchTemplates[0].versions[0].data.metadataOptions.httpEndpoint: must be enabled or disabled; got "on"`},
 		{"metadata defaults word", fixtureWith("", `{"metadataDefaults": {"httpTokensEnforced": "yes"}}`, ""),
 			`metadataDefaults.httpTokensEnforced: must be enabled or disabled; got "yes"`},
 		{"stack id not an ARN", fixtureWith("", `{"stacks": [{"stackId": "credguard-member"}]}`, ""),

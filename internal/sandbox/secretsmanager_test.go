@@ -9,17 +9,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/credguard/credguard/internal/sandbox"
 	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 )
 
 func TestGetSecretValue(t *testing.T) {
-	f, err := sandbox.ParseFixture([]byte(`{"hubAccount":"111122223333","accounts":{"111122223333":{"regions":{"us-east-1":{
+	sb := sandboxtest.Start(t, sandboxtest.Parse(t, `{"hubAccount":"111122223333","accounts":{"111122223333":{"regions":{"us-east-1":{
 		"secrets":{"credguard/slack-webhook":"https://hooks.slack.example/services/T0/B0/x"}}}}}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb := sandboxtest.Start(t, f)
 	ctx := context.Background()
 	cfg, err := sb.AWSConfig(ctx, "111122223333", "us-east-1")
 	if err != nil {

@@ -1,8 +1,8 @@
 // Package sandbox is a local AWS endpoint that speaks the real wire
-// protocols of the operations Credguard calls (EC2 and IAM query, EKS
-// REST-JSON, SNS and STS query, Organizations JSON), so that the real AWS SDK
-// clients and the AWS CLI run end to end against in-memory accounts seeded
-// from a fixture.
+// protocols of the operations Credguard calls (EC2, IAM, SNS, STS and
+// CloudFormation query, EKS REST-JSON, Organizations and Secrets Manager
+// JSON), so that the real AWS SDK clients and the AWS CLI run end to end
+// against in-memory accounts seeded from a fixture.
 //
 // Requests are routed by the service name of the SigV4 credential scope in
 // the Authorization header and act in the region of that scope. Signatures
