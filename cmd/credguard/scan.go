@@ -187,14 +187,13 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		if base.Region == "" {
 			return usage("no AWS region: set AWS_REGION (or a profile's region), or pass --regions")
 		}
-		base.Retryer = accounts.Retryer
 		who, err := sts.NewFromConfig(base).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		if err != nil {
 			return usage("no usable AWS credentials: %v", err)
 		}
 		target = scanTarget{base: base, hub: aws.ToString(who.Account), accounts: []string{aws.ToString(who.Account)}, regions: []string{base.Region}}
 	}
-	target.base.Retryer = accounts.Retryer
+	target.base.Retryer = accounts.Retryer // the sandbox's configuration too
 	switch {
 	case wantAll:
 		ids, err := sweep.OrganizationAccounts(ctx, organizations.NewFromConfig(target.base))

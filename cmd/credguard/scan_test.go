@@ -314,6 +314,7 @@ func TestPoliciesSCP(t *testing.T) {
 		{[]string{"policies", "scp", "--remediation-role-name", "a b"}, 2, "remediation role name"},
 		{[]string{"policies", "scp", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"policies", "scp", "--nope"}, 2, "flag provided but not defined"},
+		{[]string{"policies", "scp", "--partition", "gcp"}, 2, `partition "gcp"`},
 	} {
 		code, _, errOut := runCLI(tc.args...)
 		if code != tc.code || !strings.Contains(errOut, tc.want) {
@@ -322,5 +323,9 @@ func TestPoliciesSCP(t *testing.T) {
 	}
 	if code, out, _ := runCLI("policies", "scp", "--help"); code != 0 || !strings.Contains(out, "ec2:RoleDelivery") {
 		t.Errorf("--help: exit %d", code)
+	}
+	if code, out, _ := runCLI("policies", "scp", "--partition", "aws-cn"); code != 0 ||
+		!strings.Contains(out, `"arn:aws-cn:iam::*:role/credguard-remediation"`) || strings.Contains(out, "arn:aws:") {
+		t.Errorf("--partition aws-cn: exit %d\n%s", code, out)
 	}
 }

@@ -357,20 +357,14 @@ func or(v string) string {
 // dataOf is the response Data (Fn::GetAtt): the values replaced and whether
 // enforcement is on.
 func dataOf(previous Defaults, p Properties) map[string]any {
-	word := func(v string) string {
-		if v == "" {
-			return NoPreference
-		}
-		return v
-	}
 	hop := NoPreference
 	if previous.HopLimit != 0 {
 		hop = strconv.Itoa(previous.HopLimit)
 	}
 	return map[string]any{
-		"PreviousHttpTokens":              word(previous.HTTPTokens),
+		"PreviousHttpTokens":              restoreWord(previous.HTTPTokens),
 		"PreviousHttpPutResponseHopLimit": hop,
-		"PreviousHttpTokensEnforced":      word(previous.HTTPTokensEnforced),
+		"PreviousHttpTokensEnforced":      restoreWord(previous.HTTPTokensEnforced),
 		"Enforce":                         strconv.FormatBool(p.Enforce),
 	}
 }

@@ -291,14 +291,6 @@ func (r Report) Worst(n int) []Finding {
 	return out
 }
 
-// Where is "account/region", or the account alone for roles.
-func (f Finding) Where() string {
-	if f.Region == "" {
-		return f.Account
-	}
-	return f.Account + "/" + f.Region
-}
-
 // Label is the resource with its name when the name adds something:
 // "i-0abc… (web)", "lt-0abc… (web-template)", the role ARN.
 func (f Finding) Label() string {

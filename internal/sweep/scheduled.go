@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/notify"
@@ -53,26 +52,19 @@ type Scheduled struct {
 // NewScheduled wires the job from the hub's AWS configuration and the
 // function settings (base.Region is the function's region).
 func NewScheduled(base aws.Config, s settings.Settings, cfg Config, log *slog.Logger) *Scheduled {
+	// One provider for the sweep and the hub lookup: the hub account (the
+	// configured one, or GetCallerIdentity's answer) is looked up once per
+	// process, not once per invocation.
+	prov := newProvider(base, s)
 	j := &Scheduled{
-		Sweeper:  FromConfig(base, s, cfg, log),
+		Sweeper:  fromProvider(prov, s, cfg, log),
 		Accounts: s.Accounts, OrganizationID: s.OrganizationID,
+		Hub:     prov.HubAccount,
 		Regions: s.Regions, Region: base.Region,
 		Log: log, DryRun: cfg.DryRunIMDS || cfg.DryRunTrust,
 	}
 	if s.OrganizationID != "" {
 		j.Org = organizations.NewFromConfig(base)
-	}
-	hub := s.HubAccount
-	stsClient := sts.NewFromConfig(base)
-	j.Hub = func(ctx context.Context) (string, error) {
-		if hub != "" {
-			return hub, nil
-		}
-		out, err := stsClient.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-		if err != nil {
-			return "", fmt.Errorf("get caller identity: %w", err)
-		}
-		return aws.ToString(out.Account), nil
 	}
 	if s.TopicARN != "" {
 		j.Publisher = notify.NewPublisher(sns.NewFromConfig(base), s.TopicARN)

@@ -154,6 +154,13 @@ func TestScheduledDefaultsToTheHubAndItsRegionAndStaysQuietWhenClean(t *testing.
 	if countCalls(s, "GetCallerIdentity", "ok") == 0 {
 		t.Error("the hub account was not looked up")
 	}
+	// A warm function looks its hub account up once, not per invocation.
+	if _, err := job.Handle(testContext(t), nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := countCalls(s, "GetCallerIdentity", ""); n != 1 {
+		t.Errorf("GetCallerIdentity called %d times over two invocations, want 1", n)
+	}
 }
 
 func TestSweepDeadlineKeepsTimeToReport(t *testing.T) {

@@ -60,11 +60,23 @@ func DryRunFromEnv(getenv func(string) string, fallback bool) (dryRunIMDS, dryRu
 // dry-run switches applied to both guardrails and to launch templates.
 // The sweeper Lambda and `credguard scan` both build it this way.
 func FromConfig(base aws.Config, s settings.Settings, cfg Config, log *slog.Logger) *Sweeper {
-	prov := accounts.New(base, sts.NewFromConfig(base), accounts.Options{
+	return fromProvider(newProvider(base, s), s, cfg, log)
+}
+
+// newProvider hands out the sweep's configurations: the hub's own for the
+// hub account, the member role's (session SessionName) for any other.
+func newProvider(base aws.Config, s settings.Settings) *accounts.Provider {
+	return accounts.New(base, sts.NewFromConfig(base), accounts.Options{
 		HubAccount: s.HubAccount, RoleName: s.MemberRoleName, SessionName: SessionName,
 	})
-	clients := ec2Clients(prov)
-	iamFor := iamClients(prov)
+}
+
+// fromProvider wires the sweeper and both guardrails over one provider and
+// one client cache per service.
+func fromProvider(prov *accounts.Provider, s settings.Settings, cfg Config, log *slog.Logger) *Sweeper {
+	clients := accounts.Clients(prov, func(c aws.Config) *ec2.Client { return ec2.NewFromConfig(c) })
+	iamClients := accounts.Clients(prov, func(c aws.Config) *iam.Client { return iam.NewFromConfig(c) })
+	iamFor := func(ctx context.Context, account string) (*iam.Client, error) { return iamClients(ctx, account, "") }
 	instances := imdsguard.New(func(ctx context.Context, account, region string) (imdsguard.EC2, error) {
 		return clients(ctx, account, region)
 	}, nil, imdsguard.Config{
@@ -85,22 +97,6 @@ func FromConfig(base aws.Config, s settings.Settings, cfg Config, log *slog.Logg
 		return iamFor(ctx, account)
 	}, instances, roles, cfg)
 }
-
-// ec2Clients caches one EC2 client per account and region, shared by the
-// sweep and the IMDS guardrail.
-func ec2Clients(p *accounts.Provider) func(ctx context.Context, account, region string) (*ec2.Client, error) {
-	return accounts.Clients(p, newEC2)
-}
-
-// iamClients caches one IAM client per account, shared by the sweep and the
-// trust guardrail.
-func iamClients(p *accounts.Provider) func(ctx context.Context, account string) (*iam.Client, error) {
-	clients := accounts.Clients(p, newIAM)
-	return func(ctx context.Context, account string) (*iam.Client, error) { return clients(ctx, account, "") }
-}
-
-func newEC2(cfg aws.Config) *ec2.Client { return ec2.NewFromConfig(cfg) }
-func newIAM(cfg aws.Config) *iam.Client { return iam.NewFromConfig(cfg) }
 
 // SelfRoleARNs are the hub function roles (fixed names) in the hub account:
 // the guardrails never rewrite them and ignore their changes.
