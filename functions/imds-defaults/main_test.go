@@ -26,8 +26,6 @@ type cfnResponse struct {
 // are set, then restored. A forged delete in between (a crafted physical id
 // while the stack is idle) is answered FAILED and changes nothing.
 func TestImdsDefaultsUnderEmulator(t *testing.T) {
-	rieBin := rie.Binary(t)
-	boot := rie.Bootstrap(t, "imds-defaults", ".")
 	const hub, member = "111122223333", "444455556666"
 	trust := json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/credguard-imds-defaults"},"Action":"sts:AssumeRole"}]}`)
 	const stackID = "arn:aws:cloudformation:eu-west-1:" + member + ":stack/StackSet-credguard-member-5f1c7a40/5f1c7a40-0b1a-11ef-9d4c-0a1b2c3d4e5f"
@@ -61,18 +59,9 @@ func TestImdsDefaultsUnderEmulator(t *testing.T) {
 	}))
 	defer cfn.Close()
 
-	creds := sb.Credentials(hub)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	em, err := rie.Start(ctx, rieBin, boot, []string{
-		"AWS_ENDPOINT_URL=" + sb.URL(), "AWS_REGION=eu-west-1",
-		"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
-		"AWS_EC2_METADATA_DISABLED=true", "CREDGUARD_HUB_ACCOUNT=" + hub,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer em.Stop()
+	em := rie.Run(t, ctx, "imds-defaults", ".", rie.SandboxEnv(sb, hub, "eu-west-1"))
 
 	request := func(kind, physical string) cfnResponse {
 		t.Helper()

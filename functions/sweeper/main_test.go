@@ -15,33 +15,20 @@ import (
 // against the demo fixture, as the schedule invokes it, and checks that it
 // remediated, published one summary and answered with the counts.
 func TestSweeperUnderEmulator(t *testing.T) {
-	rieBin := rie.Binary(t)
-	boot := rie.Bootstrap(t, "sweeper", ".")
 	f := sandboxtest.Demo(t)
 	sb := sandboxtest.Start(t, f)
 
 	const hub = "111122223333"
-	creds := sb.Credentials(hub)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	em, err := rie.Start(ctx, rieBin, boot, []string{
-		"AWS_ENDPOINT_URL=" + sb.URL(),
-		"AWS_REGION=us-east-1",
-		"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
-		"AWS_EC2_METADATA_DISABLED=true",
-		"CREDGUARD_HUB_ACCOUNT=" + hub,
-		"CREDGUARD_TOPIC_ARN=arn:aws:sns:us-east-1:" + hub + ":credguard-notifications",
-		"CREDGUARD_SELF_ROLE_ARNS=arn:aws:iam::" + hub + ":role/credguard-imds-enforcer,arn:aws:iam::" + hub + ":role/credguard-trust-guard,arn:aws:iam::" + hub + ":role/credguard-sweeper",
+	em := rie.Run(t, ctx, "sweeper", ".", append(rie.SandboxEnv(sb, hub, "us-east-1"),
+		"CREDGUARD_TOPIC_ARN=arn:aws:sns:us-east-1:"+hub+":credguard-notifications",
+		"CREDGUARD_SELF_ROLE_ARNS=arn:aws:iam::"+hub+":role/credguard-imds-enforcer,arn:aws:iam::"+hub+":role/credguard-trust-guard,arn:aws:iam::"+hub+":role/credguard-sweeper",
 		"CREDGUARD_ORGANIZATION_ID=o-sandbox0001",
 		"CREDGUARD_REGIONS=us-east-1,eu-west-1",
 		"CREDGUARD_DRY_RUN_IMDS=false",
 		"CREDGUARD_DRY_RUN_TRUST=true",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer em.Stop()
+	))
 
 	// EventBridge Scheduler's default payload is an empty object.
 	body, err := em.Invoke(ctx, []byte(`{}`))

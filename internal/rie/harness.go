@@ -1,11 +1,14 @@
 package rie
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/credguard/credguard/internal/sandbox"
 )
 
 // Binary finds aws-lambda-rie for a test: CREDGUARD_RIE (set by `make
@@ -42,4 +45,34 @@ func Bootstrap(t testing.TB, function, pkgDir string) string {
 		t.Fatalf("build %s: %v\n%s", function, err, b)
 	}
 	return out
+}
+
+// SandboxEnv is the environment that points a function at sb, as the hub
+// account's own credentials in region: the endpoint, the credentials, no
+// instance metadata lookup, and CREDGUARD_HUB_ACCOUNT. Append what the
+// function needs besides.
+func SandboxEnv(sb *sandbox.Server, hub, region string) []string {
+	creds := sb.Credentials(hub)
+	return []string{
+		"AWS_ENDPOINT_URL=" + sb.URL(),
+		"AWS_REGION=" + region,
+		"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
+		"AWS_EC2_METADATA_DISABLED=true",
+		"CREDGUARD_HUB_ACCOUNT=" + hub,
+	}
+}
+
+// Run starts function's bootstrap (see Binary and Bootstrap) under the
+// emulator with env until the test ends.
+func Run(t testing.TB, ctx context.Context, function, pkgDir string, env []string) *Emulator {
+	t.Helper()
+	rieBin := Binary(t)
+	boot := Bootstrap(t, function, pkgDir)
+	em, err := Start(ctx, rieBin, boot, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(em.Stop)
+	return em
 }

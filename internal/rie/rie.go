@@ -1,6 +1,6 @@
 // Package rie runs a function's real bootstrap binary under the AWS Lambda
-// Runtime Interface Emulator (aws-lambda-rie), so tests and benchmarks invoke
-// it over HTTP exactly as Lambda would, through the real runtime API.
+// Runtime Interface Emulator (aws-lambda-rie), so tests invoke it over HTTP
+// exactly as Lambda would, through the real runtime API.
 package rie
 
 import (
@@ -27,14 +27,20 @@ type Emulator struct {
 }
 
 // Start runs rieBin hosting bootstrap with env (added to a minimal
-// environment) and waits until the emulator accepts connections.
+// environment) and waits until the emulator accepts connections. Both the
+// invoke endpoint and the runtime API the bootstrap polls listen on free
+// loopback ports (the emulator's default runtime API port, 9001, would
+// collide between emulators running at once).
 func Start(ctx context.Context, rieBin, bootstrap string, env []string) (*Emulator, error) {
-	port, err := freePort()
+	ports, err := freePorts(2)
 	if err != nil {
 		return nil, err
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(rieBin, "--runtime-interface-emulator-address", addr, bootstrap)
+	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
+	cmd := exec.Command(rieBin,
+		"--runtime-interface-emulator-address", addr,
+		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", ports[1]),
+		bootstrap)
 	cmd.Dir = filepath.Dir(bootstrap)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir()}, env...)
 	out := &syncBuffer{}
@@ -117,11 +123,16 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+// freePorts returns n distinct loopback ports free at the time of the call.
+func freePorts(n int) ([]int, error) {
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		defer l.Close() // held until all are chosen, so they differ
+		ports[i] = l.Addr().(*net.TCPAddr).Port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return ports, nil
 }

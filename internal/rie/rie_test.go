@@ -20,18 +20,38 @@ import (
 )
 
 func functionEnv(sb *sandbox.Server, hub string) []string {
-	creds := sb.Credentials(hub)
-	return []string{
-		"AWS_ENDPOINT_URL=" + sb.URL(),
-		"AWS_REGION=us-east-1",
-		"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
-		"AWS_EC2_METADATA_DISABLED=true",
-		"CREDGUARD_HUB_ACCOUNT=" + hub,
-		"CREDGUARD_TOPIC_ARN=arn:aws:sns:us-east-1:" + hub + ":credguard-notifications",
-		"CREDGUARD_SELF_ROLE_ARNS=arn:aws:iam::" + hub + ":role/credguard-imds-enforcer,arn:aws:iam::" + hub + ":role/credguard-trust-guard",
-	}
+	return append(rie.SandboxEnv(sb, hub, "us-east-1"),
+		"CREDGUARD_TOPIC_ARN=arn:aws:sns:us-east-1:"+hub+":credguard-notifications",
+		"CREDGUARD_SELF_ROLE_ARNS=arn:aws:iam::"+hub+":role/credguard-imds-enforcer,arn:aws:iam::"+hub+":role/credguard-trust-guard",
+	)
 }
+
+// startGuardrail runs a guardrail function's bootstrap against a sandbox
+// of the demo fixture and invokes it with the named sample event, returning
+// the sandbox, the emulator and the decoded direct-invocation response.
+func startGuardrail(t *testing.T, ctx context.Context, function, sample string) (*sandbox.Server, *rie.Emulator, []byte, []result) {
+	t.Helper()
+	sb := sandboxtest.Start(t, sandboxtest.Demo(t))
+	em := rie.Run(t, ctx, function, "../../functions/"+function, functionEnv(sb, "111122223333"))
+	ev, err := fs.ReadFile(events.Files, sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := em.Invoke(ctx, ev)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, em.Output())
+	}
+	var resp struct {
+		Results []result `json:"results"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		t.Fatalf("response %s: %v", body, err)
+	}
+	return sb, em, ev, resp.Results
+}
+
+// result is what the tests read of a guardrail.Result.
+type result struct{ Resource, Outcome string }
 
 func instanceOptions(t *testing.T, sb *sandbox.Server, account, region, id string) sandbox.MetadataOptions {
 	t.Helper()
@@ -48,35 +68,11 @@ func instanceOptions(t *testing.T, sb *sandbox.Server, account, region, id strin
 // invokes it with a sample event (directly and wrapped in an SQS batch, as
 // the deployed queue delivers it) and checks the sandbox was changed.
 func TestIMDSEnforcerUnderEmulator(t *testing.T) {
-	rieBin := rie.Binary(t)
-	boot := rie.Bootstrap(t, "imds-enforcer", "../../functions/imds-enforcer")
-	sb := sandboxtest.Start(t, sandboxtest.Demo(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	em, err := rie.Start(ctx, rieBin, boot, functionEnv(sb, "111122223333"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer em.Stop()
-
-	ev, err := fs.ReadFile(events.Files, "ec2-state-change-pending.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := em.Invoke(ctx, ev)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, em.Output())
-	}
-	var resp struct {
-		Results []struct {
-			Resource, Outcome string
-		} `json:"results"`
-	}
-	if err := json.Unmarshal(body, &resp); err != nil {
-		t.Fatalf("response %s: %v", body, err)
-	}
-	if len(resp.Results) != 1 || resp.Results[0].Resource != "i-0aaa0000000000001" || resp.Results[0].Outcome != "remediated" {
-		t.Fatalf("results = %+v\n%s", resp.Results, em.Output())
+	sb, em, ev, results := startGuardrail(t, ctx, "imds-enforcer", "ec2-state-change-pending.json")
+	if len(results) != 1 || results[0].Resource != "i-0aaa0000000000001" || results[0].Outcome != "remediated" {
+		t.Fatalf("results = %+v\n%s", results, em.Output())
 	}
 	mo := instanceOptions(t, sb, "111122223333", "us-east-1", "i-0aaa0000000000001")
 	if mo.HTTPTokens != "required" || mo.HTTPPutResponseHopLimit != 1 {
@@ -91,7 +87,7 @@ func TestIMDSEnforcerUnderEmulator(t *testing.T) {
 	batch, _ := json.Marshal(map[string]any{"Records": []map[string]any{{
 		"messageId": "m-1", "eventSource": "aws:sqs", "body": string(ev),
 	}}})
-	body, err = em.Invoke(ctx, batch)
+	body, err := em.Invoke(ctx, batch)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, em.Output())
 	}
@@ -109,29 +105,11 @@ func TestIMDSEnforcerUnderEmulator(t *testing.T) {
 // TestTrustGuardUnderEmulator runs the trust guardrail's bootstrap under the
 // emulator with the CreateRole sample: the wildcard trust is revoked.
 func TestTrustGuardUnderEmulator(t *testing.T) {
-	rieBin := rie.Binary(t)
-	boot := rie.Bootstrap(t, "trust-guard", "../../functions/trust-guard")
-	sb := sandboxtest.Start(t, sandboxtest.Demo(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	em, err := rie.Start(ctx, rieBin, boot, functionEnv(sb, "111122223333"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer em.Stop()
-	ev, err := fs.ReadFile(events.Files, "iam-create-role.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := em.Invoke(ctx, ev)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, em.Output())
-	}
-	var resp struct {
-		Results []struct{ Resource, Outcome string } `json:"results"`
-	}
-	if err := json.Unmarshal(body, &resp); err != nil || len(resp.Results) != 1 || resp.Results[0].Outcome != "revoked" {
-		t.Fatalf("response %s (%v)\n%s", body, err, em.Output())
+	sb, em, _, results := startGuardrail(t, ctx, "trust-guard", "iam-create-role.json")
+	if len(results) != 1 || results[0].Outcome != "revoked" {
+		t.Fatalf("results = %+v\n%s", results, em.Output())
 	}
 	for _, r := range sb.State().Accounts["111122223333"].Roles {
 		if r.Name != "ci-deployer" {
@@ -150,9 +128,6 @@ func TestTrustGuardUnderEmulator(t *testing.T) {
 // emulator: it reads the webhook URL from Secrets Manager (the sandbox) and
 // posts a published notification, as Block Kit, to a local stand-in for Slack.
 func TestSlackForwarderUnderEmulator(t *testing.T) {
-	rieBin := rie.Binary(t)
-	boot := rie.Bootstrap(t, "slack-forwarder", "../../functions/slack-forwarder")
-
 	var mu sync.Mutex
 	var posts []map[string]any
 	slackServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -185,11 +160,7 @@ func TestSlackForwarderUnderEmulator(t *testing.T) {
 	}}})
 
 	env := append(functionEnv(sb2, "111122223333"), "CREDGUARD_SLACK_WEBHOOK_SECRET_ARN=credguard/slack-webhook")
-	em, err := rie.Start(ctx, rieBin, boot, env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer em.Stop()
+	em := rie.Run(t, ctx, "slack-forwarder", "../../functions/slack-forwarder", env)
 	if _, err := em.Invoke(ctx, snsEvent); err != nil {
 		t.Fatalf("%v\n%s", err, em.Output())
 	}
