@@ -5,6 +5,7 @@ package announce
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,11 +30,13 @@ type Announcer struct {
 	Publisher Publisher // nil: no notifications
 	DryRun    bool
 	ExemptTag string
-	Now       func() time.Time
+	// RemediationRole is the member role's name, named by failure
+	// notifications ("" means notify.DefaultRemediationRole).
+	RemediationRole string
 }
 
 // ErrFailed is wrapped by the error Finish returns when any result failed.
-var ErrFailed = fmt.Errorf("guardrail failed")
+var ErrFailed = errors.New("guardrail failed")
 
 // Finish logs, counts and notifies, and returns an error wrapping ErrFailed
 // when any result failed (so the event is retried and, in the end,
@@ -60,11 +63,7 @@ func (a *Announcer) Finish(ctx context.Context, e event.Event, results []guardra
 		a.logger().ErrorContext(ctx, "notification failed", "guardrail", a.Guardrail, "event_id", e.ID, "error", err.Error())
 	}
 	if a.Metrics != nil {
-		now := time.Now
-		if a.Now != nil {
-			now = a.Now
-		}
-		if err := metrics.Counts(a.Metrics, now(), string(a.Guardrail), counts); err != nil {
+		if err := metrics.Counts(a.Metrics, time.Now(), string(a.Guardrail), counts); err != nil {
 			a.logger().ErrorContext(ctx, "metrics", "error", err.Error())
 		}
 	}
@@ -100,7 +99,7 @@ func (a *Announcer) notify(ctx context.Context, e event.Event, results []guardra
 	}
 	m, attrs, err := notify.Build(notify.Incident{
 		Guardrail: a.Guardrail, EventID: e.ID, EventName: name, Account: e.Account, Region: e.Region,
-		Actor: e.Actor.String(), DryRun: a.DryRun, Results: worth, ExemptTag: a.ExemptTag,
+		Actor: e.Actor.String(), DryRun: a.DryRun, Results: worth, ExemptTag: a.ExemptTag, RemediationRole: a.RemediationRole,
 	})
 	if err != nil {
 		return fmt.Errorf("build notification: %w", err)

@@ -45,6 +45,8 @@ type Config struct {
 	// confirm, announce and report: no ModifyInstanceMetadataOptions call
 	// starts, or stays in flight, later than Reserve before the deadline.
 	// The instances left are reported failed, so the event is retried.
+	// The last fifth of it is kept for announcing and reporting: the wait
+	// for the new options to apply ends then (see announceMargin).
 	Reserve time.Duration
 }
 
@@ -54,6 +56,10 @@ const DefaultReserve = 10 * time.Second
 // recheckAfter is how old an instance's description may be when its write is
 // due before it is described again.
 const recheckAfter = 500 * time.Millisecond
+
+// announceMargin is the part of Reserve left, after the confirmation wait,
+// to announce and report (2 s of DefaultReserve).
+func (c Config) announceMargin() time.Duration { return c.Reserve / 5 }
 
 func (c Config) withDefaults() Config {
 	if c.PollInterval <= 0 {
@@ -95,12 +101,13 @@ func New(clientFor ClientFor, pub Publisher, cfg Config, log *slog.Logger, metri
 	}
 	return &Handler{clientFor: clientFor, cfg: cfg, exempt: exempt, now: time.Now, announce: &announce.Announcer{
 		Guardrail: guardrail.IMDS, Log: log, Metrics: metricsOut, Publisher: pub, DryRun: cfg.DryRun, ExemptTag: imds.ExemptTag,
+		RemediationRole: cfg.MemberRoleName,
 	}}
 }
 
 // Handle processes one raw EventBridge event. It returns one result per
 // instance (or one ignored result for an event it does not act on) and an
-// error wrapping ErrFailed when any result failed.
+// error wrapping announce.ErrFailed when any result failed.
 func (h *Handler) Handle(ctx context.Context, raw []byte) ([]guardrail.Result, error) {
 	e, err := event.Decode(raw)
 	if err != nil {
@@ -304,8 +311,8 @@ func (h *Handler) waitApplied(ctx context.Context, client EC2, ids []string) ([]
 		return nil, nil
 	}
 	deadline := h.now().Add(h.cfg.MaxPoll)
-	if d, ok := ctx.Deadline(); ok && d.Add(-2*time.Second).Before(deadline) {
-		deadline = d.Add(-2 * time.Second) // leave time to notify and report
+	if d, ok := ctx.Deadline(); ok && d.Add(-h.cfg.announceMargin()).Before(deadline) {
+		deadline = d.Add(-h.cfg.announceMargin()) // leave time to announce and report
 	}
 	interval := h.cfg.PollInterval
 	remaining := ids
