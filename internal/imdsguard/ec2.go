@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"sync"
 
@@ -22,7 +23,7 @@ type EC2 interface {
 	ModifyInstanceMetadataOptions(ctx context.Context, in *ec2.ModifyInstanceMetadataOptionsInput, optFns ...func(*ec2.Options)) (*ec2.ModifyInstanceMetadataOptionsOutput, error)
 }
 
-// notFoundID extracts the ids named in an InvalidInstanceID.NotFound message:
+// instanceIDPattern finds the ids named in an InvalidInstanceID.NotFound message:
 // "The instance IDs 'i-1, i-2' do not exist" / "The instance ID 'i-1' does not exist".
 var instanceIDPattern = regexp.MustCompile(`i-[0-9a-f]{8,17}`)
 
@@ -55,12 +56,8 @@ func describeAll(ctx context.Context, client EC2, ids []string, batch int) (foun
 			if err != nil && firstErr == nil {
 				firstErr = err
 			}
-			for k, v := range f {
-				found[k] = v
-			}
-			for k, v := range g {
-				gone[k] = v
-			}
+			maps.Copy(found, f)
+			maps.Copy(gone, g)
 		}()
 	}
 	wg.Wait()
@@ -110,12 +107,8 @@ func describeBatch(ctx context.Context, client EC2, ids []string) (map[string]im
 				if err != nil {
 					return found, gone, err
 				}
-				for k, v := range f {
-					found[k] = v
-				}
-				for k, v := range g {
-					gone[k] = v
-				}
+				maps.Copy(found, f)
+				maps.Copy(gone, g)
 			}
 			return found, gone, nil
 		}

@@ -28,7 +28,7 @@ func TestConfirmApplied(t *testing.T) {
 		{"applied at once", 0, time.Second, 0, guardrail.Remediated, ""},
 		{"applied after a few polls", 150, 5 * time.Second, 0, guardrail.Remediated, ""},
 		{"still pending past the poll bound", 5000, 200 * time.Millisecond, 0, guardrail.Failed, "pending"},
-		{"still pending near the Lambda deadline", 5000, time.Minute, 2500 * time.Millisecond, guardrail.Failed, "pending"},
+		{"still pending near the Lambda deadline", 5000, time.Minute, time.Second, guardrail.Failed, "pending"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

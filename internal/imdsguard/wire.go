@@ -1,7 +1,6 @@
 package imdsguard
 
 import (
-	"context"
 	"io"
 	"log/slog"
 
@@ -39,12 +38,5 @@ func FromConfig(base aws.Config, s settings.Settings, log *slog.Logger, metricsO
 // EC2Clients returns a ClientFor that caches one EC2 client per account and
 // region (credentials are cached by the provider).
 func EC2Clients(p *accounts.Provider) ClientFor {
-	clients := accounts.Clients(p, func(cfg aws.Config) *ec2.Client { return ec2.NewFromConfig(cfg) })
-	return func(ctx context.Context, account, region string) (EC2, error) {
-		c, err := clients(ctx, account, region)
-		if err != nil {
-			return nil, err
-		}
-		return c, nil
-	}
+	return accounts.Clients(p, func(cfg aws.Config) EC2 { return ec2.NewFromConfig(cfg) })
 }

@@ -7,7 +7,6 @@ package invoke
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -71,6 +70,3 @@ func handleBatch(ctx context.Context, g Guardrail, batch events.SQSEvent) events
 	}
 	return resp
 }
-
-// String summarises a response for logs.
-func (r Response) String() string { return fmt.Sprintf("%d results", len(r.Results)) }

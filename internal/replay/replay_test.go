@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io/fs"
-	"net/url"
 	"sort"
 	"strings"
 	"testing"
@@ -390,5 +389,4 @@ func TestGetRoleDocumentEncoding(t *testing.T) {
 	if got := string(role(t, rep.State, hub, "billing-api").TrustPolicy); !strings.Contains(got, "x%2Fy+z") {
 		t.Errorf("policy changed: %s", got)
 	}
-	_ = url.PathEscape // the sandbox encodes as IAM does; see internal/sandbox tests
 }
