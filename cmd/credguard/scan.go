@@ -208,7 +208,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		target.regions = regionList
 	}
 
-	st := settings.Settings{HubAccount: target.hub, MemberRoleName: *roleName, SelfRoleARNs: sweep.SelfRoleARNs(target.hub)}
+	st := settings.Settings{HubAccount: target.hub, MemberRoleName: *roleName, SelfRoleARNs: settings.SelfRoleARNs(target.hub)}
 	cfg := sweep.Config{DryRunIMDS: !*remediate, DryRunTrust: !*remediate, Concurrency: *concurrency,
 		Progress: func(p sweep.Progress) { printProgress(stderr, p) }}
 	sw := sweep.FromConfig(target.base, st, cfg, slog.New(slog.DiscardHandler))

@@ -174,10 +174,6 @@ func Settings(hub, region string, dryRun bool) settings.Settings {
 		MemberRoleName: accounts.DefaultRoleName,
 		HubAccount:     hub,
 		DryRun:         dryRun,
-		SelfRoleARNs: []string{
-			fmt.Sprintf("arn:aws:iam::%s:role/credguard-imds-enforcer", hub),
-			fmt.Sprintf("arn:aws:iam::%s:role/credguard-trust-guard", hub),
-			fmt.Sprintf("arn:aws:iam::%s:role/credguard-sweeper", hub),
-		},
+		SelfRoleARNs:   settings.SelfRoleARNs(hub),
 	}
 }

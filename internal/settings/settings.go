@@ -64,6 +64,21 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	return s, nil
 }
 
+// FunctionRoles are the fixed role names of the hub functions that change
+// resources; the infrastructure gives the roles these names.
+var FunctionRoles = []string{"credguard-imds-enforcer", "credguard-trust-guard", "credguard-sweeper"}
+
+// SelfRoleARNs are the hub function roles in the hub account: the guardrails
+// never rewrite them and ignore their changes. The deployed functions get the
+// list from CREDGUARD_SELF_ROLE_ARNS; the CLI and tests use this one.
+func SelfRoleARNs(hub string) []string {
+	out := make([]string, 0, len(FunctionRoles))
+	for _, name := range FunctionRoles {
+		out = append(out, fmt.Sprintf("arn:aws:iam::%s:role/%s", hub, name))
+	}
+	return out
+}
+
 // List splits a comma-separated value, dropping blanks.
 func List(v string) []string {
 	var out []string

@@ -93,7 +93,7 @@ func sweeperWith(t testing.TB, s *sandbox.Server, cfg Config, retryer func() aws
 	base.Retryer = retryer
 	st := settings.Settings{
 		HubAccount: s.HubAccount(), MemberRoleName: accounts.DefaultRoleName,
-		SelfRoleARNs: SelfRoleARNs(s.HubAccount()),
+		SelfRoleARNs: settings.SelfRoleARNs(s.HubAccount()),
 	}
 	return FromConfig(base, st, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }

@@ -32,7 +32,7 @@ func scheduled(t *testing.T, s *sandbox.Server, st settings.Settings, cfg Config
 	if st.MemberRoleName == "" {
 		st.MemberRoleName = accounts.DefaultRoleName
 	}
-	st.SelfRoleARNs = SelfRoleARNs(s.HubAccount())
+	st.SelfRoleARNs = settings.SelfRoleARNs(s.HubAccount())
 	return NewScheduled(base, st, cfg, slog.New(slog.NewJSONHandler(logs, nil)))
 }
 

@@ -98,16 +98,6 @@ func fromProvider(prov *accounts.Provider, s settings.Settings, cfg Config, log 
 	}, instances, roles, cfg)
 }
 
-// SelfRoleARNs are the hub function roles (fixed names) in the hub account:
-// the guardrails never rewrite them and ignore their changes.
-func SelfRoleARNs(hub string) []string {
-	var out []string
-	for _, fn := range []string{"imds-enforcer", "trust-guard", "sweeper"} {
-		out = append(out, fmt.Sprintf("arn:aws:iam::%s:role/credguard-%s", hub, fn))
-	}
-	return out
-}
-
 // Organizations lists the call the sweep makes to find the organization's accounts.
 type Organizations interface {
 	ListAccounts(ctx context.Context, in *organizations.ListAccountsInput, optFns ...func(*organizations.Options)) (*organizations.ListAccountsOutput, error)
