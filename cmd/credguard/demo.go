@@ -10,7 +10,6 @@ import (
 
 	"github.com/credguard/credguard/events"
 	"github.com/credguard/credguard/internal/replay"
-	"github.com/credguard/credguard/internal/sandbox"
 )
 
 // runDemo replays every sample event in events/ against the demo fixture and
@@ -21,14 +20,9 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: credguard demo")
 		return 2
 	}
-	data, err := fs.ReadFile(events.Files, "fixtures/demo.json")
+	fixture, err := loadDemoFixture()
 	if err != nil {
-		fmt.Fprintf(stderr, "credguard demo: %v\n", err)
-		return 2
-	}
-	fixture, err := sandbox.ParseFixture(data)
-	if err != nil {
-		fmt.Fprintf(stderr, "credguard demo: fixtures/demo.json: %v\n", err)
+		fmt.Fprintf(stderr, "credguard demo: %s: %v\n", demoFixture, err)
 		return 2
 	}
 	names, err := fs.Glob(events.Files, "*.json")

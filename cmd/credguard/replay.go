@@ -16,7 +16,7 @@ import (
 	"github.com/credguard/credguard/internal/slack"
 )
 
-const replayUsage = `usage: credguard replay --fixture F.json [--json] [--dry-run] EVENT.json...
+const replayUsage = `usage: credguard replay --fixture F.json [--json] [--dry-run] [--log FILE] EVENT.json...
 
 Starts a fresh sandbox seeded from F.json, runs each event (in order) through
 the guardrail whose rule matches it, and reports what happened.
@@ -97,6 +97,9 @@ func printReport(w io.Writer, rep replay.Report, label string) {
 				printNotifications(w, byEvent[last])
 			}
 			fmt.Fprintf(w, "\n%s\n", r.Event)
+			if r.Summary != "" {
+				fmt.Fprintf(w, "  %s\n", r.Summary)
+			}
 			last = r.Event
 		}
 		fmt.Fprintf(w, "  %s\n", resultLine(r.Full))

@@ -108,7 +108,7 @@ func TestDemo(t *testing.T) {
 	if last != "demo: 14 events, 8 resources changed, 9 notifications, 0 failed" {
 		t.Errorf("last line = %q", last)
 	}
-	for _, s := range []string{"┌─ Slack", "IMDSv2 enforced on i-0aaa0000000000001 (web)", "Wildcard trust revoked on role ci-deployer"} {
+	for _, s := range []string{"RunInstances by arn:aws:iam::111122223333:user/alice: 1 instance (i-0aaa0000000000003) in 111122223333/us-east-1", "┌─ Slack", "IMDSv2 enforced on i-0aaa0000000000001 (web)", "Wildcard trust revoked on role ci-deployer"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("demo output lacks %q", s)
 		}

@@ -62,10 +62,7 @@ func serveSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fixture, err = sandbox.LoadFixture(source)
 	} else {
 		source = "embedded " + demoFixture
-		var data []byte
-		if data, err = fs.ReadFile(events.Files, demoFixture); err == nil {
-			fixture, err = sandbox.ParseFixture(data)
-		}
+		fixture, err = loadDemoFixture()
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "credguard sandbox: bad fixture (%s):\n%v\n", source, err)
@@ -139,4 +136,13 @@ func printSandboxBanner(w io.Writer, s *sandbox.Server, f *sandbox.Fixture, sour
 		}
 	}
 	fmt.Fprintln(w, "Ctrl-C stops it.")
+}
+
+// loadDemoFixture parses the demo fixture embedded in the binary.
+func loadDemoFixture() (*sandbox.Fixture, error) {
+	data, err := fs.ReadFile(events.Files, demoFixture)
+	if err != nil {
+		return nil, err
+	}
+	return sandbox.ParseFixture(data)
 }

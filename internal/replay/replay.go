@@ -52,6 +52,9 @@ type Result struct {
 	Detail    string            `json:"detail"`
 
 	Full guardrail.Result `json:"-"` // everything the guardrail reported
+	// Summary says in one line what the event was (event.Describe); empty
+	// when it could not be decoded.
+	Summary string `json:"-"`
 }
 
 // Notification is one message published to SNS during the run.
@@ -148,8 +151,12 @@ func RunAgainst(ctx context.Context, sb *sandbox.Server, hub string, inputs []In
 			}
 			results = []guardrail.Result{{Guardrail: guardrail.None, Account: e.Account, Region: e.Region, Outcome: guardrail.Ignored, Detail: detail}}
 		}
+		summary := ""
+		if decodeErr == nil {
+			summary = event.Describe(e)
+		}
 		for _, r := range results {
-			rep.Results = append(rep.Results, Result{Event: in.Name, Guardrail: r.Guardrail, Resource: r.Resource, Outcome: r.Outcome, Detail: r.Detail, Full: r})
+			rep.Results = append(rep.Results, Result{Event: in.Name, Guardrail: r.Guardrail, Resource: r.Resource, Outcome: r.Outcome, Detail: r.Detail, Full: r, Summary: summary})
 		}
 		notes := sb.Notifications()
 		for _, n := range notes[seen:] {
