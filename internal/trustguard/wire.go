@@ -30,22 +30,9 @@ func FromConfig(base aws.Config, s settings.Settings, log *slog.Logger, metricsO
 	if s.TopicARN != "" {
 		pub = notify.NewPublisher(sns.NewFromConfig(base), s.TopicARN)
 	}
-	iamClients := accounts.Clients(prov, func(cfg aws.Config) *iam.Client { return iam.NewFromConfig(cfg) })
-	eksClients := accounts.Clients(prov, func(cfg aws.Config) *eks.Client { return eks.NewFromConfig(cfg) })
-	iamFor := func(ctx context.Context, account string) (IAM, error) {
-		c, err := iamClients(ctx, account, "")
-		if err != nil {
-			return nil, err
-		}
-		return c, nil
-	}
-	eksFor := func(ctx context.Context, account, region string) (EKS, error) {
-		c, err := eksClients(ctx, account, region)
-		if err != nil {
-			return nil, err
-		}
-		return c, nil
-	}
+	iamClients := accounts.Clients(prov, func(cfg aws.Config) IAM { return iam.NewFromConfig(cfg) })
+	iamFor := func(ctx context.Context, account string) (IAM, error) { return iamClients(ctx, account, "") }
+	eksFor := accounts.Clients(prov, func(cfg aws.Config) EKS { return eks.NewFromConfig(cfg) })
 	return New(iamFor, eksFor, pub, Config{
 		DryRun: s.DryRun, ExemptRoleARNs: s.ExemptRoleARNs, SelfRoleARNs: s.SelfRoleARNs, MemberRoleName: s.MemberRoleName,
 	}, log, metricsOut)
