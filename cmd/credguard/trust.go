@@ -20,7 +20,7 @@ const trustUsage = `usage: credguard trust check [--json] FILE|-
          workload, scoped to it); unchanged when nothing is critical
 
 FILE holds the policy as JSON, raw or URL-encoded as IAM GetRole returns it;
-"-" reads standard input. Rules: README.md ("Trust rules").
+"-" reads standard input. Rules: docs/trust-rules.md.
 `
 
 // runTrust implements "credguard trust check|fix".

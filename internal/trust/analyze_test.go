@@ -34,7 +34,7 @@ func mustParse(t testing.TB, doc string) Policy {
 }
 
 // TestAnalyzeTestdata pins the verdict and findings of every policy in
-// testdata/ (the files README.md ("Trust rules") links to).
+// testdata/ (the files docs/trust-rules.md links to).
 func TestAnalyzeTestdata(t *testing.T) {
 	want := map[string][]string{
 		"critical-account-wildcard-root":         {"public-principal@1"},
@@ -325,9 +325,9 @@ func TestSubValueLevel(t *testing.T) {
 }
 
 // TestDocsExamples checks every "Fails"/"Passes" example of
-// README.md ("Trust rules") against Analyze.
+// docs/trust-rules.md against Analyze.
 func TestDocsExamples(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "trust-rules.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +345,7 @@ func TestDocsExamples(t *testing.T) {
 		return strings.ReplaceAll(rest[:strings.Index(rest, "```")], "ISSUER", testIssuer)
 	}
 	// Every linked test file exists.
-	for _, part := range strings.Split(string(doc), "](internal/trust/testdata/")[1:] {
+	for _, part := range strings.Split(string(doc), "](../internal/trust/testdata/")[1:] {
 		target := part[:strings.IndexByte(part, ')')]
 		if _, err := os.Stat(filepath.Join("testdata", filepath.FromSlash(target))); err != nil {
 			t.Errorf("broken link %s: %v", target, err)
