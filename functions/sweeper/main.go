@@ -1,7 +1,7 @@
-// Command sweeper is the scheduled sweep Lambda: it lists every instance,
-// launch template and role of the organization's accounts (or the configured
-// ones) and regions, remediates through the guardrails' own code, and
-// publishes one summary notification.
+// Command sweeper is the scheduled sweep's per-scope step, run by the
+// state machine's Distributed Map once per scope: it sweeps one account's
+// roles, or its instances and launch templates in one region, remediating
+// through the guardrails' own code, and returns the scope's bounded result.
 package main
 
 import (
@@ -19,6 +19,6 @@ func main() {
 	if err != nil {
 		invoke.Fatal(log, "configuration", err)
 	}
-	job := sweep.NewScheduled(cfg, s, sweep.Config{DryRunIMDS: dryRunIMDS, DryRunTrust: dryRunTrust}, log)
-	lambda.Start(job.Handle)
+	step := sweep.NewScopeStep(cfg, s, sweep.Config{DryRunIMDS: dryRunIMDS, DryRunTrust: dryRunTrust}, log)
+	lambda.Start(step.Handle)
 }

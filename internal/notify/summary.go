@@ -30,6 +30,8 @@ type Sweep struct {
 	Remaining int
 	// Worst are findings worst first; the first MaxSweepItems are listed.
 	Worst []SweepItem
+	// Exempt are exempt resources found (the first MaxSweepItems listed).
+	Exempt []SweepItem
 	// Errors are the parts of the sweep that could not be completed.
 	Errors []string
 	DryRun bool // some guardrail ran in dry-run mode
@@ -197,6 +199,7 @@ func sweepDescription(s Sweep) string {
 			errs = append(errs, "• "+esc(truncate(firstLineOf(e), 300)))
 		}
 	}
+	items = append(items, exemptLines(s.Exempt)...)
 	// Keep within the limit: errors first, then as many offenders as fit.
 	head := b.String()
 	tail := strings.Join(errs, "\n")

@@ -84,24 +84,13 @@ func New(ec2For EC2For, iamFor IAMFor, instances Instances, roles Roles, cfg Con
 	return &Sweeper{ec2For: ec2For, iamFor: iamFor, instances: instances, roles: roles, cfg: cfg.withDefaults()}
 }
 
-// scope is one unit of work: an account's roles (region "") or an account's
-// instances and launch templates in one region.
-type scope struct{ account, region string }
-
-// Run sweeps every account (its roles once: IAM is global) and every account
-// and region (instances and launch templates), at most Concurrency scopes at
-// once. It never fails as a whole: what could not be swept is in
-// Report.Errors. Scopes not started when ctx ends are reported as errors.
+// Run sweeps every scope of accounts × regions (see Scopes), at most
+// Concurrency scopes at once. It never fails as a whole: what could not be
+// swept is in Report.Errors. Scopes not started when ctx ends are reported
+// as errors.
 func (s *Sweeper) Run(ctx context.Context, accounts, regions []string) Report {
 	rep := newReport()
 	rep.Accounts, rep.Regions = append([]string(nil), accounts...), append([]string(nil), regions...)
-	var scopes []scope
-	for _, a := range accounts {
-		scopes = append(scopes, scope{account: a})
-		for _, r := range regions {
-			scopes = append(scopes, scope{account: a, region: r})
-		}
-	}
 	var (
 		mu  sync.Mutex
 		wg  sync.WaitGroup
@@ -112,7 +101,7 @@ func (s *Sweeper) Run(ctx context.Context, accounts, regions []string) Report {
 		defer mu.Unlock()
 		rep.merge(part)
 	}
-	for _, sc := range scopes {
+	for _, sc := range Scopes(accounts, regions) {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -125,9 +114,9 @@ func (s *Sweeper) Run(ctx context.Context, accounts, regions []string) Report {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			s.report(Progress{Account: sc.account, Region: sc.region})
-			part := s.sweepScope(ctx, sc)
-			s.report(Progress{Account: sc.account, Region: sc.region, Done: true,
+			s.report(Progress{Account: sc.Account, Region: sc.Region})
+			part := s.Scope(ctx, sc)
+			s.report(Progress{Account: sc.Account, Region: sc.Region, Done: true,
 				Checked: part.Checked, Findings: len(part.Findings), Errors: part.Errors})
 			add(part)
 		}()
@@ -137,14 +126,10 @@ func (s *Sweeper) Run(ctx context.Context, accounts, regions []string) Report {
 	return rep
 }
 
-func notStarted(sc scope, err error) Report {
+func notStarted(sc Scope, err error) Report {
 	part := newReport()
-	kinds := []Kind{KindRole}
-	if sc.region != "" {
-		kinds = []Kind{KindInstance, KindLaunchTemplate}
-	}
-	for _, k := range kinds {
-		part.Errors = append(part.Errors, ScopeError{Account: sc.account, Region: sc.region, Kind: k, Err: fmt.Errorf("not swept: %w", err)})
+	for _, k := range sc.Kinds() {
+		part.Errors = append(part.Errors, ScopeError{Account: sc.Account, Region: sc.Region, Kind: k, Err: fmt.Errorf("not swept: %w", err)})
 	}
 	return part
 }
@@ -158,20 +143,25 @@ func (s *Sweeper) report(p Progress) {
 	s.cfg.Progress(p)
 }
 
-func (s *Sweeper) sweepScope(ctx context.Context, sc scope) Report {
-	if sc.region == "" {
-		return s.sweepRoles(ctx, sc.account)
-	}
+// Scope sweeps one scope: the account's roles (Region "") or its instances
+// and launch templates in one region. The report's findings are sorted.
+func (s *Sweeper) Scope(ctx context.Context, sc Scope) Report {
 	part := newReport()
-	client, err := s.ec2For(ctx, sc.account, sc.region)
+	if sc.Region == "" {
+		part = s.sweepRoles(ctx, sc.Account)
+		part.sort()
+		return part
+	}
+	client, err := s.ec2For(ctx, sc.Account, sc.Region)
 	if err != nil {
-		for _, k := range []Kind{KindInstance, KindLaunchTemplate} {
-			part.Errors = append(part.Errors, ScopeError{Account: sc.account, Region: sc.region, Kind: k, Err: fmt.Errorf("no EC2 access: %w", err)})
+		for _, k := range sc.Kinds() {
+			part.Errors = append(part.Errors, ScopeError{Account: sc.Account, Region: sc.Region, Kind: k, Err: fmt.Errorf("no EC2 access: %w", err)})
 		}
 		return part
 	}
-	part.merge(s.sweepInstances(ctx, client, sc.account, sc.region))
-	part.merge(s.sweepTemplates(ctx, client, sc.account, sc.region))
+	part.merge(s.sweepInstances(ctx, client, sc.Account, sc.Region))
+	part.merge(s.sweepTemplates(ctx, client, sc.Account, sc.Region))
+	part.sort()
 	return part
 }
 
