@@ -145,4 +145,35 @@ func TestAWSCLI(t *testing.T) {
 			t.Fatalf("identity = %v", out)
 		}
 	})
+	t.Run("s3api", func(t *testing.T) {
+		t.Parallel()
+		body := filepath.Join(dir, "scopes.json")
+		if err := os.WriteFile(body, []byte(`[{"account":"111122223333"}]`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ok(t, "s3api", "create-bucket", "--bucket", "cli-sweep")
+		if out := ok(t, "s3api", "put-object", "--bucket", "cli-sweep", "--key", "scopes/run 1.json", "--body", body); get(out, "ETag") == nil {
+			t.Fatalf("put-object = %v", out)
+		}
+		ok(t, "s3api", "put-object", "--bucket", "cli-sweep", "--key", "results/a/manifest.json", "--body", body)
+		out := ok(t, "s3api", "list-objects-v2", "--bucket", "cli-sweep", "--prefix", "scopes/")
+		if l, _ := get(out, "Contents").([]any); len(l) != 1 || get(out, "Contents", 0, "Key") != "scopes/run 1.json" || get(out, "Contents", 0, "Size") != 28.0 {
+			t.Fatalf("list-objects-v2 = %v", out)
+		}
+		out = ok(t, "s3api", "list-objects-v2", "--bucket", "cli-sweep", "--delimiter", "/")
+		if get(out, "CommonPrefixes", 0, "Prefix") != "results/" || get(out, "CommonPrefixes", 1, "Prefix") != "scopes/" {
+			t.Fatalf("list-objects-v2 with delimiter = %v", out)
+		}
+		got := filepath.Join(dir, "got.json")
+		if out := ok(t, "s3api", "get-object", "--bucket", "cli-sweep", "--key", "scopes/run 1.json", got); get(out, "ContentLength") != 28.0 {
+			t.Fatalf("get-object = %v", out)
+		}
+		if b, err := os.ReadFile(got); err != nil || string(b) != `[{"account":"111122223333"}]` {
+			t.Fatalf("object read back = %q, %v", b, err)
+		}
+		_, stderr, err := run(t, "s3api", "get-object", "--bucket", "cli-sweep", "--key", "missing", got)
+		if err == nil || !strings.Contains(stderr, "NoSuchKey") {
+			t.Fatalf("missing key: err=%v stderr=%s", err, stderr)
+		}
+	})
 }

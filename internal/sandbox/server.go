@@ -1,7 +1,7 @@
 // Package sandbox is a local AWS endpoint that speaks the real wire
 // protocols of the operations Credguard calls (EC2, IAM, SNS, STS and
 // CloudFormation query, EKS REST-JSON, Organizations and Secrets Manager
-// JSON), so that the real AWS SDK clients and the AWS CLI run end to end
+// JSON, S3 REST-XML), so that the real AWS SDK clients and the AWS CLI run end to end
 // against in-memory accounts seeded from a fixture.
 //
 // Requests are routed by the service name of the SigV4 credential scope in
@@ -76,6 +76,7 @@ type Server struct {
 	journal       []Call
 	notifications []Notification
 	faults        *faultSet
+	buckets       map[string]*s3Bucket // S3 (s3.go)
 
 	lnMu    sync.Mutex
 	httpSrv *http.Server
@@ -124,6 +125,7 @@ func (s *Server) reset() {
 	s.journal = nil
 	s.notifications = nil
 	s.faults = newFaultSet(s.initial.Faults)
+	s.buckets = map[string]*s3Bucket{}
 }
 
 // Start serves the sandbox on addr ("" means 127.0.0.1:0, a free port).
@@ -284,9 +286,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 			"Request is missing a SigV4 Authorization header (Credential=KEY/DATE/REGION/SERVICE/aws4_request); the sandbox routes by it. Any access key works."))
 		return
 	}
+	if service == "s3" {
+		s.serveS3(w, hr, akid, region, requestID)
+		return
+	}
 	if _, known := serviceProtocol(service); !known {
 		writeError(w, "", requestID, newError(http.StatusBadRequest, "InvalidAction",
-			"The credguard sandbox does not serve the service %q (it serves ec2, iam, eks, sns, sts, organizations, secretsmanager, cloudformation).", service))
+			"The credguard sandbox does not serve the service %q (it serves ec2, iam, eks, sns, sts, organizations, secretsmanager, cloudformation, s3).", service))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, hr.Body, maxBody))
