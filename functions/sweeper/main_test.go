@@ -3,17 +3,19 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/credguard/credguard/internal/notify"
 	"github.com/credguard/credguard/internal/rie"
 	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
+	"github.com/credguard/credguard/internal/sweep"
 )
 
 // TestSweeperUnderEmulator runs the real bootstrap under aws-lambda-rie
-// against the demo fixture, as the schedule invokes it, and checks that it
-// remediated, published one summary and answered with the counts.
+// against the demo fixture, as the Distributed Map invokes it: one scope
+// per invocation. It remediates the member account's instances through the
+// member role, answers the scope's result, and rejects a malformed scope.
 func TestSweeperUnderEmulator(t *testing.T) {
 	f := sandboxtest.Demo(t)
 	sb := sandboxtest.Start(t, f)
@@ -22,32 +24,21 @@ func TestSweeperUnderEmulator(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	em := rie.Run(t, ctx, "sweeper", ".", append(rie.SandboxEnv(sb, hub, "us-east-1"),
-		"CREDGUARD_TOPIC_ARN=arn:aws:sns:us-east-1:"+hub+":credguard-notifications",
 		"CREDGUARD_SELF_ROLE_ARNS=arn:aws:iam::"+hub+":role/credguard-imds-enforcer,arn:aws:iam::"+hub+":role/credguard-trust-guard,arn:aws:iam::"+hub+":role/credguard-sweeper",
-		"CREDGUARD_ORGANIZATION_ID=o-sandbox0001",
-		"CREDGUARD_REGIONS=us-east-1,eu-west-1",
 		"CREDGUARD_DRY_RUN_IMDS=false",
 		"CREDGUARD_DRY_RUN_TRUST=true",
 	))
 
-	// EventBridge Scheduler's default payload is an empty object.
-	body, err := em.Invoke(ctx, []byte(`{}`))
+	body, err := em.Invoke(ctx, []byte(`{"account":"444455556666","region":"eu-west-1"}`))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, em.Output())
 	}
-	var res struct {
-		Accounts, Regions, Findings, Remaining int
-		Outcomes                               map[string]int
-		Errors                                 []string
-		Notified                               bool
-	}
+	var res sweep.ScopeResult
 	if err := json.Unmarshal(body, &res); err != nil {
 		t.Fatalf("response %s: %v", body, err)
 	}
-	// Instances remediated; trust in dry-run: the two critical roles stay
-	// (dry-run) with the warned one.
-	if res.Accounts != 2 || res.Regions != 2 || res.Outcomes["remediated"] != 6 || res.Outcomes["dry-run"] != 2 ||
-		res.Outcomes["warned"] != 1 || res.Remaining != 3 || len(res.Errors) != 0 || !res.Notified {
+	if res.Account != "444455556666" || res.Region != "eu-west-1" || res.Outcomes["remediated"] == 0 || len(res.Errors) != 0 ||
+		len(res.Findings) != res.Outcomes["remediated"] {
 		t.Fatalf("response %s\n%s", body, em.Output())
 	}
 	for _, in := range sb.State().Accounts["444455556666"].Regions["eu-west-1"].Instances {
@@ -55,11 +46,16 @@ func TestSweeperUnderEmulator(t *testing.T) {
 			t.Errorf("member instance %s not remediated: %+v", in.ID, in.MetadataOptions)
 		}
 	}
-	notes := sb.Notifications()
-	if len(notes) != 1 || notes[0].Attributes["guardrail"] != "sweep" {
-		t.Fatalf("notifications %+v", notes)
+	if n := len(sb.Notifications()); n != 0 {
+		t.Errorf("a scope published %d notifications: only the summary step notifies", n)
 	}
-	if _, err := notify.Parse([]byte(notes[0].Message)); err != nil {
-		t.Errorf("summary is not a chatbot message: %v", err)
+
+	before := len(sb.Journal())
+	body, err = em.Invoke(ctx, []byte(`{"account":"not-an-account","region":"eu-west-1"}`))
+	if err != nil || !strings.Contains(string(body), "not a 12-digit account id") {
+		t.Fatalf("malformed scope answered %s (%v)", body, err)
+	}
+	if n := len(sb.Journal()) - before; n != 0 {
+		t.Errorf("a malformed scope made %d AWS calls", n)
 	}
 }
