@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -29,7 +30,7 @@ import (
 )
 
 const scanUsage = `usage: credguard scan [--fixture F] [--accounts a,b|all] [--regions r1,r2] [--remediate] [--json]
-                     [--concurrency N] [--role-name NAME]
+                     [--concurrency N] [--progress auto|always|never] [--role-name NAME]
 
 Lists every instance whose metadata options are not HttpTokens=required with
 hop limit 1, every launch template whose default version allows IMDSv1 or a
@@ -53,7 +54,13 @@ sessions revoked.
   --regions LIST     comma-separated regions. Default: the configured region
   --remediate        fix what is found
   --json             print {"findings": [...]} instead of a table
-  --concurrency N    account × region scopes scanned at once (default 4)
+  --concurrency N    scopes scanned at once, 1 to 64 (default 4); a scope is one
+                     account's roles, or its instances and launch templates in one
+                     region: accounts × (regions + 1) scopes in all
+  --progress MODE    progress on stderr: auto (the default: only when stderr is a
+                     terminal), always, or never. It shows scopes done of the total,
+                     findings so far, elapsed time and ETA, in place on a terminal,
+                     else one line at each tenth of the scopes
   --role-name NAME   the role assumed in accounts other than the caller's (default
                      credguard-remediation, which trusts only the hub's Credguard
                      functions: people scanning from their own credentials name a
@@ -110,6 +117,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	remediate := fs.Bool("remediate", false, "fix what is found")
 	asJSON := fs.Bool("json", false, "print JSON")
 	concurrency := fs.Int("concurrency", 4, "scopes at once")
+	progressMode := fs.String("progress", progressAuto, "auto, always or never")
 	roleName := fs.String("role-name", accounts.DefaultRoleName, "member role name")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -128,6 +136,11 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	}
 	if *concurrency < 1 || *concurrency > 64 {
 		return usage("--concurrency %d: want 1 to 64", *concurrency)
+	}
+	switch *progressMode {
+	case progressAuto, progressAlways, progressNever:
+	default:
+		return usage("--progress %q: want auto, always or never", *progressMode)
 	}
 	if !scanRoleNameRe.MatchString(*roleName) {
 		return usage("--role-name %q is not an IAM role name", *roleName)
@@ -209,8 +222,10 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	}
 
 	st := settings.Settings{HubAccount: target.hub, MemberRoleName: *roleName, SelfRoleARNs: settings.SelfRoleARNs(target.hub)}
-	cfg := sweep.Config{DryRunIMDS: !*remediate, DryRunTrust: !*remediate, Concurrency: *concurrency,
-		Progress: func(p sweep.Progress) { printProgress(stderr, p) }}
+	cfg := sweep.Config{DryRunIMDS: !*remediate, DryRunTrust: !*remediate, Concurrency: *concurrency}
+	if m := newProgressMeter(*progressMode, stderr, len(sweep.Scopes(target.accounts, target.regions)), time.Now); m != nil {
+		cfg.Progress = m.update
+	}
 	sw := sweep.FromConfig(target.base, st, cfg, slog.New(slog.DiscardHandler))
 	rep := sw.Run(ctx, target.accounts, target.regions)
 
@@ -255,28 +270,6 @@ func firstOr(list []string, fallback string) string {
 		return list[0]
 	}
 	return fallback
-}
-
-func printProgress(w io.Writer, p sweep.Progress) {
-	where := p.Account + "/" + p.Region
-	if p.Region == "" {
-		where = p.Account + " (IAM roles)"
-	}
-	if !p.Done {
-		fmt.Fprintf(w, "scanning %s …\n", where)
-		return
-	}
-	var counts []string
-	for _, k := range sweep.Kinds {
-		if n, ok := p.Checked[k]; ok || (k == sweep.KindRole) == (p.Region == "") {
-			counts = append(counts, scanCount(n, string(k)))
-		}
-	}
-	line := fmt.Sprintf("scanned  %s: %s; %s", where, strings.Join(counts, ", "), scanCount(p.Findings, "finding"))
-	if len(p.Errors) > 0 {
-		line += fmt.Sprintf(" (%s)", scanCount(len(p.Errors), "error"))
-	}
-	fmt.Fprintln(w, line)
 }
 
 func scanCount(n int, noun string) string {

@@ -101,7 +101,7 @@ func findingLines(findings []map[string]string) []string {
 
 func TestScanJSONAndExitCodes(t *testing.T) {
 	path := writeFixture(t, scanFixture(false))
-	code, out, errOut := runCLI("scan", "--fixture", path, "--json")
+	code, out, errOut := runCLI("scan", "--fixture", path, "--json", "--progress", "always")
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (non-compliant found)\n%s", code, errOut)
 	}
@@ -115,12 +115,18 @@ func TestScanJSONAndExitCodes(t *testing.T) {
 	if got := findingLines(scanJSON(t, out)); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("findings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	// Progress on stderr: every scope started and ended.
-	for _, want := range []string{"scanning 111122223333/us-east-1 …", "scanned  444455556666/eu-west-1: 1 instance, 0 launch-templates; 1 finding",
-		"scanned  111122223333 (IAM roles): 3 roles; 2 findings"} {
-		if !strings.Contains(errOut, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, errOut)
-		}
+	// Progress on stderr (not a terminal): a line at each tenth of the
+	// 2 accounts × (2 regions + IAM) = 6 scopes, the last with every finding.
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	if len(lines) != 6 || !strings.HasPrefix(lines[0], "scan: 1/6 scopes (16%) · ") ||
+		!strings.HasPrefix(lines[5], "scan: 6/6 scopes (100%) · 5 findings · elapsed ") || !strings.HasSuffix(lines[5], " · ETA 0s") {
+		t.Errorf("progress:\n%s", errOut)
+	}
+	// Without --progress, stderr (not a terminal) shows none, and stdout is
+	// the same.
+	code2, out2, errOut2 := runCLI("scan", "--fixture", path, "--json", "--concurrency", "1")
+	if code2 != code || out2 != out || strings.Contains(errOut2, "scan: ") {
+		t.Errorf("without --progress: exit %d, stdout changed %v, stderr %q", code2, out2 != out, errOut2)
 	}
 
 	// One account, one region.
