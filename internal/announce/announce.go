@@ -63,7 +63,11 @@ func (a *Announcer) Finish(ctx context.Context, e event.Event, results []guardra
 		a.logger().ErrorContext(ctx, "notification failed", "guardrail", a.Guardrail, "event_id", e.ID, "error", err.Error())
 	}
 	if a.Metrics != nil {
-		if err := metrics.Counts(a.Metrics, time.Now(), string(a.Guardrail), counts); err != nil {
+		now := time.Now()
+		if err := metrics.Counts(a.Metrics, now, string(a.Guardrail), counts); err != nil {
+			a.logger().ErrorContext(ctx, "metrics", "error", err.Error())
+		}
+		if err := metrics.Exposure(a.Metrics, now, string(a.Guardrail), exposures(e, results, now)); err != nil {
 			a.logger().ErrorContext(ctx, "metrics", "error", err.Error())
 		}
 	}
@@ -108,4 +112,21 @@ func (a *Announcer) notify(ctx context.Context, e event.Event, results []guardra
 		return fmt.Errorf("publish: %w", err)
 	}
 	return nil
+}
+
+// exposures are the times from the event to now for the resources the
+// guardrail fixed: Finish runs once the fix is applied (the IMDS guardrail
+// has seen "applied"; the trust guardrail's rewrite and revocation are
+// done), so now is when the exposure ended. None when the event has no time.
+func exposures(e event.Event, results []guardrail.Result, now time.Time) []time.Duration {
+	if e.Time.IsZero() {
+		return nil
+	}
+	var out []time.Duration
+	for _, r := range results {
+		if r.Outcome.Changed() {
+			out = append(out, now.Sub(e.Time))
+		}
+	}
+	return out
 }

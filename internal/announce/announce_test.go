@@ -150,3 +150,37 @@ func TestFinishWithoutSinks(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestFinishWritesExposureForFixedResources(t *testing.T) {
+	now := time.Now()
+	e := event.Event{Envelope: event.Envelope{ID: "ev-2", Account: "444455556666", Region: "eu-west-1", Time: now.Add(-90 * time.Second)}}
+	var out bytes.Buffer
+	a := &announce.Announcer{Guardrail: guardrail.IMDS, Metrics: &out}
+	if err := a.Finish(context.Background(), e, []guardrail.Result{
+		result("i-1", guardrail.Remediated), result("i-2", guardrail.Compliant), result("i-3", guardrail.Remediated),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want the counts and the exposure line, got %q", out.String())
+	}
+	var rec struct {
+		Guardrail string
+		Exposure  []float64 `json:"ExposureSeconds"`
+	}
+	if err := json.Unmarshal([]byte(lines[1]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Guardrail != "imds" || len(rec.Exposure) != 2 || rec.Exposure[0] < 90 || rec.Exposure[0] > 120 {
+		t.Errorf("exposure record %s", lines[1])
+	}
+	// Nothing fixed, or no event time: no exposure line.
+	out.Reset()
+	if err := a.Finish(context.Background(), e, []guardrail.Result{result("i-2", guardrail.Compliant)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), "\n"); n != 1 || strings.Contains(out.String(), "ExposureSeconds") {
+		t.Errorf("nothing fixed: %q", out.String())
+	}
+}

@@ -39,3 +39,18 @@ func TestCounts(t *testing.T) {
 		t.Errorf("record = %s", b.String())
 	}
 }
+
+func TestExposure(t *testing.T) {
+	var buf bytes.Buffer
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := Exposure(&buf, now, "imds", nil); err != nil || buf.Len() != 0 {
+		t.Fatalf("no values: wrote %q, %v", buf.String(), err)
+	}
+	if err := Exposure(&buf, now, "imds", []time.Duration{1500 * time.Millisecond, 42 * time.Second, -time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"ExposureSeconds":[1.5,42,0],"Guardrail":"imds","_aws":{"CloudWatchMetrics":[{"Dimensions":[["Guardrail"]],"Metrics":[{"Name":"ExposureSeconds","Unit":"Seconds"}],"Namespace":"Credguard"}],"Timestamp":1767225600000}}` + "\n"
+	if buf.String() != want {
+		t.Errorf("got  %s\nwant %s", buf.String(), want)
+	}
+}
