@@ -75,6 +75,9 @@ type Config struct {
 	MemberRoleName   string
 	SweepSchedule    string
 	SweepAccounts    []string // the sweeper's account list; empty: every account of the organization (or the hub alone)
+	// SweepMaxConcurrency is the sweep's Distributed Map MaxConcurrency
+	// (scopes at once; DefaultSweepMaxConcurrency when 0).
+	SweepMaxConcurrency int
 	LogRetentionDays int
 	StackSetCallAs   string // SELF or DELEGATED_ADMIN
 
@@ -140,6 +143,7 @@ func LoadConfig(get Getter) (Config, error) {
 		MemberRoleName:        r.str("memberRoleName", DefaultMemberRoleName),
 		SweepSchedule:         r.str("sweepSchedule", DefaultSweepSchedule),
 		SweepAccounts:         r.list("sweepAccounts"),
+		SweepMaxConcurrency:   r.integer("sweepMaxConcurrency", DefaultSweepMaxConcurrency),
 		LogRetentionDays:      r.integer("logRetentionDays", DefaultLogRetentionDays),
 		StackSetCallAs:        r.str("stackSetCallAs", DefaultStackSetCallAs),
 		IMDSDefaults:          IMDSDefaults(r.str("imdsDefaults", string(IMDSDefaultsOff))),
@@ -251,6 +255,9 @@ func (c Config) validate() []error {
 		if singular := !strings.HasSuffix(m[2], "s"); (n == 1) != singular {
 			bad("sweepSchedule", "use the singular unit with 1 and the plural otherwise (rate(1 hour), rate(6 hours)), got %q", c.SweepSchedule)
 		}
+	}
+	if c.SweepMaxConcurrency < 1 || c.SweepMaxConcurrency > 1000 {
+		bad("sweepMaxConcurrency", "must be 1 to 1000 scopes at once (the sweeper's Lambda concurrency), got %d", c.SweepMaxConcurrency)
 	}
 	for _, a := range c.SweepAccounts {
 		if !reAccount.MatchString(a) {

@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	for _, fn := range []string{stacks.FnIMDSEnforcer, stacks.FnTrustGuard, stacks.FnSweeper, stacks.FnSlackForwarder, stacks.FnIMDSDefaults} {
+	for _, fn := range []string{stacks.FnIMDSEnforcer, stacks.FnTrustGuard, stacks.FnSweeper, stacks.FnSweepList, stacks.FnSweepSummary, stacks.FnSlackForwarder, stacks.FnIMDSDefaults} {
 		p := filepath.Join(dir, fn, "bootstrap")
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -94,6 +94,7 @@ var (
 		"imdsDefaults":             "enforce",
 		"attachScp":                true,
 		"runInstancesDelaySeconds": "120",
+		"sweepMaxConcurrency":      "20",
 	}}
 	scenarios = []*scenario{single, organization}
 	// plain is cdk.json's defaults (every optional feature off), with a

@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
@@ -36,7 +35,7 @@ const CentralBusName = "credguard"
 const (
 	imdsTimeoutSeconds  = deploy.IMDSTimeoutSeconds // describe, modify, then poll until "applied"
 	trustTimeoutSeconds = 60
-	sweepTimeoutSeconds = 900 // the Lambda maximum: a sweep walks every account and region
+	sweepTimeoutSeconds = 900 // the Lambda maximum: one scope (an account's roles, or one region) per invocation
 	slackTimeoutSeconds = 60  // honours Slack's Retry-After within one invocation
 
 	// visibilityFactor: AWS recommends a queue visibility timeout of at least
@@ -87,6 +86,8 @@ type Hub struct {
 	Functions map[string]awslambda.Function
 	Roles     map[string]awsiam.Role
 	Queues    map[string]awssqs.Queue // by rule id
+	// Sweep is the scheduled sweep's state machine and bucket.
+	Sweep *SweepMachine
 	// IMDSDefaults is the account IMDS defaults resource (single mode with
 	// imdsDefaults on or enforce; nil otherwise).
 	IMDSDefaults awscdk.CustomResource
@@ -94,7 +95,7 @@ type Hub struct {
 
 // HubFunctions lists the functions the hub deploys for a configuration.
 func HubFunctions(cfg Config) []string {
-	fns := []string{FnIMDSEnforcer, FnTrustGuard, FnSweeper}
+	fns := []string{FnIMDSEnforcer, FnTrustGuard, FnSweeper, FnSweepList, FnSweepSummary}
 	if cfg.SlackWebhookSecretARN != "" {
 		fns = append(fns, FnSlackForwarder)
 	}
@@ -257,17 +258,11 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 			description: description, timeout: timeout, memory: memory, env: env,
 		}, alarmAction)
 		statements := accountStatements(acctScope, n)
-		statements = append(statements, h.publishStatements()...)
+		if !n.sweep { // the sweep's summary step notifies, not its per-scope sweeper
+			statements = append(statements, h.publishStatements()...)
+		}
 		if cfg.Mode == Organization {
 			statements = append(statements, assumeMemberRole(cfg, partition))
-			if n.sweep {
-				statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-					Sid:       jsii.String("ListOrganizationAccounts"),
-					Effect:    awsiam.Effect_ALLOW,
-					Actions:   jsii.Strings("organizations:ListAccounts"),
-					Resources: jsii.Strings("*"),
-				}))
-			}
 		}
 		for _, st := range statements {
 			h.Roles[fn].AddToPolicy(st)
@@ -310,7 +305,8 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 		h.addRule(cfg, r, alarmAction)
 	}
 
-	h.addSweepSchedule(cfg, sweeper, alarmAction)
+	h.Sweep = h.addSweepMachine(cfg, props.DistDir, sweeper, withEnv, alarmAction)
+	h.addDashboard(cfg)
 
 	if cfg.SlackWorkspaceID != "" {
 		h.addChatbot(cfg)
@@ -495,44 +491,6 @@ func (h *Hub) addRule(cfg Config, r Rule, alarm awscloudwatch.IAlarmAction) {
 		"Credguard: events for "+r.Function+" "+behind+"; the guardrail is behind or failing",
 		q.MetricApproximateAgeOfOldestMessage(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")}),
 		float64(ageThreshold), alarm)
-}
-
-// addSweepSchedule invokes the sweeper on cfg.SweepSchedule through
-// EventBridge Scheduler, with its own role (allowed to invoke exactly that
-// function) and a dead-letter queue for invocations that kept failing.
-func (h *Hub) addSweepSchedule(cfg Config, sweeper awslambda.Function, alarm awscloudwatch.IAlarmAction) {
-	stack := h.Stack
-	dlq := h.newDLQ("sweep-schedule", alarm)
-	suppressNotRedriven(dlq, "EventBridge Scheduler's dead-letter queue for the sweep schedule")
-	role := awsiam.NewRole(stack, jsii.String("SweepScheduleRole"), &awsiam.RoleProps{
-		Description: jsii.String("Credguard: EventBridge Scheduler invokes the sweeper"),
-		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), nil).WithConditions(&map[string]any{
-			"StringEquals": map[string]any{"aws:SourceAccount": *stack.Account()},
-		}),
-	})
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("InvokeSweeper"),
-		Effect:    awsiam.Effect_ALLOW,
-		Actions:   jsii.Strings("lambda:InvokeFunction"),
-		Resources: jsii.Strings(*sweeper.FunctionArn()),
-	}))
-	dlq.GrantSendMessages(role)
-	awsscheduler.NewCfnSchedule(stack, jsii.String("SweepSchedule"), &awsscheduler.CfnScheduleProps{
-		Name:               jsii.String(ResourcePrefix + "sweep"),
-		Description:        jsii.String("Credguard: periodic sweep of every watched account and region"),
-		ScheduleExpression: jsii.String(cfg.SweepSchedule),
-		FlexibleTimeWindow: &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
-		State:              jsii.String("ENABLED"),
-		Target: &awsscheduler.CfnSchedule_TargetProperty{
-			Arn:              sweeper.FunctionArn(),
-			RoleArn:          role.RoleArn(),
-			DeadLetterConfig: &awsscheduler.CfnSchedule_DeadLetterConfigProperty{Arn: dlq.QueueArn()},
-			RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{
-				MaximumRetryAttempts:     jsii.Number(2),
-				MaximumEventAgeInSeconds: jsii.Number(3600),
-			},
-		},
-	})
 }
 
 // suppressNotRedriven explains why a dead-letter queue has no dead-letter

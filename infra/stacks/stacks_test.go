@@ -25,9 +25,9 @@ func fnTimeout(fn string) float64 {
 		return 120
 	case stacks.FnTrustGuard, stacks.FnSlackForwarder:
 		return 60
-	case stacks.FnSweeper:
+	case stacks.FnSweeper, stacks.FnSweepSummary:
 		return 900
-	case stacks.FnIMDSDefaults:
+	case stacks.FnIMDSDefaults, stacks.FnSweepList:
 		return 300
 	}
 	return 0
@@ -125,6 +125,13 @@ func checkEnv(t *testing.T, s *scenario, fn string, vars map[string]any, topic s
 		want["CREDGUARD_DRY_RUN_IMDS"] = fmt.Sprint(s.cfg.DryRunIMDS)
 		want["CREDGUARD_DRY_RUN_TRUST"] = fmt.Sprint(s.cfg.DryRunTrust)
 		want["CREDGUARD_ACCOUNTS"] = strings.Join(s.cfg.SweepAccounts, ",")
+	case stacks.FnSweepList:
+		want["CREDGUARD_ACCOUNTS"] = strings.Join(s.cfg.SweepAccounts, ",")
+		want["CREDGUARD_SWEEP_BUCKET"] = "ref-" + s.hubT.ofType("AWS::S3::Bucket")[0].ID
+	case stacks.FnSweepSummary:
+		want["CREDGUARD_DRY_RUN_IMDS"] = fmt.Sprint(s.cfg.DryRunIMDS)
+		want["CREDGUARD_DRY_RUN_TRUST"] = fmt.Sprint(s.cfg.DryRunTrust)
+		want["CREDGUARD_SWEEP_BUCKET"] = "ref-" + s.hubT.ofType("AWS::S3::Bucket")[0].ID
 	}
 	if !reflect.DeepEqual(vars, want) {
 		t.Errorf("%s: environment\n got %v\nwant %v", fn, vars, want)
@@ -348,11 +355,16 @@ func TestHubRolePermissions(t *testing.T) {
 			want := map[string][]string{
 				stacks.FnIMDSEnforcer: join(common, sqs, imds, org),
 				stacks.FnTrustGuard:   join(common, sqs, trust, org),
-				stacks.FnSweeper:      join(common, imds, trust, sweep, org),
+				// The per-scope sweeper acts but does not notify; the list
+				// step writes the scopes, the summary step reads the
+				// results and notifies.
+				stacks.FnSweeper:      join(logs, imds, trust, sweep, org),
+				stacks.FnSweepList:    join(logs, []string{"s3:PutObject"}),
+				stacks.FnSweepSummary: join(common, []string{"s3:GetObject"}),
 				stacks.FnIMDSDefaults: join(logs, defaults, verify, org),
 			}
 			if s.cfg.Mode == stacks.Organization {
-				want[stacks.FnSweeper] = join(want[stacks.FnSweeper], []string{"organizations:ListAccounts"})
+				want[stacks.FnSweepList] = join(want[stacks.FnSweepList], []string{"organizations:ListAccounts"})
 				want[stacks.FnSlackForwarder] = join([]string{"logs:CreateLogStream", "logs:PutLogEvents",
 					"secretsmanager:GetSecretValue", "sqs:SendMessage"})
 			}
@@ -560,6 +572,9 @@ func TestAlarms(t *testing.T) {
 					expect("ApproximateNumberOfMessagesVisible", q.ID, 1)
 				}
 			}
+			machine := s.hubT.ofType("AWS::StepFunctions::StateMachine")[0].ID
+			expect("ExecutionsFailed", machine, 1)
+			expect("ExecutionsTimedOut", machine, 1)
 			if len(alarms) != want {
 				t.Errorf("%d alarms, want %d", len(alarms), want)
 			}
@@ -623,42 +638,6 @@ func TestSlackForwarder(t *testing.T) {
 		single.hub.ResourcePropertiesCountIs(jsii.String("AWS::Lambda::Function"),
 			map[string]any{"FunctionName": "credguard-slack-forwarder"}, jsii.Number(0))
 	})
-}
-
-func TestSweepSchedule(t *testing.T) {
-	for _, s := range scenarios {
-		t.Run(s.name, func(t *testing.T) {
-			s.get(t)
-			sched := s.hubT.ofType("AWS::Scheduler::Schedule")
-			if len(sched) != 1 {
-				t.Fatalf("%d schedules, want 1", len(sched))
-			}
-			p := sched[0].Props
-			if p["ScheduleExpression"] != s.cfg.SweepSchedule {
-				t.Errorf("schedule %v, want %s", p["ScheduleExpression"], s.cfg.SweepSchedule)
-			}
-			target := p["Target"].(map[string]any)
-			sweeper := s.hubT.byProp(t, "AWS::Lambda::Function", "FunctionName", "credguard-sweeper")
-			if ref(target["Arn"]) != sweeper.ID {
-				t.Errorf("schedule target %v, want the sweeper", target["Arn"])
-			}
-			dlq := ref(target["DeadLetterConfig"].(map[string]any)["Arn"])
-			role := s.hubT.resources[ref(target["RoleArn"])]
-			trust := statements(t, role.Props["AssumeRolePolicyDocument"], hubPseudo)
-			if len(trust) != 1 || !jsonEqual(trust[0]["Principal"], map[string]any{"Service": "scheduler.amazonaws.com"}) ||
-				!jsonEqual(trust[0]["Condition"], map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": hubAccount}}) {
-				t.Errorf("scheduler role trust %v", trust)
-			}
-			granted := allowedActions(rolePolicies(t, s.hubT, role.ID, hubPseudo))
-			wantFn := "arn:aws:iam::" + hubAccount + ":role/" + sweeper.ID // GetAtt Arn, as resolve renders it
-			if !reflect.DeepEqual(granted["lambda:InvokeFunction"], []string{wantFn}) {
-				t.Errorf("scheduler may invoke %v, want only the sweeper", granted["lambda:InvokeFunction"])
-			}
-			if !reflect.DeepEqual(granted["sqs:SendMessage"], []string{"arn:aws:iam::" + hubAccount + ":role/" + dlq}) {
-				t.Errorf("scheduler may send to %v, want only its dead-letter queue", granted["sqs:SendMessage"])
-			}
-		})
-	}
 }
 
 var memberPseudo = pseudo{Partition: "aws", Account: memberAccount, Region: "eu-west-1"}
