@@ -26,6 +26,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		IMDSDefaults:     IMDSDefaultsOff,
 
 		RunInstancesDelaySeconds: 90,
+		SweepMaxConcurrency:      DefaultSweepMaxConcurrency,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
@@ -74,6 +75,7 @@ func TestLoadConfigOrganization(t *testing.T) {
 		MemberRoleName:        "guardrails-remediation", SweepSchedule: "cron(0 */4 * * ? *)",
 		SweepAccounts: []string{"444455556666"}, LogRetentionDays: 365, StackSetCallAs: "DELEGATED_ADMIN",
 		IMDSDefaults: IMDSDefaultsEnforce, AttachSCP: true, RunInstancesDelaySeconds: 0,
+		SweepMaxConcurrency: DefaultSweepMaxConcurrency,
 	}
 	for name, ctx := range forms {
 		t.Run(name, func(t *testing.T) {

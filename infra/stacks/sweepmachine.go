@@ -171,6 +171,7 @@ func (h *Hub) addSweepMachine(cfg Config, distDir string, sweeper awslambda.Func
 		h.Roles[FnSweepList].AddToPolicy(st)
 	}
 	suppressWildcards(h.Roles[FnSweepList], listStatements)
+	suppressSweepObjects(h.Roles[FnSweepList], sweep.ScopesPrefix)
 
 	summary := h.newFunction(cfg, distDir, FnSweepSummary, fnOptions{
 		description: "Credguard: reads the scheduled sweep's results and publishes its summary",
@@ -190,6 +191,7 @@ func (h *Hub) addSweepMachine(cfg Config, distDir string, sweeper awslambda.Func
 		h.Roles[FnSweepSummary].AddToPolicy(st)
 	}
 	suppressWildcards(h.Roles[FnSweepSummary], summaryStatements)
+	suppressSweepObjects(h.Roles[FnSweepSummary], sweep.ResultsPrefix+"/")
 
 	// The state machine's role: invoke the three functions, read the scopes,
 	// write the results, run its own child executions, log and trace.
@@ -245,6 +247,17 @@ func (h *Hub) addSweepMachine(cfg Config, distDir string, sweeper awslambda.Func
 		role.AddToPolicy(st)
 	}
 	suppressWildcards(role, machineStatements)
+	suppressSweepObjects(role, sweep.ScopesPrefix, sweep.ResultsPrefix+"/")
+	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("A Distributed Map starts child executions of its own state machine, whose names Step Functions generates: " +
+			"DescribeExecution and StopExecution name them under the state machine's own execution prefix. " +
+			"CloudWatch Logs delivery and X-Ray calls made by Step Functions support no resource-level permissions."),
+		AppliesTo: &[]any{
+			&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:<AWS::Partition>:states:[a-z0-9-]+:(<AWS::AccountId>|[0-9]{12}):execution:` + SweepMachineName + `\/\*$/`)},
+			"Resource::*",
+		},
+	}}, jsii.Bool(true))
 
 	maxConcurrency := cfg.SweepMaxConcurrency
 	if maxConcurrency == 0 {
@@ -284,6 +297,22 @@ func (h *Hub) addSweepMachine(cfg Config, distDir string, sweeper awslambda.Func
 
 	h.addSweepSchedule(cfg, machineARN, machine, alarm)
 	return &SweepMachine{Bucket: bucket, Machine: machine, Role: role}
+}
+
+// suppressSweepObjects explains the object wildcards on the sweep bucket:
+// each run writes objects whose names it makes (scopes/<execution>.json) or
+// Step Functions makes (results/<map run id>/…), under fixed prefixes.
+func suppressSweepObjects(role awsiam.Role, prefixes ...string) {
+	var applies []any
+	for _, p := range prefixes {
+		applies = append(applies, &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<SweepBucket[0-9A-F]*\.Arn>\/` + strings.ReplaceAll(p, "/", `\/`) + `\*$/`)})
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("The sweep bucket's objects are named per run (scopes/EXECUTION.json by the list step, " +
+			"results/MAP-RUN-ID/ by the Distributed Map's ResultWriter), so each grant names one fixed prefix of the one bucket."),
+		AppliesTo: &applies,
+	}}, jsii.Bool(true))
 }
 
 // sweepMachineMetric is one of the state machine's AWS/States metrics.
