@@ -72,14 +72,14 @@ type Config struct {
 	SlackChannelID        string
 	SlackWebhookSecretARN string
 
-	MemberRoleName   string
-	SweepSchedule    string
-	SweepAccounts    []string // the sweeper's account list; empty: every account of the organization (or the hub alone)
+	MemberRoleName string
+	SweepSchedule  string
+	SweepAccounts  []string // the sweeper's account list; empty: every account of the organization (or the hub alone)
 	// SweepMaxConcurrency is the sweep's Distributed Map MaxConcurrency
 	// (scopes at once; DefaultSweepMaxConcurrency when 0).
 	SweepMaxConcurrency int
-	LogRetentionDays int
-	StackSetCallAs   string // SELF or DELEGATED_ADMIN
+	LogRetentionDays    int
+	StackSetCallAs      string // SELF or DELEGATED_ADMIN
 
 	// IMDSDefaults: the account IMDS defaults custom resource (off, on, enforce).
 	IMDSDefaults IMDSDefaults

@@ -319,7 +319,7 @@ func suppressSweepObjects(role awsiam.Role, prefixes ...string) {
 func sweepMachineMetric(machine awsstepfunctions.CfnStateMachine, name string) awscloudwatch.Metric {
 	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 		Namespace: jsii.String("AWS/States"), MetricName: jsii.String(name), Statistic: jsii.String("Sum"),
-		Period: awscdk.Duration_Minutes(jsii.Number(5)),
+		Period:        awscdk.Duration_Minutes(jsii.Number(5)),
 		DimensionsMap: &map[string]*string{"StateMachineArn": machine.AttrArn()},
 	})
 }
