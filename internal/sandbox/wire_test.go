@@ -44,8 +44,8 @@ func TestWireFormats(t *testing.T) {
 	}{
 		{name: "no signature", method: "POST", path: "/", ctype: form, body: "Action=DescribeInstances", status: 403,
 			contains: []string{"<Code>MissingAuthenticationToken</Code>"}},
-		{name: "unknown service", method: "POST", path: "/", scope: "us-east-1/s3", ctype: form, body: "Action=ListBuckets", status: 400,
-			contains: []string{"<Code>InvalidAction</Code>", "does not serve the service &#34;s3&#34;"}},
+		{name: "unknown service", method: "POST", path: "/", scope: "us-east-1/dynamodb", ctype: form, body: "Action=ListTables", status: 400,
+			contains: []string{"<Code>InvalidAction</Code>", "does not serve the service &#34;dynamodb&#34;"}},
 		{name: "ec2 result", method: "POST", path: "/", scope: "us-east-1/ec2", ctype: form,
 			body: "Action=DescribeInstances&Version=2016-11-15&InstanceId.1=i-0123456789abcdef0", status: 200,
 			contains: []string{`<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">`, "<requestId>",
