@@ -17,6 +17,9 @@ func routeEKS(method, escapedPath string) (string, map[string]string) {
 		}
 		segs[i] = u
 	}
+	if method == http.MethodGet && len(segs) == 2 && segs[0] == "clusters" {
+		return "DescribeCluster", map[string]string{"clusterName": segs[1]}
+	}
 	if method != http.MethodGet || len(segs) < 3 || segs[0] != "clusters" || segs[2] != "pod-identity-associations" {
 		return "", nil
 	}

@@ -81,9 +81,10 @@ type Role struct {
 type Region struct {
 	Instances               []Instance               `json:"instances,omitempty"`
 	PodIdentityAssociations []PodIdentityAssociation `json:"podIdentityAssociations,omitempty"`
-	// Clusters names EKS clusters that exist without any association
-	// (clusters named by an association always exist).
-	Clusters         []string          `json:"clusters,omitempty"`
+	// Clusters are EKS clusters with their OIDC issuer and the pods and
+	// service accounts of their Kubernetes API (clusters named by an
+	// association exist too, empty).
+	Clusters         []Cluster         `json:"clusters,omitempty"`
 	LaunchTemplates  []LaunchTemplate  `json:"launchTemplates,omitempty"`
 	MetadataDefaults *MetadataDefaults `json:"metadataDefaults,omitempty"`
 	// Secrets are Secrets Manager secrets: name → secret string.
@@ -471,11 +472,7 @@ func (v *validator) region(path, account, regionName string, r *Region) {
 			v.add(p+".reservationId", "reservation id must start with r-, got %q", in.ReservationID)
 		}
 	}
-	for i, c := range r.Clusters {
-		if !clusterNameRe.MatchString(c) {
-			v.add(fmt.Sprintf("%s.clusters[%d]", path, i), "cluster name must be 1–100 letters, digits, - and _, starting with a letter or digit; got %q", c)
-		}
-	}
+	v.clusters(path, r.Clusters)
 	assoc := map[string]int{}
 	for i, a := range r.PodIdentityAssociations {
 		p := fmt.Sprintf("%s.podIdentityAssociations[%d]", path, i)

@@ -86,7 +86,7 @@ func TestListPodIdentityAssociations(t *testing.T) {
 	wantAPIError(t, err, "ResourceNotFoundException", http.StatusNotFound)
 	_, err = c.ListPodIdentityAssociations(ctx(t), &eks.ListPodIdentityAssociationsInput{ClusterName: aws.String("prod"), MaxResults: aws.Int32(500)})
 	wantAPIError(t, err, "InvalidParameterException", http.StatusBadRequest)
-	_, err = c.DescribeCluster(ctx(t), &eks.DescribeClusterInput{Name: aws.String("prod")})
+	_, err = c.ListClusters(ctx(t), &eks.ListClustersInput{})
 	wantAPIError(t, err, "UnknownOperationException", http.StatusNotFound)
 }
 

@@ -14,6 +14,7 @@ import (
 var (
 	rawMessageType = reflect.TypeFor[json.RawMessage]()
 	timeType       = reflect.TypeFor[time.Time]()
+	clusterType    = reflect.TypeFor[Cluster]()
 )
 
 // checkShape verifies that the JSON document fits the Go type of target
@@ -49,6 +50,9 @@ func walkShape(path string, v any, t reflect.Type, errs *[]error) {
 	}
 	if t == rawMessageType {
 		return
+	}
+	if _, name := v.(string); name && t == clusterType {
+		return // a cluster entry may be just its name
 	}
 	if t == timeType {
 		s, ok := v.(string)

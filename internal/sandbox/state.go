@@ -111,8 +111,11 @@ type instance struct {
 type cluster struct {
 	name     string
 	explicit bool // listed in the fixture's clusters
-	assocs   map[string]*association
-	assocIDs []string // sorted
+	issuer   string
+	// pods and serviceAccounts are served by the cluster's Kubernetes API.
+	pods, serviceAccounts []kubeObject
+	assocs                map[string]*association
+	assocIDs              []string // sorted
 }
 
 type association struct {
@@ -223,7 +226,7 @@ func newRegion(name string, fr *Region, applyAt time.Time) *region {
 	}
 	sort.Strings(r.instanceIDs)
 	for _, c := range fr.Clusters {
-		r.cluster(c).explicit = true
+		r.cluster(c.Name).load(c)
 	}
 	for _, fa := range fr.PodIdentityAssociations {
 		a := &association{PodIdentityAssociation: fa, created: defaultCreateDate}
@@ -348,7 +351,7 @@ func (r *region) export(now time.Time) *Region {
 	}
 	for _, c := range r.clusterOrder {
 		if c.explicit {
-			fr.Clusters = append(fr.Clusters, c.name)
+			fr.Clusters = append(fr.Clusters, c.export())
 		}
 	}
 	for _, a := range r.assocOrder {
