@@ -154,8 +154,7 @@ func runK8sAudit(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if f.json {
 		err = k8saudit.WriteJSON(stdout, findings)
 	} else {
-		fmt.Fprintf(stdout, "%d pods, %d service accounts, %d Pod Identity associations\n\n", len(inv.Pods), len(inv.ServiceAccounts), len(inv.Associations))
-		err = k8saudit.WriteTable(stdout, findings)
+		err = writeK8sTable(stdout, inv, findings)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "credguard k8s audit: %v\n", err)
@@ -257,4 +256,10 @@ func sortedRoleARNs(m map[string]k8saudit.RoleTrust) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// writeK8sTable prints what was read and the findings' table.
+func writeK8sTable(w io.Writer, inv *k8saudit.Inventory, findings []k8saudit.Finding) error {
+	fmt.Fprintf(w, "%d pods, %d service accounts, %d Pod Identity associations\n\n", len(inv.Pods), len(inv.ServiceAccounts), len(inv.Associations))
+	return k8saudit.WriteTable(w, findings)
 }
