@@ -12,7 +12,7 @@ import (
 // synthCluster is `kubectl get pods,serviceaccounts -A -o json` of a large
 // cluster: pods of Deployments (two replicas each), StatefulSets, CronJobs,
 // DaemonSets and bare pods, each with two containers, environment, volumes
-// and status as kubectl prints them (about 3 KB a pod).
+// and status as kubectl prints them (about 2.4 KB a pod).
 func synthCluster(pods, serviceAccounts int) []byte {
 	var b strings.Builder
 	b.WriteString(`{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"items":[`)
