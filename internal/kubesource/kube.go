@@ -39,6 +39,10 @@ func KubeconfigREST(path, context string) (*rest.Config, error) {
 // List reads every pod and service account of the cluster, in all
 // namespaces, page by page, and decodes them as --from files are decoded.
 func List(ctx context.Context, cfg *rest.Config) (k8saudit.Decoded, error) {
+	return list(ctx, cfg, pageSize)
+}
+
+func list(ctx context.Context, cfg *rest.Config, limit int) (k8saudit.Decoded, error) {
 	c := rest.CopyConfig(cfg)
 	c.ContentType = "application/json"
 	c.AcceptContentTypes = "application/json"
@@ -54,7 +58,7 @@ func List(ctx context.Context, cfg *rest.Config) (k8saudit.Decoded, error) {
 	for _, resource := range []string{"pods", "serviceaccounts"} {
 		cont := ""
 		for page := 1; ; page++ {
-			req := client.Get().Resource(resource).Param("limit", fmt.Sprint(pageSize))
+			req := client.Get().Resource(resource).Param("limit", fmt.Sprint(limit))
 			if cont != "" {
 				req = req.Param("continue", cont)
 			}
