@@ -511,6 +511,8 @@ func lookupOperation(service, op string) (operation, bool) {
 			return read((*Server).eksDescribePodIdentityAssociation)
 		case "ListPodIdentityAssociations":
 			return read((*Server).eksListPodIdentityAssociations)
+		case "DescribeCluster":
+			return read((*Server).eksDescribeCluster)
 		}
 	case "sns":
 		if op == "Publish" {

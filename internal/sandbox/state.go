@@ -110,7 +110,8 @@ type instance struct {
 
 type cluster struct {
 	name     string
-	explicit bool // listed in the fixture's clusters
+	explicit bool   // listed in the fixture's clusters
+	issuer   string // the fixture's oidcIssuer ("" when made up)
 	assocs   map[string]*association
 	assocIDs []string // sorted
 }
@@ -223,7 +224,8 @@ func newRegion(name string, fr *Region, applyAt time.Time) *region {
 	}
 	sort.Strings(r.instanceIDs)
 	for _, c := range fr.Clusters {
-		r.cluster(c).explicit = true
+		cl := r.cluster(c.Name)
+		cl.explicit, cl.issuer = true, c.OIDCIssuer
 	}
 	for _, fa := range fr.PodIdentityAssociations {
 		a := &association{PodIdentityAssociation: fa, created: defaultCreateDate}
@@ -348,7 +350,7 @@ func (r *region) export(now time.Time) *Region {
 	}
 	for _, c := range r.clusterOrder {
 		if c.explicit {
-			fr.Clusters = append(fr.Clusters, c.name)
+			fr.Clusters = append(fr.Clusters, Cluster{Name: c.name, OIDCIssuer: c.issuer})
 		}
 	}
 	for _, a := range r.assocOrder {
