@@ -79,6 +79,7 @@ func TestEveryTrigger(t *testing.T) {
 		{"eks-update-pod-identity-association.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/analytics-reporter", guardrail.Revoked}}, 1},
 		{"iam-create-role.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/ci-deployer", guardrail.Revoked}}, 1},
 		{"iam-update-assume-role-policy.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/billing-api", guardrail.Compliant}}, 0},
+		{"iam-update-assume-role-policy-mixed.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/s3-replication", guardrail.Revoked}}, 1},
 		{"iam-update-assume-role-policy-by-credguard.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/ci-deployer", guardrail.Ignored}}, 0},
 	}
 	for _, tt := range tests {
@@ -279,8 +280,8 @@ func TestDryRun(t *testing.T) {
 			dry++
 		}
 	}
-	if dry != 8 { // the 8 resources the real run changes
-		t.Errorf("dry-run outcomes = %d, want 8", dry)
+	if dry != 9 { // the 9 resources the real run changes
+		t.Errorf("dry-run outcomes = %d, want 9", dry)
 	}
 	if len(rep.Notifications) == 0 {
 		t.Error("dry-run announced nothing")

@@ -303,6 +303,23 @@ func Fix(p Policy, w *Workload) (Policy, Changes, error) {
 	return out, changes, nil
 }
 
+// NeedsIssuer reports whether a workload's OIDC issuer could matter to Fix:
+// a critical Allow statement of p names an EKS OIDC provider.
+func NeedsIssuer(p Policy) bool {
+	for i := range p.Statements {
+		s := &p.Statements[i]
+		if s.Principal == nil || criticalRules(s) == nil {
+			continue
+		}
+		for _, v := range values(s.Principal) {
+			if v.Type == Federated && classifyProvider(v.Value).kind == provEKS {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // criticalRules lists the critical rules a statement breaks (nil when none).
 func criticalRules(s *Statement) []Rule {
 	var rules []Rule
