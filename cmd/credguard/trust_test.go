@@ -208,19 +208,19 @@ func TestTrustFix(t *testing.T) {
 
 	// Critical, with a workload but no issuer: the IRSA statement is not
 	// scoped (Pod Identity does not use OIDC), so it goes.
-	workload := []string{"--cluster-arn", "arn:aws:eks:us-east-1:111122223333:cluster/prod", "--namespace", "prod", "--service-account", "billing-api"}
-	code, stdout, stderr = runTrustCmd(t, read("critical-oidc-sub-star"), "fix", append(workload, "-")...)
+	workload := []string{"fix", "--cluster-arn", "arn:aws:eks:us-east-1:111122223333:cluster/prod", "--namespace", "prod", "--service-account", "billing-api"}
+	code, stdout, stderr = runTrustCmd(t, read("critical-oidc-sub-star"), append(workload, "-")...)
 	if code != 0 || !strings.Contains(stdout, trust.RevokedSid) || !strings.Contains(stderr, "statement 1 removed (oidc-broad-sub)") {
 		t.Errorf("no issuer: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
 	// Another cluster's issuer: not scoped either.
-	code, stdout, _ = runTrustCmd(t, read("critical-oidc-sub-star"), "fix", append(workload, "--issuer", "https://oidc.eks.eu-west-1.amazonaws.com/id/B", "-")...)
+	code, stdout, _ = runTrustCmd(t, read("critical-oidc-sub-star"), append(workload, "--issuer", "https://oidc.eks.eu-west-1.amazonaws.com/id/B", "-")...)
 	if code != 0 || !strings.Contains(stdout, trust.RevokedSid) {
 		t.Errorf("other issuer: exit %d\nstdout %s", code, stdout)
 	}
 
 	// Critical, with a workload and its cluster's issuer: the IRSA statement is scoped to it (from stdin).
-	code, stdout, stderr = runTrustCmd(t, read("critical-oidc-sub-star"), "fix",
+	code, stdout, stderr = runTrustCmd(t, read("critical-oidc-sub-star"),
 		append(workload, "--issuer", "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE", "-")...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)

@@ -103,6 +103,8 @@ func accountStatements(s accountScope, n needs) []awsiam.PolicyStatement {
 	if n.trust {
 		allow("DescribePodIdentityAssociations",
 			[]string{"eks:DescribePodIdentityAssociation"}, perRegion("eks", "podidentityassociation/*"))
+		// The cluster's OIDC issuer tells its IRSA statements from other clusters'.
+		allow("DescribeClusters", []string{"eks:DescribeCluster"}, perRegion("eks", "cluster/*"))
 	}
 	if n.defaults {
 		// Account settings: no resource-level permissions, so "*", held to
