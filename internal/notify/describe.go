@@ -225,11 +225,11 @@ func (b builder) why() string {
 	case guardrail.Failed:
 		return "A trust policy lets anyone (any principal, any OIDC subject or any Kubernetes service account) assume the role, and Credguard could not finish narrowing it. " + retry
 	case guardrail.DryRun:
-		return "A trust policy lets anyone (any principal, any OIDC subject or any Kubernetes service account) assume the role. Credguard would remove or scope those statements and revoke older sessions, and changed nothing."
+		return "A trust policy lets anyone (any principal, any OIDC subject or any Kubernetes service account) assume the role. Credguard would remove only what lets anyone in (or scope it to the workload), keeping the rest, and revoke older sessions; it changed nothing."
 	case guardrail.Warned:
 		return "A trust policy is broader than it should be, though not open to anyone. Credguard changed nothing."
 	default:
-		return "A trust policy let anyone (any principal, any OIDC subject or any Kubernetes service account) assume the role. Credguard removed or scoped those statements and revoked the role's sessions issued before the change."
+		return "A trust policy let anyone (any principal, any OIDC subject or any Kubernetes service account) assume the role. Credguard removed only what let anyone in (or scoped it to the workload), kept every other principal, action and condition, and revoked the role's sessions issued before the change."
 	}
 }
 
