@@ -106,10 +106,20 @@ func (h *Handler) skip(e event.Event) string {
 		return fmt.Sprintf("not a trust event (%s)", e.Kind)
 	case e.Failed():
 		return fmt.Sprintf("the recorded call failed (%s)", e.ErrorCode)
-	case guardrail.Own(e.Actor, h.cfg.SelfRoleARNs, h.cfg.MemberRoleName):
+	case guardrail.Own(e.Actor, h.cfg.SelfRoleARNs, h.memberRoleName()):
 		return "the change was made by Credguard itself"
 	}
 	return ""
+}
+
+// memberRoleName is the member role whose changes are Credguard's own: none
+// in single-account mode, where no member role exists and a role with that
+// name is anyone's.
+func (h *Handler) memberRoleName() string {
+	if h.cfg.OrganizationID == "" {
+		return ""
+	}
+	return h.cfg.MemberRoleName
 }
 
 func roleARNOf(e event.Event) string {

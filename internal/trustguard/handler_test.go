@@ -338,3 +338,23 @@ func TestRevocationCheckOnlyWhenNarrowed(t *testing.T) {
 		})
 	}
 }
+
+// Changes made through a role named like the member role are Credguard's
+// own only in organization mode: in single-account mode no member role
+// exists, and such a role is anyone's.
+func TestMemberRoleNameActorOnlyInOrganizationMode(t *testing.T) {
+	ev := strings.ReplaceAll(sampleText(t, "iam-update-assume-role-policy-by-credguard.json"), "credguard-trust-guard", "credguard-remediation")
+	for _, tc := range []struct {
+		org     string
+		outcome guardrail.Outcome
+	}{{"", guardrail.Revoked}, {"o-exampleorgid", guardrail.Ignored}} {
+		sb := sandboxtest.Start(t, fixture(t))
+		rep, err := replay.RunAgainst(context.Background(), sb, hub, []replay.Input{{Name: "by-member-role", Data: []byte(ev)}}, replay.Options{OrganizationID: tc.org})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := rep.Results[0]; r.Outcome != tc.outcome {
+			t.Errorf("organization %q: %s (%s), want %s", tc.org, r.Outcome, r.Detail, tc.outcome)
+		}
+	}
+}
