@@ -145,7 +145,7 @@ func acceptedWildcard(resource string) bool {
 	if resource == "*" {
 		return true
 	}
-	for _, kind := range []string{":instance/*", ":launch-template/*", ":podidentityassociation/*", ":role/*"} {
+	for _, kind := range []string{":instance/*", ":launch-template/*", ":podidentityassociation/*", ":cluster/*", ":role/*"} {
 		if strings.HasSuffix(resource, kind) && strings.Count(resource, "*") == 1 {
 			return true
 		}
