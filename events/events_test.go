@@ -35,6 +35,7 @@ var (
 		"eks-update-pod-identity-association.json",
 		"iam-create-role.json",
 		"iam-update-assume-role-policy.json",
+		"iam-update-assume-role-policy-mixed.json",
 		"iam-update-assume-role-policy-by-credguard.json",
 	}
 	invalid = []string{

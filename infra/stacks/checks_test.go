@@ -125,6 +125,7 @@ var expectedRules = map[string][]string{
 	"eks-update-pod-identity-association.json":             {"eks-pod-identity"},
 	"iam-create-role.json":                                 {"iam-trust-policy"},
 	"iam-update-assume-role-policy.json":                   {"iam-trust-policy"},
+	"iam-update-assume-role-policy-mixed.json":             {"iam-trust-policy"},
 	"iam-update-assume-role-policy-by-credguard.json":      {"iam-trust-policy"},
 }
 

@@ -237,9 +237,12 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 	}
 
 	// In a member account the guardrails act through the member role; in the
-	// hub account directly. Protected roles are never rewritten.
-	protected := append(append([]string{}, selfRoles...),
-		fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, cfg.MemberRoleName))
+	// hub account directly. Protected roles are never rewritten. In single
+	// mode no member role exists: a role with its name is judged like any other.
+	protected := append([]string{}, selfRoles...)
+	if cfg.Mode == Organization {
+		protected = append(protected, fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, cfg.MemberRoleName))
+	}
 	if cfg.SetsIMDSDefaults() {
 		protected = append(protected, hubRoleARN(FnIMDSDefaults))
 	}

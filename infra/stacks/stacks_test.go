@@ -324,7 +324,7 @@ func TestHubRolePermissions(t *testing.T) {
 	sqs := []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"}
 	common := []string{"kms:Decrypt", "kms:GenerateDataKey", "logs:CreateLogStream", "logs:PutLogEvents", "sns:Publish"}
 	imds := []string{"ec2:DescribeInstances", "ec2:ModifyInstanceMetadataOptions"}
-	trust := []string{"eks:DescribePodIdentityAssociation", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRoleTags", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"}
+	trust := []string{"eks:DescribeCluster", "eks:DescribePodIdentityAssociation", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRoleTags", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"}
 	sweep := []string{"ec2:CreateLaunchTemplateVersion", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLaunchTemplates",
 		"ec2:ModifyLaunchTemplate", "iam:ListRoles"}
 	defaults := []string{"ec2:GetInstanceMetadataDefaults", "ec2:ModifyInstanceMetadataDefaults"}
@@ -417,13 +417,17 @@ func TestHubRolePermissions(t *testing.T) {
 					t.Errorf("%s: secretsmanager:GetSecretValue on %v, want only the webhook secret", fn, rs)
 				}
 				if fn == stacks.FnTrustGuard || fn == stacks.FnSweeper {
-					checkProtected(t, fn, sts, []string{
+					protected := []string{
 						"arn:aws:iam::" + hubAccount + ":role/credguard-imds-enforcer",
 						"arn:aws:iam::" + hubAccount + ":role/credguard-trust-guard",
 						"arn:aws:iam::" + hubAccount + ":role/credguard-sweeper",
-						"arn:aws:iam::" + hubAccount + ":role/credguard-remediation",
 						"arn:aws:iam::" + hubAccount + ":role/credguard-imds-defaults",
-					})
+					}
+					if s.cfg.Mode == stacks.Organization {
+						// Single mode has no member role: a role with its name is judged.
+						protected = append(protected[:3:3], "arn:aws:iam::"+hubAccount+":role/credguard-remediation", protected[3])
+					}
+					checkProtected(t, fn, sts, protected)
 				}
 			}
 		})
@@ -769,7 +773,7 @@ func TestMemberTemplate(t *testing.T) {
 		"ec2:CreateLaunchTemplateVersion", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLaunchTemplates",
 		"ec2:GetInstanceMetadataDefaults", "ec2:ModifyInstanceMetadataDefaults",
 		"ec2:ModifyInstanceMetadataOptions", "ec2:ModifyLaunchTemplate",
-		"eks:DescribePodIdentityAssociation",
+		"eks:DescribeCluster", "eks:DescribePodIdentityAssociation",
 		"iam:GetRole", "iam:GetRolePolicy", "iam:ListRoleTags", "iam:ListRoles", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy",
 	}
 	if !reflect.DeepEqual(got, want) {

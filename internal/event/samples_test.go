@@ -206,6 +206,13 @@ var sampleWants = map[string]sampleWant{
 			"Condition":{"StringEquals":{"` + oidc + `:sub":"system:serviceaccount:billing:billing-api","` + oidc + `:aud":"sts.amazonaws.com"}}}]}`,
 		describe: "UpdateAssumeRolePolicy by " + carol.ARN + ": role arn:aws:iam::111122223333:role/billing-api",
 	},
+	"iam-update-assume-role-policy-mixed.json": {
+		kind: event.KindUpdateAssumeRolePolicy, id: "8d9e0f1a-2b3c-4d4e-9f5a-6b7c8d9e0f16",
+		account: hub, region: "us-east-1", time: "2026-03-02T10:12:03Z", eventName: "UpdateAssumeRolePolicy", actor: carol,
+		role:     &event.RoleChange{RoleName: "s3-replication", RoleARN: "arn:aws:iam::111122223333:role/s3-replication"},
+		policy:   `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*","Service":"s3.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+		describe: "UpdateAssumeRolePolicy by " + carol.ARN + ": role arn:aws:iam::111122223333:role/s3-replication",
+	},
 	"iam-update-assume-role-policy-by-credguard.json": {
 		kind: event.KindUpdateAssumeRolePolicy, id: "9e0f1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a15",
 		account: hub, region: "us-east-1", time: "2026-03-02T10:02:41Z", eventName: "UpdateAssumeRolePolicy", actor: trustGuard,

@@ -112,7 +112,7 @@ func exemptReason(in Instance, p Policy) string {
 		return fmt.Sprintf("tag %s: %s", ExemptTag, r)
 	}
 	if p.ExemptIDs[in.ID] {
-		return "instance id is on the configured exemption list"
+		return "allow-list entry " + in.ID + " (the IMDS guardrail's configured exemption list, CREDGUARD_EXEMPT_INSTANCE_IDS; it records no reason)"
 	}
 	return ""
 }

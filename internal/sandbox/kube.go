@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -23,44 +22,6 @@ import (
 	"time"
 )
 
-// Cluster is an EKS cluster of a region: its name, its OIDC issuer (what
-// eks:DescribeCluster reports as identity.oidc.issuer, and the single source
-// of it), and the pods and service accounts its read-only Kubernetes API
-// serves, each in Kubernetes' own JSON (as kubectl get -o json prints an
-// item). In a fixture an entry may also be just the cluster's name.
-type Cluster struct {
-	Name            string            `json:"name"`
-	OIDCIssuer      string            `json:"oidcIssuer,omitempty"`
-	Pods            []json.RawMessage `json:"pods,omitempty"`
-	ServiceAccounts []json.RawMessage `json:"serviceAccounts,omitempty"`
-}
-
-// UnmarshalJSON reads a cluster entry: a name alone, or an object.
-func (c *Cluster) UnmarshalJSON(b []byte) error {
-	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '"' {
-		*c = Cluster{}
-		return json.Unmarshal(t, &c.Name)
-	}
-	type plain Cluster
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var p plain
-	if err := dec.Decode(&p); err != nil {
-		return err
-	}
-	*c = Cluster(p)
-	return nil
-}
-
-// MarshalJSON writes a cluster with nothing but a name as that name.
-func (c Cluster) MarshalJSON() ([]byte, error) {
-	if c.OIDCIssuer == "" && len(c.Pods) == 0 && len(c.ServiceAccounts) == 0 {
-		return json.Marshal(c.Name)
-	}
-	type plain Cluster
-	return json.Marshal(plain(c))
-}
-
 // kubeMeta is what the sandbox reads of a Kubernetes object.
 type kubeMeta struct {
 	Kind     string `json:"kind"`
@@ -70,22 +31,16 @@ type kubeMeta struct {
 	} `json:"metadata"`
 }
 
-func (v *validator) clusters(path string, cs []Cluster) {
+// clusterContents checks what fixture clusters carry beyond name and issuer
+// (checked with the region): unique names, and their Kubernetes objects.
+func (v *validator) clusterContents(path string, cs []Cluster) {
 	names := map[string]int{}
 	for i, c := range cs {
 		p := fmt.Sprintf("%s.clusters[%d]", path, i)
-		if !clusterNameRe.MatchString(c.Name) {
-			v.add(p+".name", "cluster name must be 1–100 letters, digits, - and _, starting with a letter or digit; got %q", c.Name)
-		}
 		if j, dup := names[c.Name]; dup {
 			v.add(p+".name", "duplicate cluster %s (also clusters[%d])", c.Name, j)
 		}
 		names[c.Name] = i
-		if c.OIDCIssuer != "" {
-			if u, err := url.Parse(c.OIDCIssuer); err != nil || u.Scheme != "https" || u.Host == "" {
-				v.add(p+".oidcIssuer", "must be an https URL such as https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE, got %q", c.OIDCIssuer)
-			}
-		}
 		v.kubeObjects(p+".pods", "Pod", c.Pods)
 		v.kubeObjects(p+".serviceAccounts", "ServiceAccount", c.ServiceAccounts)
 	}
@@ -260,28 +215,6 @@ func (s *Server) kubeEndpoint(host, account, region, name string) string {
 		base = "http://" + host
 	}
 	return base + kubePrefix + account + "/" + region + "/" + url.PathEscape(name)
-}
-
-// eksDescribeCluster answers GET /clusters/{name} from the fixture's cluster.
-func (s *Server) eksDescribeCluster(r *request) (any, error) {
-	c, err := s.eksCluster(r)
-	if err != nil {
-		return nil, err
-	}
-	r.resource = c.name
-	arn := "arn:aws:eks:" + r.region + ":" + r.account() + ":cluster/" + c.name
-	out := map[string]any{
-		"name": c.name, "arn": arn, "createdAt": float64(defaultCreateDate.Unix()),
-		"version": "1.31", "platformVersion": "eks.1", "status": "ACTIVE",
-		"endpoint":             s.kubeEndpoint(r.host, r.account(), r.region, c.name),
-		"roleArn":              "arn:aws:iam::" + r.account() + ":role/eks-cluster-" + c.name,
-		"certificateAuthority": map[string]string{"data": s.kubeTLS.caData()},
-		"tags":                 map[string]string{},
-	}
-	if c.issuer != "" {
-		out["identity"] = map[string]any{"oidc": map[string]string{"issuer": c.issuer}}
-	}
-	return map[string]any{"cluster": out}, nil
 }
 
 // serveKube answers the read-only Kubernetes API of a fixture cluster:

@@ -80,8 +80,8 @@ func TestDescribeCluster(t *testing.T) {
 	}
 	out, err = c.DescribeCluster(ctx(t), &eks.DescribeClusterInput{Name: aws.String("bare")})
 	mustOK(t, err)
-	if out.Cluster.Identity != nil {
-		t.Errorf("a cluster without oidcIssuer reports identity %+v", out.Cluster.Identity)
+	if iss := aws.ToString(out.Cluster.Identity.Oidc.Issuer); !strings.HasPrefix(iss, "https://oidc.eks.us-east-1.amazonaws.com/id/") || iss == "https://oidc.eks.us-east-1.amazonaws.com/id/ABC" {
+		t.Errorf("a cluster without oidcIssuer reports issuer %s", iss)
 	}
 	_, err = c.DescribeCluster(ctx(t), &eks.DescribeClusterInput{Name: aws.String("nope")})
 	wantAPIError(t, err, "ResourceNotFoundException", http.StatusNotFound)
@@ -192,9 +192,9 @@ func TestKubeAPI(t *testing.T) {
 
 func TestClusterFixtureValidation(t *testing.T) {
 	tests := []struct{ name, clusters, want string }{
-		{"bad issuer", `[{"name":"p","oidcIssuer":"http://x"}]`, `clusters[0].oidcIssuer: must be an https URL`},
+		{"bad issuer", `[{"name":"p","oidcIssuer":"http://x"}]`, `clusters[0].oidcIssuer: must be https://oidc.eks.REGION.amazonaws.com/id/ID`},
 		{"duplicate", `["p",{"name":"p"}]`, `clusters[1].name: duplicate cluster p`},
-		{"bad name", `[{"name":"-p"}]`, `clusters[0].name: cluster name must be`},
+		{"bad name", `[{"name":"-p"}]`, `clusters[0]: cluster name must be`},
 		{"pod kind", `[{"name":"p","pods":[{"kind":"Secret","metadata":{"name":"x","namespace":"y"}}]}]`, `clusters[0].pods[0].kind: must be Pod`},
 		{"pod without namespace", `[{"name":"p","pods":[{"metadata":{"name":"x"}}]}]`, `clusters[0].pods[0].metadata: name and namespace are required`},
 		{"duplicate service account", `[{"name":"p","serviceAccounts":[{"metadata":{"name":"x","namespace":"y"}},{"metadata":{"name":"x","namespace":"y"}}]}]`, `serviceAccounts[1].metadata.name: duplicate`},

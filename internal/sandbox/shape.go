@@ -51,9 +51,6 @@ func walkShape(path string, v any, t reflect.Type, errs *[]error) {
 	if t == rawMessageType {
 		return
 	}
-	if _, name := v.(string); name && t == clusterType {
-		return // a cluster entry may be just its name
-	}
 	if t == timeType {
 		s, ok := v.(string)
 		if !ok {
@@ -64,6 +61,9 @@ func walkShape(path string, v any, t reflect.Type, errs *[]error) {
 			fail("must be an RFC 3339 time (2024-01-01T00:00:00Z), got %q", s)
 		}
 		return
+	}
+	if _, name := v.(string); name && t == clusterType {
+		return // a cluster may be given by its name alone
 	}
 	switch t.Kind() {
 	case reflect.Pointer:

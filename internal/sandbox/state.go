@@ -110,8 +110,8 @@ type instance struct {
 
 type cluster struct {
 	name     string
-	explicit bool // listed in the fixture's clusters
-	issuer   string
+	explicit bool   // listed in the fixture's clusters
+	issuer   string // the fixture's oidcIssuer ("" when made up)
 	// pods and serviceAccounts are served by the cluster's Kubernetes API.
 	pods, serviceAccounts []kubeObject
 	assocs                map[string]*association

@@ -90,6 +90,7 @@ func fromProvider(prov *accounts.Provider, s settings.Settings, cfg Config, log 
 	}, nil, trustguard.Config{
 		DryRun: cfg.DryRunTrust, ExemptRoleARNs: s.ExemptRoleARNs,
 		SelfRoleARNs: s.SelfRoleARNs, MemberRoleName: s.MemberRoleName,
+		OrganizationID: s.OrganizationID, MemberTrustees: trustguard.MemberTrustees(s.SelfRoleARNs),
 	}, log, nil)
 	return New(func(ctx context.Context, account, region string) (EC2, error) {
 		return clients(ctx, account, region)
