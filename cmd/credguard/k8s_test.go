@@ -334,3 +334,55 @@ func TestK8sAuditFiles(t *testing.T) {
 		t.Errorf("--help: exit %d", code)
 	}
 }
+
+// A kubeconfig whose user runs the exec plugin `aws eks get-token`, as
+// `aws eks update-kubeconfig` writes it: the AWS CLI's token passes the
+// sandbox's check, as the command's own does.
+func TestK8sAuditKubeconfigExecPlugin(t *testing.T) {
+	aws, err := exec.LookPath("aws")
+	if err != nil {
+		t.Skip("no AWS CLI on PATH (make awscli installs Debian's)")
+	}
+	sb := sandboxtest.Start(t, sandboxtest.Demo(t))
+	awsEnv(t, sb)
+	// botocore refuses an empty AWS_PROFILE or AWS_SESSION_TOKEN: unset them
+	// (t.Setenv above restores them after the test).
+	os.Unsetenv("AWS_PROFILE")
+	os.Unsetenv("AWS_SESSION_TOKEN")
+	static := writeKubeconfig(t, sb)
+	doc, err := os.ReadFile(static)
+	if err != nil {
+		t.Fatal(err)
+	}
+	execUser := `- name: auditor
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: ` + aws + `
+      args: [eks, get-token, --cluster-name, prod, --region, us-east-1, --output, json]
+      interactiveMode: Never`
+	withExec := strings.Replace(string(doc), "- name: auditor\n  user:\n    token: sandbox-static-token", execUser, 1)
+	if withExec == string(doc) {
+		t.Fatal("kubeconfig user not replaced")
+	}
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, []byte(withExec), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI("k8s", "audit", "--kubeconfig", path, "--context", "prod", "--json")
+	if code != 1 || len(auditJSON(t, out)) == 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	n := 0
+	for _, c := range sb.Journal() {
+		if c.Service == "kubernetes" {
+			n++
+			if c.Outcome != "ok" {
+				t.Errorf("Kubernetes call %s: %s", c.Operation, c.Outcome)
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d Kubernetes calls", n)
+	}
+}
