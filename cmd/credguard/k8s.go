@@ -37,7 +37,7 @@ sources (one of):
                          built from the AWS credential chain, Pod Identity associations
                          and role trust from EKS and IAM (--region R, or the AWS config's)
   --from FILE            offline: kubectl get pods,serviceaccounts -A -o json (a List), or
-                         PodList and ServiceAccountList files; repeatable
+                         PodList and ServiceAccountList files (- reads standard input); repeatable
 flags:
   --associations FILE    aws eks list-pod-identity-associations output; repeatable
   --allow-host-network NS/NAME  exempt a workload (or pod, or NS/*) from host-network-node-role; repeatable
@@ -52,7 +52,7 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-func runK8s(args []string, stdout, stderr io.Writer) int {
+func runK8s(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "audit" {
 		if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
 			fmt.Fprint(stdout, k8sUsage)
@@ -63,7 +63,7 @@ func runK8s(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return runK8sAudit(ctx, args[1:], stdout, stderr)
+	return runK8sAudit(ctx, args[1:], stdin, stdout, stderr)
 }
 
 // k8sAuditFlags are the parsed flags of credguard k8s audit.
@@ -109,7 +109,7 @@ func parseK8sAuditFlags(args []string, stderr io.Writer) (k8sAuditFlags, error) 
 	return f, nil
 }
 
-func runK8sAudit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runK8sAudit(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	f, err := parseK8sAuditFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, k8sUsage)
@@ -122,7 +122,7 @@ func runK8sAudit(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	var inv *k8saudit.Inventory
 	switch {
 	case len(f.from) > 0:
-		inv, err = inventoryFromFiles(f.from, f.associations)
+		inv, err = inventoryFromFiles(f.from, f.associations, stdin)
 	case f.cluster != "":
 		var cfg aws.Config
 		var opts []func(*config.LoadOptions) error
@@ -166,11 +166,18 @@ func runK8sAudit(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return 0
 }
 
-// inventoryFromFiles reads --from and --associations files.
-func inventoryFromFiles(from, associations []string) (*k8saudit.Inventory, error) {
+// inventoryFromFiles reads --from ("-": standard input) and --associations files.
+func inventoryFromFiles(from, associations []string, stdin io.Reader) (*k8saudit.Inventory, error) {
 	inv := &k8saudit.Inventory{}
 	for _, name := range from {
-		data, err := os.ReadFile(name)
+		var data []byte
+		var err error
+		if name == "-" {
+			name = "stdin"
+			data, err = io.ReadAll(stdin)
+		} else {
+			data, err = os.ReadFile(name)
+		}
 		if err != nil {
 			return nil, err
 		}

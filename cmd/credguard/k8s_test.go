@@ -327,6 +327,18 @@ func TestK8sAuditFiles(t *testing.T) {
 			}
 		})
 	}
+	// kubectl … -o json | credguard k8s audit --from -
+	data, err := os.ReadFile(k8sTestdata + "cluster.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outb, errb strings.Builder
+	if code := run([]string{"k8s", "audit", "--from", "-", "--json"}, strings.NewReader(string(data)), &outb, &errb); code != 1 || len(auditJSON(t, outb.String())) != 10 {
+		t.Errorf("--from -: exit %d\n%s\n%s", code, outb.String(), errb.String())
+	}
+	if code := run([]string{"k8s", "audit", "--from", "-"}, strings.NewReader("nope"), &outb, &errb); code != 2 || !strings.Contains(errb.String(), "stdin: not a JSON object") {
+		t.Errorf("--from - with bad input: exit %d %s", code, errb.String())
+	}
 	if code, _, _ := runCLI("k8s"); code != 2 {
 		t.Errorf("credguard k8s: exit %d", code)
 	}

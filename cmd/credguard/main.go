@@ -45,7 +45,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "policies":
 		return runPolicies(args[1:], stdout, stderr)
 	case "k8s":
-		return runK8s(args[1:], stdout, stderr)
+		return runK8s(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
