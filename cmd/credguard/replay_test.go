@@ -105,7 +105,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
 	}
 	last := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
-	if last != "demo: 15 events, 9 resources changed, 10 notifications, 0 failed" {
+	if last != "demo: 17 events, 12 resources changed, 12 notifications, 0 failed" {
 		t.Errorf("last line = %q", last)
 	}
 	for _, s := range []string{"RunInstances by arn:aws:iam::111122223333:user/alice: 1 instance (i-0aaa0000000000003) in 111122223333/us-east-1", "┌─ Slack", "IMDSv2 enforced on i-0aaa0000000000001 (web)", "Wildcard trust revoked on role ci-deployer",
