@@ -29,6 +29,8 @@ var (
 		"cloudtrail-run-instances-many.json",
 		"cloudtrail-run-instances-compliant.json",
 		"cloudtrail-run-instances-failed.json",
+		"cloudtrail-create-fleet-one.json",
+		"cloudtrail-create-fleet-many.json",
 		"cloudtrail-modify-metadata-options-optional.json",
 		"cloudtrail-modify-metadata-options-by-credguard.json",
 		"eks-create-pod-identity-association.json",

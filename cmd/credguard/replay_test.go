@@ -104,7 +104,7 @@ func TestDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
 	}
-	if !strings.Contains(out, "\ndemo: 15 events, 9 resources changed, 10 notifications, 0 failed\n") {
+	if !strings.Contains(out, "\ndemo: 17 events, 12 resources changed, 12 notifications, 0 failed\n") {
 		t.Errorf("demo summary missing:\n%s", out)
 	}
 	// The demo ends with the k8s audit of the demo cluster.

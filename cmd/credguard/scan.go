@@ -29,7 +29,7 @@ import (
 )
 
 const scanUsage = `usage: credguard scan [--fixture F] [--accounts a,b|all] [--regions r1,r2] [--remediate] [--json]
-                     [--concurrency N] [--role-name NAME]
+                     [--concurrency N] [--role-name NAME] [--imds-scope all|eks-nodes]
 
 Lists every instance whose metadata options are not HttpTokens=required with
 hop limit 1, every launch template whose default version allows IMDSv1 or a
@@ -58,6 +58,10 @@ sessions revoked.
                      credguard-remediation, which trusts only the hub's Credguard
                      functions: people scanning from their own credentials name a
                      role they may assume, such as OrganizationAccountAccessRole)
+  --imds-scope S     all (default), or eks-nodes: instances without an EKS or
+                     Karpenter tag (eks:cluster-name, aws:eks:cluster-name,
+                     kubernetes.io/cluster/*, karpenter.sh/nodepool) are listed
+                     as ignored and never changed
 
 Without --fixture the default AWS credential chain is used (environment,
 shared config and credentials files, SSO, instance or container role).
@@ -111,6 +115,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print JSON")
 	concurrency := fs.Int("concurrency", 4, "scopes at once")
 	roleName := fs.String("role-name", accounts.DefaultRoleName, "member role name")
+	imdsScope := fs.String("imds-scope", settings.IMDSScopeAll, "all or eks-nodes")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, scanUsage)
@@ -128,6 +133,9 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	}
 	if *concurrency < 1 || *concurrency > 64 {
 		return usage("--concurrency %d: want 1 to 64", *concurrency)
+	}
+	if *imdsScope != settings.IMDSScopeAll && *imdsScope != settings.IMDSScopeEKSNodes {
+		return usage("--imds-scope %q: want %s or %s", *imdsScope, settings.IMDSScopeAll, settings.IMDSScopeEKSNodes)
 	}
 	if !scanRoleNameRe.MatchString(*roleName) {
 		return usage("--role-name %q is not an IAM role name", *roleName)
@@ -208,7 +216,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		target.regions = regionList
 	}
 
-	st := settings.Settings{HubAccount: target.hub, MemberRoleName: *roleName, SelfRoleARNs: settings.SelfRoleARNs(target.hub)}
+	st := settings.Settings{HubAccount: target.hub, MemberRoleName: *roleName, SelfRoleARNs: settings.SelfRoleARNs(target.hub), IMDSScope: *imdsScope}
 	cfg := sweep.Config{DryRunIMDS: !*remediate, DryRunTrust: !*remediate, Concurrency: *concurrency,
 		Progress: func(p sweep.Progress) { printProgress(stderr, p) }}
 	sw := sweep.FromConfig(target.base, st, cfg, slog.New(slog.DiscardHandler))

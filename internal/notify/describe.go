@@ -192,7 +192,7 @@ func (b builder) header() string {
 
 func (b builder) actorLabel() string {
 	switch b.inc.EventName {
-	case "RunInstances":
+	case "RunInstances", "CreateFleet":
 		return "Launched by"
 	case "CreateRole", "CreatePodIdentityAssociation":
 		return "Created by"

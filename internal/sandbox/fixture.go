@@ -157,6 +157,16 @@ type Instance struct {
 	// ReservationID groups instances into one reservation (default: one
 	// reservation per instance).
 	ReservationID string `json:"reservationId,omitempty"`
+	// VisibleAfterMs models EC2's eventual consistency: DescribeInstances
+	// and ModifyInstanceMetadataOptions answer InvalidInstanceID.NotFound
+	// for the instance until that many milliseconds after the sandbox
+	// started (0: at once).
+	VisibleAfterMs int `json:"visibleAfterMs,omitempty"`
+	// RunningAfterMs keeps a pending instance pending until that many
+	// milliseconds after the sandbox started, then makes it running; while
+	// it is pending, ModifyInstanceMetadataOptions answers
+	// IncorrectInstanceState. The state must be pending (or left out).
+	RunningAfterMs int `json:"runningAfterMs,omitempty"`
 }
 
 // MetadataOptions are an instance's IMDS settings. Omitted fields take EC2's
@@ -488,8 +498,18 @@ func (v *validator) region(path, account, regionName string, r *Region) {
 			v.add(p+".id", "duplicate instance id %s (also instances[%d])", in.ID, j)
 		}
 		ids[in.ID] = i
-		if instanceStateCode(in.State) < 0 {
+		switch {
+		case in.RunningAfterMs > 0 && in.State != "" && in.State != "pending":
+			v.add(p+".state", "must be pending (or left out) with runningAfterMs; got %q", in.State)
+		case in.RunningAfterMs > 0:
+		case instanceStateCode(in.State) < 0:
 			v.add(p+".state", "must be one of pending, running, stopping, stopped, shutting-down, terminated; got %q", in.State)
+		}
+		if in.VisibleAfterMs < 0 {
+			v.add(p+".visibleAfterMs", "must be 0 or more milliseconds, got %d", in.VisibleAfterMs)
+		}
+		if in.RunningAfterMs < 0 {
+			v.add(p+".runningAfterMs", "must be 0 or more milliseconds, got %d", in.RunningAfterMs)
 		}
 		v.tags(p+".tags", in.Tags)
 		m := in.MetadataOptions

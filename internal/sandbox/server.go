@@ -123,7 +123,8 @@ func (s *Server) Reset() {
 }
 
 func (s *Server) reset() {
-	s.world = newWorld(s.initial, time.Now().Add(s.applyDelay))
+	start := time.Now()
+	s.world = newWorld(s.initial, start, start.Add(s.applyDelay))
 	s.sessions = map[string]identity{}
 	s.journal = nil
 	s.notifications = nil

@@ -1,7 +1,9 @@
 // Package trustguard is the trust-policy guardrail's handler: for the roles an
 // EKS Pod Identity or IAM event names, it reads the live trust policy,
-// narrows critical (wildcard) trust, cuts off sessions already issued, and
-// announces what it did. It never widens a policy.
+// narrows critical (wildcard) trust with a minimal rewrite (scoped to the
+// association's workload, and for IRSA only with its cluster's OIDC issuer,
+// read with eks:DescribeCluster), cuts off sessions already issued, and
+// announces what it did, exemptions included. It never widens a policy.
 package trustguard
 
 import (
