@@ -170,18 +170,10 @@ func runK8sAudit(ctx context.Context, args []string, stdin io.Reader, stdout, st
 func inventoryFromFiles(from, associations []string, stdin io.Reader) (*k8saudit.Inventory, error) {
 	inv := &k8saudit.Inventory{}
 	for _, name := range from {
-		var data []byte
-		var err error
+		d, err := decodeFile(name, stdin)
 		if name == "-" {
 			name = "stdin"
-			data, err = io.ReadAll(stdin)
-		} else {
-			data, err = os.ReadFile(name)
 		}
-		if err != nil {
-			return nil, err
-		}
-		d, err := k8saudit.Decode(data)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -192,6 +184,19 @@ func inventoryFromFiles(from, associations []string, stdin io.Reader) (*k8saudit
 		inv.ServiceAccounts = append(inv.ServiceAccounts, d.ServiceAccounts...)
 	}
 	return inv, addAssociationFiles(inv, associations)
+}
+
+// decodeFile streams one --from file ("-": stdin) through the decoder.
+func decodeFile(name string, stdin io.Reader) (k8saudit.Decoded, error) {
+	if name == "-" {
+		return k8saudit.DecodeReader(stdin)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return k8saudit.Decoded{}, err
+	}
+	defer f.Close()
+	return k8saudit.DecodeReader(f)
 }
 
 func addAssociationFiles(inv *k8saudit.Inventory, files []string) error {

@@ -1,10 +1,12 @@
 package k8saudit
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -45,7 +47,6 @@ type object struct {
 		InitContainers      []container `json:"initContainers"`
 		EphemeralContainers []container `json:"ephemeralContainers"`
 	} `json:"spec"`
-	Items []object `json:"items"`
 }
 
 type container struct {
@@ -88,42 +89,149 @@ func (p *presence) UnmarshalJSON(b []byte) error {
 // a ServiceAccountList, or a single Pod or ServiceAccount. Anything else is
 // an error saying why.
 func Decode(data []byte) (Decoded, error) {
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 {
-		return Decoded{}, errors.New("empty file: expected Kubernetes JSON (kubectl get pods,serviceaccounts -A -o json)")
-	}
-	if trimmed[0] != '{' {
-		return Decoded{}, errors.New("not a JSON object: expected Kubernetes JSON (kubectl get pods,serviceaccounts -A -o json; YAML is not read)")
-	}
-	var o object
-	if err := json.Unmarshal(trimmed, &o); err != nil {
-		return Decoded{}, fmt.Errorf("not Kubernetes JSON: %w", err)
-	}
-	var d Decoded
-	switch o.Kind {
-	case "List", "PodList", "ServiceAccountList":
-		itemKind := strings.TrimSuffix(o.Kind, "List")
-		d.Continue = o.Metadata.Continue
-		for i := range o.Items {
-			it := &o.Items[i]
-			kind := it.Kind
-			if kind == "" {
-				kind = itemKind // the API server leaves kind out of list items
-			}
-			if err := d.add(kind, it); err != nil {
-				return Decoded{}, fmt.Errorf("items[%d]: %w", i, err)
-			}
+	return DecodeReader(bytes.NewReader(data))
+}
+
+// DecodeReader is Decode over a stream: list items are decoded one at a
+// time, so memory holds what the audit reads, not the document.
+func DecodeReader(r io.Reader) (Decoded, error) {
+	br := bufio.NewReader(r)
+	for {
+		b, err := br.Peek(1)
+		if err == io.EOF {
+			return Decoded{}, errors.New("empty file: expected Kubernetes JSON (kubectl get pods,serviceaccounts -A -o json)")
 		}
-	case "Pod", "ServiceAccount":
-		if err := d.add(o.Kind, &o); err != nil {
+		if err != nil {
 			return Decoded{}, err
 		}
-	case "":
-		return Decoded{}, errors.New("no kind: expected a List, PodList or ServiceAccountList (kubectl get pods,serviceaccounts -A -o json)")
-	default:
-		return Decoded{}, fmt.Errorf("kind %s is not a pod or service-account list", o.Kind)
+		if b[0] == ' ' || b[0] == '\t' || b[0] == '\n' || b[0] == '\r' {
+			br.ReadByte()
+			continue
+		}
+		if b[0] != '{' {
+			return Decoded{}, errors.New("not a JSON object: expected Kubernetes JSON (kubectl get pods,serviceaccounts -A -o json; YAML is not read)")
+		}
+		break
+	}
+	d, err := decodeStream(json.NewDecoder(br))
+	if err != nil {
+		return Decoded{}, err
 	}
 	return d, nil
+}
+
+// pendingItem is a list item without kind met before the list's own kind.
+type pendingItem struct {
+	index int
+	obj   object
+}
+
+func decodeStream(dec *json.Decoder) (Decoded, error) {
+	bad := func(err error) (Decoded, error) { return Decoded{}, fmt.Errorf("not Kubernetes JSON: %w", err) }
+	if _, err := dec.Token(); err != nil { // the opening brace, checked by the caller
+		return bad(err)
+	}
+	var (
+		top     object
+		d       Decoded
+		itemErr error
+		pending []pendingItem
+	)
+	addItem := func(i int, it *object) {
+		kind := it.Kind
+		if kind == "" {
+			kind = listItemKind(top.Kind) // the API server leaves kind out of list items
+		}
+		if err := d.add(kind, it); err != nil && itemErr == nil {
+			itemErr = fmt.Errorf("items[%d]: %w", i, err)
+		}
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return bad(err)
+		}
+		key, _ := t.(string)
+		switch key {
+		case "kind":
+			err = dec.Decode(&top.Kind)
+		case "metadata":
+			err = dec.Decode(&top.Metadata)
+		case "spec":
+			err = dec.Decode(&top.Spec)
+		case "items":
+			err = decodeItems(dec, func(i int, it *object) {
+				if it.Kind == "" && top.Kind == "" {
+					pending = append(pending, pendingItem{i, *it})
+					return
+				}
+				addItem(i, it)
+			})
+		default:
+			var skip json.RawMessage
+			err = dec.Decode(&skip)
+		}
+		if err != nil {
+			return bad(err)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return bad(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return bad(errors.New("data after the top-level object"))
+	}
+	switch top.Kind {
+	case "List", "PodList", "ServiceAccountList":
+		for i := range pending {
+			addItem(pending[i].index, &pending[i].obj)
+		}
+		if itemErr != nil {
+			return Decoded{}, itemErr
+		}
+		d.Continue = top.Metadata.Continue
+		return d, nil
+	case "Pod", "ServiceAccount":
+		var one Decoded
+		if err := one.add(top.Kind, &top); err != nil {
+			return Decoded{}, err
+		}
+		return one, nil
+	case "":
+		return Decoded{}, errors.New("no kind: expected a List, PodList or ServiceAccountList (kubectl get pods,serviceaccounts -A -o json)")
+	}
+	return Decoded{}, fmt.Errorf("kind %s is not a pod or service-account list", top.Kind)
+}
+
+// decodeItems decodes the items array one element at a time.
+func decodeItems(dec *json.Decoder, each func(int, *object)) error {
+	t, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		return nil // "items": null
+	}
+	if delim, ok := t.(json.Delim); !ok || delim != '[' {
+		return errors.New("items is not an array")
+	}
+	for i := 0; dec.More(); i++ {
+		var it object
+		if err := dec.Decode(&it); err != nil {
+			return fmt.Errorf("items[%d]: %w", i, err)
+		}
+		each(i, &it)
+	}
+	_, err = dec.Token() // the closing bracket
+	return err
+}
+
+// listItemKind is the kind of the items of a typed list ("" for List).
+func listItemKind(listKind string) string {
+	if listKind == "List" {
+		return ""
+	}
+	return strings.TrimSuffix(listKind, "List")
 }
 
 func (d *Decoded) add(kind string, o *object) error {

@@ -16,6 +16,9 @@ func TestDecodeErrors(t *testing.T) {
 		{"secret in a list", `{"kind":"List","items":[{"kind":"Secret","metadata":{"name":"s","namespace":"n"}}]}`, "items[0]: kind Secret is not a Pod or ServiceAccount"},
 		{"item without kind", `{"kind":"List","items":[{"metadata":{"name":"s","namespace":"n"}}]}`, "items[0]: item without kind"},
 		{"pod without namespace", `{"kind":"PodList","items":[{"metadata":{"name":"p"}}]}`, "items[0]: Pod without metadata.name or metadata.namespace"},
+		{"trailing data", `{"kind":"PodList","items":[]} {}`, "data after the top-level object"},
+		{"items not an array", `{"kind":"List","items":"pods"}`, "items is not an array"},
+		{"list kind after its items", `{"items":[{"kind":"Deployment","metadata":{"name":"d","namespace":"n"}}],"kind":"DeploymentList"}`, "kind DeploymentList is not a pod"},
 		{"wrong type", `{"kind":"PodList","items":[{"metadata":{"name":"p","namespace":"n"},"spec":{"hostNetwork":"yes"}}]}`, "not Kubernetes JSON"},
 	}
 	for _, tc := range tests {
@@ -37,6 +40,15 @@ func TestDecodeForms(t *testing.T) {
 	}
 	if d.Continue != "c1" || len(d.Pods) != 1 || d.Pods[0].ServiceAccount != "legacy" || d.Pods[0].Env[0].Source != "" {
 		t.Errorf("PodList decoded as %+v", d)
+	}
+	// Items without kind before the list's kind (kubectl prints keys in
+	// order: apiVersion, items, kind): resolved once the kind is read.
+	d, err = Decode([]byte(`{"apiVersion":"v1","items":[{"metadata":{"name":"p","namespace":"n"}}],"kind":"PodList","metadata":{}}`))
+	if err != nil || len(d.Pods) != 1 || d.Pods[0].Name != "p" {
+		t.Errorf("items before kind: %+v, %v", d, err)
+	}
+	if _, err := Decode([]byte(`{"items":[{"metadata":{"name":"p","namespace":"n"}}],"kind":"List"}`)); err == nil || !strings.Contains(err.Error(), "items[0]: item without kind") {
+		t.Errorf("kindless item of a List: %v", err)
 	}
 	d, err = Decode([]byte(`{"kind":"ServiceAccountList","items":[{"metadata":{"name":"s","namespace":"n","annotations":{"eks.amazonaws.com/role-arn":"arn:aws:iam::111122223333:role/r"}}}]}`))
 	if err != nil || len(d.ServiceAccounts) != 1 || d.ServiceAccounts[0].IRSARole != "arn:aws:iam::111122223333:role/r" {
