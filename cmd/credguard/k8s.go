@@ -27,11 +27,12 @@ const k8sUsage = `usage: credguard k8s audit [--kubeconfig F] [--context C] | [-
 Audits a Kubernetes cluster's pods and service accounts for pods that can
 take the node role (hostNetwork), static AWS keys, service accounts without
 IRSA or Pod Identity, shared and default service accounts with roles, and
-(with --cluster) roles whose trust is critical or does not admit the service
-account. Reads pods and service accounts only, never Secrets.
+(with the AWS side) roles whose trust is critical or does not admit the
+service account. Reads pods and service accounts only, never Secrets.
 
 sources (one of):
-  (default)              the current kubeconfig context (KUBECONFIG, ~/.kube/config)
+  (default)              the current kubeconfig context (KUBECONFIG, ~/.kube/config); a cluster
+                         named by its EKS ARN also gets the AWS side, as with --cluster
   --kubeconfig F         that kubeconfig file; --context C picks a context
   --cluster NAME         the EKS cluster: endpoint and CA from eks:DescribeCluster, a token
                          built from the AWS credential chain, Pod Identity associations
@@ -139,7 +140,7 @@ func runK8sAudit(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		}
 		inv, err = inventoryFromEKS(ctx, cfg, f.cluster)
 	default:
-		inv, err = inventoryFromKubeconfig(ctx, f.kubeconfig, f.kubeContext, f.associations)
+		inv, err = inventoryFromKubeconfig(ctx, f.kubeconfig, f.kubeContext, f.associations, stderr)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "credguard k8s audit: %v\n", err)
@@ -214,8 +215,12 @@ func addAssociationFiles(inv *k8saudit.Inventory, files []string) error {
 	return nil
 }
 
-// inventoryFromKubeconfig lists the cluster of a kubeconfig context.
-func inventoryFromKubeconfig(ctx context.Context, path, kubeContext string, associations []string) (*k8saudit.Inventory, error) {
+// inventoryFromKubeconfig lists the cluster of a kubeconfig context. When
+// the context's cluster is named by an EKS cluster ARN (aws eks
+// update-kubeconfig) and no --associations file is given, the AWS side comes
+// from EKS and IAM as with --cluster; if that fails (no AWS credentials), it
+// says so on stderr and the audit goes on without it.
+func inventoryFromKubeconfig(ctx context.Context, path, kubeContext string, associations []string, stderr io.Writer) (*k8saudit.Inventory, error) {
 	rc, err := kubesource.KubeconfigREST(path, kubeContext)
 	if err != nil {
 		return nil, err
@@ -225,7 +230,55 @@ func inventoryFromKubeconfig(ctx context.Context, path, kubeContext string, asso
 		return nil, err
 	}
 	inv := &k8saudit.Inventory{Pods: d.Pods, ServiceAccounts: d.ServiceAccounts}
+	if region, name, ok := kubesource.KubeconfigEKSCluster(path, kubeContext); ok && len(associations) == 0 {
+		if err := addEKSSide(ctx, inv, region, name); err != nil {
+			fmt.Fprintf(stderr, "credguard k8s audit: Pod Identity and role trust of EKS cluster %s not read: %v\n", name, err)
+		}
+		return inv, nil
+	}
 	return inv, addAssociationFiles(inv, associations)
+}
+
+// addEKSSide reads the AWS side of the cluster for the kubeconfig source.
+func addEKSSide(ctx context.Context, inv *k8saudit.Inventory, region, cluster string) error {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	if err != nil {
+		return fmt.Errorf("AWS configuration: %w", err)
+	}
+	eksAPI := eks.NewFromConfig(cfg)
+	info, _, err := kubesource.Cluster(ctx, cfg, eksAPI, cluster)
+	if err != nil {
+		return err
+	}
+	return addAWSSide(ctx, cfg, eksAPI, inv, info)
+}
+
+// addAWSSide adds the cluster's identity, its Pod Identity associations and
+// the trust of every bound role.
+func addAWSSide(ctx context.Context, cfg aws.Config, eksAPI kubesource.EKSAPI, inv *k8saudit.Inventory, info k8saudit.Cluster) error {
+	assocs, err := kubesource.Associations(ctx, eksAPI, info.Name)
+	if err != nil {
+		return err
+	}
+	inv.Cluster, inv.Associations = info, assocs
+	inv.Roles = kubesource.Roles(ctx, iam.NewFromConfig(cfg), info.Account, boundRoleARNs(inv))
+	return nil
+}
+
+// boundRoleARNs lists the roles of IRSA annotations and associations.
+func boundRoleARNs(inv *k8saudit.Inventory) []string {
+	var arns []string
+	for _, sa := range inv.ServiceAccounts {
+		if sa.IRSARole != "" {
+			arns = append(arns, sa.IRSARole)
+		}
+	}
+	for _, a := range inv.Associations {
+		if a.RoleARN != "" {
+			arns = append(arns, a.RoleARN)
+		}
+	}
+	return arns
 }
 
 // inventoryFromEKS reads the EKS cluster: its Kubernetes API through the
@@ -241,24 +294,8 @@ func inventoryFromEKS(ctx context.Context, cfg aws.Config, cluster string) (*k8s
 	if err != nil {
 		return nil, err
 	}
-	assocs, err := kubesource.Associations(ctx, eksAPI, cluster)
-	if err != nil {
-		return nil, err
-	}
-	inv := &k8saudit.Inventory{Cluster: info, Pods: d.Pods, ServiceAccounts: d.ServiceAccounts, Associations: assocs}
-	var arns []string
-	for _, sa := range inv.ServiceAccounts {
-		if sa.IRSARole != "" {
-			arns = append(arns, sa.IRSARole)
-		}
-	}
-	for _, a := range assocs {
-		if a.RoleARN != "" {
-			arns = append(arns, a.RoleARN)
-		}
-	}
-	inv.Roles = kubesource.Roles(ctx, iam.NewFromConfig(cfg), info.Account, arns)
-	return inv, nil
+	inv := &k8saudit.Inventory{Pods: d.Pods, ServiceAccounts: d.ServiceAccounts}
+	return inv, addAWSSide(ctx, cfg, eksAPI, inv, info)
 }
 
 func sortedRoleARNs(m map[string]k8saudit.RoleTrust) []string {

@@ -398,3 +398,41 @@ func TestK8sAuditKubeconfigExecPlugin(t *testing.T) {
 		t.Errorf("%d Kubernetes calls", n)
 	}
 }
+
+// A kubeconfig whose cluster is named by its ARN (aws eks
+// update-kubeconfig): the AWS side (associations with roles, trust) is read
+// from EKS and IAM as with --cluster; without AWS, a note and the rest.
+func TestK8sAuditKubeconfigEKSClusterARN(t *testing.T) {
+	sb := sandboxtest.Start(t, sandboxtest.Demo(t))
+	awsEnv(t, sb)
+	doc, err := os.ReadFile(writeKubeconfig(t, sb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const arn = "arn:aws:eks:us-east-1:111122223333:cluster/prod"
+	named := strings.ReplaceAll(string(doc), "- name: prod\n  cluster:", "- name: "+arn+"\n  cluster:")
+	named = strings.ReplaceAll(named, "{cluster: prod,", `{cluster: "`+arn+`",`)
+	if strings.Count(named, arn) != 3 {
+		t.Fatalf("kubeconfig not renamed:\n%s", named)
+	}
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, []byte(named), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI("k8s", "audit", "--kubeconfig", path, "--context", "prod", "--json")
+	if got := findingKeys(auditJSON(t, out)); code != 1 || !slices.Equal(got, demoClusterFindings) {
+		t.Errorf("exit %d, findings:\n%s\nwant:\n%s\n%s", code, strings.Join(got, "\n"), strings.Join(demoClusterFindings, "\n"), errOut)
+	}
+	// AWS unreachable: the Kubernetes side alone, and a note.
+	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+	code, out, errOut = runCLI("k8s", "audit", "--kubeconfig", path, "--context", "prod", "--json")
+	if code != 1 || !strings.Contains(errOut, "Pod Identity and role trust of EKS cluster prod not read") {
+		t.Errorf("AWS unreachable: exit %d\n%s", code, errOut)
+	}
+	for _, f := range auditJSON(t, out) {
+		if strings.HasPrefix(string(f.Rule), "role-trust-") {
+			t.Errorf("trust judged without AWS: %+v", f)
+		}
+	}
+}

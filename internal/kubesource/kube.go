@@ -9,6 +9,7 @@ package kubesource
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -16,6 +17,35 @@ import (
 
 	"github.com/credguard/credguard/internal/k8saudit"
 )
+
+// KubeconfigEKSCluster returns the region and name of the EKS cluster that
+// the kubeconfig context (path and context as KubeconfigREST) points at, when
+// its cluster entry is named by the cluster's ARN, as aws eks
+// update-kubeconfig writes it; ok is false otherwise.
+func KubeconfigEKSCluster(path, context string) (region, name string, ok bool) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if path != "" {
+		rules.ExplicitPath = path
+	}
+	raw, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
+		&clientcmd.ConfigOverrides{CurrentContext: context}).RawConfig()
+	if err != nil {
+		return "", "", false
+	}
+	current := raw.CurrentContext
+	if context != "" {
+		current = context
+	}
+	c := raw.Contexts[current]
+	if c == nil {
+		return "", "", false
+	}
+	p := strings.SplitN(c.Cluster, ":", 6)
+	if len(p) != 6 || p[0] != "arn" || p[2] != "eks" || p[3] == "" || !strings.HasPrefix(p[5], "cluster/") {
+		return "", "", false
+	}
+	return p[3], strings.TrimPrefix(p[5], "cluster/"), true
+}
 
 // pageSize is the limit of each list request (the API server pages with continue).
 const pageSize = 500
