@@ -30,7 +30,7 @@ import (
 )
 
 const scanUsage = `usage: credguard scan [--fixture F] [--accounts a,b|all] [--regions r1,r2] [--remediate] [--json]
-                     [--concurrency N] [--progress auto|always|never] [--role-name NAME]
+                     [--concurrency N] [--progress auto|always|never] [--role-name NAME] [--imds-scope all|eks-nodes]
 
 Lists every instance whose metadata options are not HttpTokens=required with
 hop limit 1, every launch template whose default version allows IMDSv1 or a
@@ -65,6 +65,10 @@ sessions revoked.
                      credguard-remediation, which trusts only the hub's Credguard
                      functions: people scanning from their own credentials name a
                      role they may assume, such as OrganizationAccountAccessRole)
+  --imds-scope S     all (default), or eks-nodes: instances without an EKS or
+                     Karpenter tag (eks:cluster-name, aws:eks:cluster-name,
+                     kubernetes.io/cluster/*, karpenter.sh/nodepool) are listed
+                     as ignored and never changed
 
 Without --fixture the default AWS credential chain is used (environment,
 shared config and credentials files, SSO, instance or container role).
@@ -119,6 +123,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	concurrency := fs.Int("concurrency", 4, "scopes at once")
 	progressMode := fs.String("progress", progressAuto, "auto, always or never")
 	roleName := fs.String("role-name", accounts.DefaultRoleName, "member role name")
+	imdsScope := fs.String("imds-scope", settings.IMDSScopeAll, "all or eks-nodes")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, scanUsage)
@@ -141,6 +146,9 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	case progressAuto, progressAlways, progressNever:
 	default:
 		return usage("--progress %q: want auto, always or never", *progressMode)
+	}
+	if *imdsScope != settings.IMDSScopeAll && *imdsScope != settings.IMDSScopeEKSNodes {
+		return usage("--imds-scope %q: want %s or %s", *imdsScope, settings.IMDSScopeAll, settings.IMDSScopeEKSNodes)
 	}
 	if !scanRoleNameRe.MatchString(*roleName) {
 		return usage("--role-name %q is not an IAM role name", *roleName)
@@ -221,7 +229,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		target.regions = regionList
 	}
 
-	st := settings.Settings{HubAccount: target.hub, MemberRoleName: *roleName, SelfRoleARNs: settings.SelfRoleARNs(target.hub)}
+	st := settings.Settings{HubAccount: target.hub, MemberRoleName: *roleName, SelfRoleARNs: settings.SelfRoleARNs(target.hub), IMDSScope: *imdsScope}
 	cfg := sweep.Config{DryRunIMDS: !*remediate, DryRunTrust: !*remediate, Concurrency: *concurrency}
 	if m := newProgressMeter(*progressMode, stderr, len(sweep.Scopes(target.accounts, target.regions)), time.Now); m != nil {
 		cfg.Progress = m.update

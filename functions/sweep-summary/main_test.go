@@ -88,10 +88,11 @@ func TestSweepUnderEmulator(t *testing.T) {
 	if err := json.Unmarshal(body, &res); err != nil {
 		t.Fatalf("response %s: %v", body, err)
 	}
-	// Instances remediated; trust in dry-run: the two critical roles stay
-	// (dry-run) with the warned one.
-	if res.Accounts != 2 || res.Regions != 2 || res.Swept != 6 || res.Outcomes["remediated"] != 6 || res.Outcomes["dry-run"] != 2 ||
-		res.Outcomes["warned"] != 1 || res.Remaining != 3 || len(res.Errors) != 0 || !res.Notified {
+	// The demo's 9 non-exempt instances remediated, the exempt one left;
+	// trust in dry-run: the three critical roles stay (dry-run) with the
+	// warned one.
+	if res.Accounts != 2 || res.Regions != 2 || res.Swept != 6 || res.Outcomes["remediated"] != 9 || res.Outcomes["exempt"] != 1 ||
+		res.Outcomes["dry-run"] != 3 || res.Outcomes["warned"] != 1 || res.Remaining != 4 || len(res.Errors) != 0 || !res.Notified {
 		t.Fatalf("response %s\n%s", body, summary.Output())
 	}
 	for _, inst := range sb.State().Accounts["444455556666"].Regions["eu-west-1"].Instances {

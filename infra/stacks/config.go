@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/credguard/credguard/internal/deploy"
+	"github.com/credguard/credguard/internal/settings"
 )
 
 // Mode says how the guardrails are deployed.
@@ -91,6 +92,10 @@ type Config struct {
 	// after the instances' pending state-change notifications: held this
 	// long, it normally finds them remediated and does nothing.
 	RunInstancesDelaySeconds int
+	// IMDSScope is settings.IMDSScopeAll (the default) or
+	// settings.IMDSScopeEKSNodes: the IMDS guardrail and the sweep then
+	// enforce only on instances with an EKS or Karpenter tag.
+	IMDSScope string
 }
 
 // ContextKeys lists every context key the app reads, in documentation order.
@@ -99,7 +104,7 @@ var ContextKeys = []string{
 	"dryRunImds", "dryRunTrust", "exemptRoleArns", "exemptInstanceIds",
 	"slackWorkspaceId", "slackChannelId", "slackWebhookSecretArn",
 	"memberRoleName", "sweepSchedule", "sweepAccounts", "logRetentionDays", "stackSetCallAs",
-	"imdsDefaults", "attachScp", "runInstancesDelaySeconds",
+	"imdsDefaults", "attachScp", "runInstancesDelaySeconds", "imdsScope",
 }
 
 // Getter returns a context value, or nil when the key is not set. The CDK
@@ -150,6 +155,7 @@ func LoadConfig(get Getter) (Config, error) {
 		AttachSCP:             r.boolean("attachScp"),
 
 		RunInstancesDelaySeconds: r.integer("runInstancesDelaySeconds", DefaultRunInstancesDelaySeconds),
+		IMDSScope:                r.str("imdsScope", settings.IMDSScopeAll),
 	}
 	if len(c.Regions) == 0 {
 		c.Regions = []string{c.HubRegion}
@@ -217,6 +223,11 @@ func (c Config) validate() []error {
 		if c.AttachSCP {
 			bad("attachScp", "only used in organization mode: service control policies attach to the organization's OUs")
 		}
+	}
+	switch c.IMDSScope {
+	case settings.IMDSScopeAll, settings.IMDSScopeEKSNodes:
+	default:
+		bad("imdsScope", "must be %q or %q, got %q", settings.IMDSScopeAll, settings.IMDSScopeEKSNodes, c.IMDSScope)
 	}
 	switch c.IMDSDefaults {
 	case IMDSDefaultsOff, IMDSDefaultsOn, IMDSDefaultsEnforce:

@@ -24,6 +24,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		LogRetentionDays: 90,
 		StackSetCallAs:   "SELF",
 		IMDSDefaults:     IMDSDefaultsOff,
+		IMDSScope:        "all",
 
 		RunInstancesDelaySeconds: 90,
 		SweepMaxConcurrency:      DefaultSweepMaxConcurrency,
@@ -49,7 +50,7 @@ func TestLoadConfigOrganization(t *testing.T) {
 			"slackWebhookSecretArn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:credguard/slack-AbCdEf",
 			"memberRoleName":        "guardrails-remediation", "sweepSchedule": "cron(0 */4 * * ? *)",
 			"sweepAccounts": []any{"444455556666"}, "logRetentionDays": float64(365), "stackSetCallAs": "DELEGATED_ADMIN",
-			"imdsDefaults": "enforce", "attachScp": true, "runInstancesDelaySeconds": float64(0),
+			"imdsDefaults": "enforce", "attachScp": true, "runInstancesDelaySeconds": float64(0), "imdsScope": "eks-nodes",
 		},
 		"-c flags": {
 			"mode": "organization", "organizationId": "o-a1b2c3d4e5", "hubAccount": "111122223333",
@@ -61,7 +62,7 @@ func TestLoadConfigOrganization(t *testing.T) {
 			"slackWebhookSecretArn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:credguard/slack-AbCdEf",
 			"memberRoleName":        "guardrails-remediation", "sweepSchedule": "cron(0 */4 * * ? *)",
 			"sweepAccounts": "444455556666", "logRetentionDays": "365", "stackSetCallAs": "DELEGATED_ADMIN",
-			"imdsDefaults": "enforce", "attachScp": "true", "runInstancesDelaySeconds": "0",
+			"imdsDefaults": "enforce", "attachScp": "true", "runInstancesDelaySeconds": "0", "imdsScope": "eks-nodes",
 		},
 	}
 	want := Config{
@@ -74,7 +75,7 @@ func TestLoadConfigOrganization(t *testing.T) {
 		SlackWebhookSecretARN: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:credguard/slack-AbCdEf",
 		MemberRoleName:        "guardrails-remediation", SweepSchedule: "cron(0 */4 * * ? *)",
 		SweepAccounts: []string{"444455556666"}, LogRetentionDays: 365, StackSetCallAs: "DELEGATED_ADMIN",
-		IMDSDefaults: IMDSDefaultsEnforce, AttachSCP: true, RunInstancesDelaySeconds: 0,
+		IMDSDefaults: IMDSDefaultsEnforce, AttachSCP: true, RunInstancesDelaySeconds: 0, IMDSScope: "eks-nodes",
 		SweepMaxConcurrency: DefaultSweepMaxConcurrency,
 	}
 	for name, ctx := range forms {
@@ -183,6 +184,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad call-as", map[string]any{"stackSetCallAs": "ADMIN"}, []string{"stackSetCallAs: must be SELF"}},
 		{"delay past SQS's limit", map[string]any{"runInstancesDelaySeconds": float64(901)},
 			[]string{"runInstancesDelaySeconds: must be 0 to 900 seconds (an SQS delivery delay), got 901"}},
+		{"unknown imdsScope", map[string]any{"imdsScope": "eks"}, []string{`imdsScope: must be "all" or "eks-nodes", got "eks"`}},
 		{"negative delay", map[string]any{"runInstancesDelaySeconds": "-1"},
 			[]string{"runInstancesDelaySeconds: must be 0 to 900 seconds (an SQS delivery delay), got -1"}},
 		{"fractional delay", map[string]any{"runInstancesDelaySeconds": 1.5}, []string{"runInstancesDelaySeconds: must be a whole number"}},

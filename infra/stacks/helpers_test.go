@@ -93,8 +93,8 @@ var (
 		"sweepSchedule":            "rate(12 hours)",
 		"imdsDefaults":             "enforce",
 		"attachScp":                true,
-		"runInstancesDelaySeconds": "120",
-		"sweepMaxConcurrency":      "20",
+		"runInstancesDelaySeconds": "120", "imdsScope": "eks-nodes",
+		"sweepMaxConcurrency": "20",
 	}}
 	scenarios = []*scenario{single, organization}
 	// plain is cdk.json's defaults (every optional feature off), with a

@@ -103,6 +103,8 @@ func accountStatements(s accountScope, n needs) []awsiam.PolicyStatement {
 	if n.trust {
 		allow("DescribePodIdentityAssociations",
 			[]string{"eks:DescribePodIdentityAssociation"}, perRegion("eks", "podidentityassociation/*"))
+		// The cluster's OIDC issuer tells its IRSA statements from other clusters'.
+		allow("DescribeClusters", []string{"eks:DescribeCluster"}, perRegion("eks", "cluster/*"))
 	}
 	if n.defaults {
 		// Account settings: no resource-level permissions, so "*", held to
@@ -143,7 +145,7 @@ func acceptedWildcard(resource string) bool {
 	if resource == "*" {
 		return true
 	}
-	for _, kind := range []string{":instance/*", ":launch-template/*", ":podidentityassociation/*", ":role/*"} {
+	for _, kind := range []string{":instance/*", ":launch-template/*", ":podidentityassociation/*", ":cluster/*", ":role/*"} {
 		if strings.HasSuffix(resource, kind) && strings.Count(resource, "*") == 1 {
 			return true
 		}

@@ -32,6 +32,7 @@ func FromConfig(base aws.Config, s settings.Settings, log *slog.Logger, metricsO
 		ExemptInstanceIDs: s.ExemptInstanceIDs,
 		SelfRoleARNs:      s.SelfRoleARNs,
 		MemberRoleName:    s.MemberRoleName,
+		Scope:             s.IMDSScope,
 	}, log, metricsOut)
 }
 

@@ -148,7 +148,7 @@ func TestStepsSweepTheOrganizationAndNotifyOnce(t *testing.T) {
 		t.Errorf("title %q", msg.Content.Title)
 	}
 	desc := msg.Content.Description
-	for _, want := range []string{"payments-api", "*Worst offenders*", "*Exempt*", "legacy-idp", "exempt-lt"} {
+	for _, want := range []string{"payments-api", "*Worst offenders*", "*Exempt, left non-compliant*", "legacy-idp", "exempt-lt"} {
 		if !strings.Contains(desc, want) {
 			t.Errorf("description lacks %q:\n%s", want, desc)
 		}

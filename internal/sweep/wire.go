@@ -74,6 +74,9 @@ func newProvider(base aws.Config, s settings.Settings) *accounts.Provider {
 // fromProvider wires the sweeper and both guardrails over one provider and
 // one client cache per service.
 func fromProvider(prov *accounts.Provider, s settings.Settings, cfg Config, log *slog.Logger) *Sweeper {
+	if cfg.IMDSScope == "" {
+		cfg.IMDSScope = s.IMDSScope
+	}
 	clients := accounts.Clients(prov, func(c aws.Config) *ec2.Client { return ec2.NewFromConfig(c) })
 	iamClients := accounts.Clients(prov, func(c aws.Config) *iam.Client { return iam.NewFromConfig(c) })
 	iamFor := func(ctx context.Context, account string) (*iam.Client, error) { return iamClients(ctx, account, "") }
@@ -81,7 +84,7 @@ func fromProvider(prov *accounts.Provider, s settings.Settings, cfg Config, log 
 		return clients(ctx, account, region)
 	}, nil, imdsguard.Config{
 		DryRun: cfg.DryRunIMDS, ExemptInstanceIDs: s.ExemptInstanceIDs,
-		SelfRoleARNs: s.SelfRoleARNs, MemberRoleName: s.MemberRoleName,
+		SelfRoleARNs: s.SelfRoleARNs, MemberRoleName: s.MemberRoleName, Scope: s.IMDSScope,
 	}, log, nil)
 	roles := trustguard.New(func(ctx context.Context, account string) (trustguard.IAM, error) {
 		return iamFor(ctx, account)
@@ -90,6 +93,7 @@ func fromProvider(prov *accounts.Provider, s settings.Settings, cfg Config, log 
 	}, nil, trustguard.Config{
 		DryRun: cfg.DryRunTrust, ExemptRoleARNs: s.ExemptRoleARNs,
 		SelfRoleARNs: s.SelfRoleARNs, MemberRoleName: s.MemberRoleName,
+		OrganizationID: s.OrganizationID, MemberTrustees: trustguard.MemberTrustees(s.SelfRoleARNs),
 	}, log, nil)
 	return New(func(ctx context.Context, account, region string) (EC2, error) {
 		return clients(ctx, account, region)
