@@ -414,7 +414,7 @@ func (v *validator) faultKey(path, key string) {
 		v.add(path, "fault key must be service:Operation (for example ec2:DescribeInstances)")
 		return
 	}
-	if _, known := lookupOperation(service, op); !known {
+	if _, known := lookupOperation(service, op); !known && !(service == "s3" && s3Operations[op]) {
 		v.add(path, "the sandbox has no operation %s in service %q", op, service)
 	}
 }

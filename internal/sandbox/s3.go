@@ -43,6 +43,9 @@ type s3Object struct {
 	modified    time.Time
 }
 
+// s3Operations are the S3 operations served (fault keys s3:<Operation>).
+var s3Operations = map[string]bool{"CreateBucket": true, "PutObject": true, "GetObject": true, "HeadObject": true, "ListObjectsV2": true}
+
 // s3BucketRe is S3's bucket naming rule (general purpose buckets).
 var s3BucketRe = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 

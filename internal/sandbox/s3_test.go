@@ -120,3 +120,22 @@ func recordHost(hosts *[]string) func(*middleware.Stack) error {
 		}), middleware.After)
 	}
 }
+
+// TestS3Faults: S3 operations take the fixture's faults like any other.
+func TestS3Faults(t *testing.T) {
+	f := loadFixture(t, "basic.json")
+	f.Faults = &Faults{Errors: map[string]ErrorFault{"s3:GetObject": {Rate: 1, Code: "InternalError"}}}
+	s := start(t, f)
+	client := s3.NewFromConfig(config(t, s, hub, "us-east-1"))
+	c := ctx(t)
+	_, err := client.CreateBucket(c, &s3.CreateBucketInput{Bucket: aws.String("faulty")})
+	mustOK(t, err)
+	_, err = client.PutObject(c, &s3.PutObjectInput{Bucket: aws.String("faulty"), Key: aws.String("k"), Body: bytes.NewReader([]byte("v"))})
+	mustOK(t, err)
+	_, err = client.GetObject(c, &s3.GetObjectInput{Bucket: aws.String("faulty"), Key: aws.String("k")})
+	wantAPIError(t, err, "InternalError", http.StatusInternalServerError)
+	f.Faults = &Faults{Errors: map[string]ErrorFault{"s3:DeleteObject": {Rate: 1, Code: "InternalError"}}}
+	if _, err := New(f); err == nil || !strings.Contains(err.Error(), "no operation DeleteObject") {
+		t.Errorf("an unserved S3 operation as a fault key: %v", err)
+	}
+}
