@@ -48,7 +48,16 @@ func (j *ScopeStep) Handle(ctx context.Context, sc Scope) (ScopeResult, error) {
 		return ScopeResult{}, fmt.Errorf("sweep scope: %w", err)
 	}
 	log := logger(j.Log)
-	rep := j.Sweeper.Scope(ctx, sc)
+	sweepCtx := ctx
+	if d, ok := ctx.Deadline(); ok {
+		// Stop the scope's calls a little before the function's deadline, so
+		// that what was not swept is returned as the scope's errors (and
+		// reported by the summary) instead of the invocation being killed.
+		var cancel context.CancelFunc
+		sweepCtx, cancel = context.WithDeadline(ctx, scopeDeadline(time.Now(), d))
+		defer cancel()
+	}
+	rep := j.Sweeper.Scope(sweepCtx, sc)
 	for _, f := range rep.Findings {
 		level := slog.LevelInfo
 		if f.Outcome == guardrail.Failed {
@@ -69,6 +78,16 @@ func (j *ScopeStep) Handle(ctx context.Context, sc Scope) (ScopeResult, error) {
 		return ScopeResult{}, te
 	}
 	return Result(sc, rep), nil
+}
+
+// scopeReserve is the time kept at the end of a scope's invocation to log
+// and return its result (at most a tenth of the time left).
+const scopeReserve = 10 * time.Second
+
+// scopeDeadline is when a scope's calls must stop for the invocation to
+// return by deadline.
+func scopeDeadline(now, deadline time.Time) time.Time {
+	return deadline.Add(-min(scopeReserve, deadline.Sub(now)/10))
 }
 
 // ObjectWriter is the S3 call the list step makes.

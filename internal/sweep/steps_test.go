@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -311,6 +312,19 @@ func TestListStep(t *testing.T) {
 	for _, bad := range []string{"../x", "a/b", strings.Repeat("a", 81)} {
 		if _, err := m.list.Handle(testContext(t), ListInput{Execution: bad}); err == nil {
 			t.Errorf("execution %q accepted", bad)
+		}
+	}
+}
+
+func TestScopeDeadlineKeepsTimeToReturn(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct{ left, want time.Duration }{
+		{15 * time.Minute, 15*time.Minute - 10*time.Second}, // the Lambda maximum: 10 s kept
+		{50 * time.Second, 45 * time.Second},                // a tenth when that is less
+		{0, 0},
+	} {
+		if got := scopeDeadline(now, now.Add(tc.left)).Sub(now); got != tc.want {
+			t.Errorf("%v left: sweep for %v, want %v", tc.left, got, tc.want)
 		}
 	}
 }
