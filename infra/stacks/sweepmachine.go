@@ -56,7 +56,8 @@ type SweepMachine struct {
 }
 
 // lambdaServiceErrors are the Lambda service's transient errors.
-var lambdaServiceErrors = []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
+var lambdaServiceErrors = []string{"Lambda.ClientExecutionTimeoutException", "Lambda.ServiceException", "Lambda.AWSLambdaException",
+	"Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
 
 // sweepDefinition is the state machine in Amazon States Language (JSONPath),
 // with ${…} substitutions for the ARNs.
@@ -93,8 +94,10 @@ func sweepDefinition(maxConcurrency int) (string, error) {
 								map[string]any{"ErrorEquals": []string{"ThrottledError"}, "IntervalSeconds": 30, "BackoffRate": 2,
 									"MaxAttempts": 5, "MaxDelaySeconds": 900, "JitterStrategy": "FULL"},
 								lambdaRetry,
-								// A scope that ran out of time gets one more invocation.
-								map[string]any{"ErrorEquals": []string{"Sandbox.Timedout", "States.Timeout"}, "IntervalSeconds": 10, "MaxAttempts": 1},
+								// A scope that ran out of time (or memory) gets one more
+								// invocation: Step Functions reports a function's timeout as
+								// Lambda.Unknown, the task's own as States.Timeout.
+								map[string]any{"ErrorEquals": []string{"Lambda.Unknown", "Sandbox.Timedout", "States.Timeout"}, "IntervalSeconds": 10, "MaxAttempts": 1},
 							},
 							"End": true,
 						},
