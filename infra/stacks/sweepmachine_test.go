@@ -68,6 +68,15 @@ func TestSweepMachine(t *testing.T) {
 			if !throttled || task["Resource"] != "${SweeperFunctionArn}" || task["TimeoutSeconds"] != 960.0 {
 				t.Errorf("scope task %v", task)
 			}
+			// The data flow the steps' Go types expect (sweep.ListInput,
+			// sweep.Listed, sweep.SummaryInput): {execution, listed, map |
+			// mapError} reaches the summary whole.
+			listStep := def.States["ListScopes"]
+			if def.StartAt != "Start" || !jsonEqual(def.States["Start"]["Parameters"], map[string]any{"execution.$": "$$.Execution.Name"}) ||
+				!jsonEqual(listStep["Parameters"], map[string]any{"execution.$": "$.execution"}) || listStep["ResultPath"] != "$.listed" ||
+				mp["ResultPath"] != "$.map" || def.States["Summarize"]["Parameters"] != nil || def.States["Summarize"]["End"] != true {
+				t.Errorf("data flow: %v", def.States)
+			}
 			subs := m.Props["DefinitionSubstitutions"].(map[string]any)
 			bucket := s.hubT.ofType("AWS::S3::Bucket")
 			sweeper := s.hubT.byProp(t, "AWS::Lambda::Function", "FunctionName", "credguard-sweeper")
