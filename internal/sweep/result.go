@@ -1,7 +1,6 @@
 package sweep
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -87,24 +86,11 @@ func throttledOnly(rep Report) bool {
 	}
 	codes := retry.ThrottleErrorCode{Codes: retry.DefaultThrottleErrorCodes}
 	for _, e := range rep.Errors {
-		if codes.IsErrorThrottle(e.Err) != aws.TrueTernary && !isThrottleStatus(e.Err) {
+		if codes.IsErrorThrottle(e.Err) != aws.TrueTernary { // the code is found through the SDK's wrapping
 			return false
 		}
 	}
 	return true
-}
-
-// isThrottleStatus catches throttling the SDK reports only by its code in
-// the message (for example after its own retries ran out).
-func isThrottleStatus(err error) bool {
-	var qe interface{ ErrorCode() string }
-	if errors.As(err, &qe) {
-		switch qe.ErrorCode() {
-		case "RequestLimitExceeded", "Throttling", "ThrottlingException", "TooManyRequestsException":
-			return true
-		}
-	}
-	return false
 }
 
 // topItems keeps the n worst of the items added (worst as Report.Worst
