@@ -54,10 +54,15 @@ sessions revoked.
   --remediate        fix what is found
   --json             print {"findings": [...]} instead of a table
   --concurrency N    account × region scopes scanned at once (default 4)
-  --role-name NAME   the role assumed in accounts other than the caller's (default
-                     credguard-remediation, which trusts only the hub's Credguard
-                     functions: people scanning from their own credentials name a
-                     role they may assume, such as OrganizationAccountAccessRole)
+  --imds-role-name NAME   the role assumed in accounts other than the caller's
+                     for instances and launch templates (default
+                     credguard-imds-remediation)
+  --trust-role-name NAME  the same for roles (default credguard-trust-remediation)
+  --role-name NAME   one role for both, unless the flags above name their own:
+                     the member roles trust only the hub's Credguard functions,
+                     so people scanning from their own credentials name a role
+                     they may assume, such as OrganizationAccountAccessRole (or
+                     credguard-remediation, before the member roles were split)
 
 Without --fixture the default AWS credential chain is used (environment,
 shared config and credentials files, SSO, instance or container role).
@@ -110,7 +115,9 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	remediate := fs.Bool("remediate", false, "fix what is found")
 	asJSON := fs.Bool("json", false, "print JSON")
 	concurrency := fs.Int("concurrency", 4, "scopes at once")
-	roleName := fs.String("role-name", accounts.DefaultRoleName, "member role name")
+	roleName := fs.String("role-name", "", "one member role name for both guardrails")
+	imdsRole := fs.String("imds-role-name", accounts.IMDSRoleName, "member role for instances and launch templates")
+	trustRole := fs.String("trust-role-name", accounts.TrustRoleName, "member role for roles")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, scanUsage)
@@ -208,7 +215,18 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		target.regions = regionList
 	}
 
-	st := settings.Settings{HubAccount: target.hub, MemberRoleName: *roleName, SelfRoleARNs: settings.SelfRoleARNs(target.hub)}
+	st := settings.Settings{HubAccount: target.hub, IMDSRoleName: *imdsRole, TrustRoleName: *trustRole,
+		SelfRoleARNs: settings.SelfRoleARNs(target.base.Region, target.hub)}
+	if *roleName != "" {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["imds-role-name"] {
+			st.IMDSRoleName = *roleName
+		}
+		if !set["trust-role-name"] {
+			st.TrustRoleName = *roleName
+		}
+	}
 	cfg := sweep.Config{DryRunIMDS: !*remediate, DryRunTrust: !*remediate, Concurrency: *concurrency,
 		Progress: func(p sweep.Progress) { printProgress(stderr, p) }}
 	sw := sweep.FromConfig(target.base, st, cfg, slog.New(slog.DiscardHandler))

@@ -45,7 +45,7 @@ func scanFixture(fixable bool) *sandbox.Fixture {
 			}},
 		},
 		scanMember: {
-			Roles: []sandbox.Role{{Name: "credguard-remediation", TrustPolicy: memberRole}},
+			Roles: []sandbox.Role{{Name: "credguard-imds-remediation", TrustPolicy: memberRole}, {Name: "credguard-trust-remediation", TrustPolicy: memberRole}},
 			Regions: map[string]*sandbox.Region{"eu-west-1": {Instances: []sandbox.Instance{{ID: "i-0bbb0000000000001", State: "running",
 				MetadataOptions: sandbox.MetadataOptions{HTTPTokens: "required", HTTPPutResponseHopLimit: 2}}}}},
 		},
@@ -213,7 +213,7 @@ func TestScanReportsAccountsItCannotEnter(t *testing.T) {
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}
-	if !strings.Contains(errOut, "credguard scan: not scanned: 444455556666 roles: no IAM access: assume arn:aws:iam::444455556666:role/credguard-remediation") {
+	if !strings.Contains(errOut, "credguard scan: not scanned: 444455556666 roles: no IAM access: assume arn:aws:iam::444455556666:role/credguard-trust-remediation") {
 		t.Errorf("stderr:\n%s", errOut)
 	}
 	for _, l := range findingLines(scanJSON(t, out)) {
@@ -325,7 +325,7 @@ func TestPoliciesSCP(t *testing.T) {
 		t.Errorf("--help: exit %d", code)
 	}
 	if code, out, _ := runCLI("policies", "scp", "--partition", "aws-cn"); code != 0 ||
-		!strings.Contains(out, `"arn:aws-cn:iam::*:role/credguard-remediation"`) || strings.Contains(out, "arn:aws:") {
+		!strings.Contains(out, `"arn:aws-cn:iam::*:role/credguard-imds-remediation"`) || strings.Contains(out, "arn:aws:") {
 		t.Errorf("--partition aws-cn: exit %d\n%s", code, out)
 	}
 }

@@ -34,7 +34,7 @@ func TestImdsDefaultsUnderEmulator(t *testing.T) {
 	}
 	sb, err := sandbox.New(&sandbox.Fixture{HubAccount: hub, Accounts: map[string]*sandbox.Account{
 		hub: {},
-		member: {Roles: []sandbox.Role{{Name: "credguard-remediation", TrustPolicy: trust}},
+		member: {Roles: []sandbox.Role{{Name: "credguard-imds-defaults-member", TrustPolicy: trust}},
 			Regions: map[string]*sandbox.Region{"eu-west-1": {
 				MetadataDefaults: &sandbox.MetadataDefaults{HTTPTokens: "optional"},
 				Stacks:           []sandbox.Stack{{StackID: stackID, Resources: []sandbox.StackResource{resource("CREATE_IN_PROGRESS", "")}}},

@@ -115,10 +115,11 @@ const SessionName = "credguard-imds-defaults"
 
 // FromConfig wires a handler from the function's AWS configuration: stacks in
 // its own account are served with its own credentials, stacks in other
-// accounts through the member role (s.MemberRoleName).
+// accounts through its own member role (s.DefaultsRoleName), which may do
+// nothing but this resource's calls.
 func FromConfig(base aws.Config, s settings.Settings, o Options) *Handler {
 	prov := accounts.New(base, sts.NewFromConfig(base), accounts.Options{
-		HubAccount: s.HubAccount, RoleName: s.MemberRoleName, SessionName: SessionName,
+		HubAccount: s.HubAccount, RoleName: s.DefaultsRoleName, SessionName: SessionName,
 	})
 	return New(accounts.Clients(prov, func(cfg aws.Config) Clients {
 		return Clients{EC2: ec2.NewFromConfig(cfg), CloudFormation: cloudformation.NewFromConfig(cfg)}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/announce"
 	"github.com/credguard/credguard/internal/event"
 	"github.com/credguard/credguard/internal/guardrail"
@@ -30,7 +31,10 @@ type Config struct {
 	DryRun            bool
 	ExemptInstanceIDs []string
 	SelfRoleARNs      []string // the hub function roles: their changes are ignored
-	MemberRoleName    string   // the member remediation role: its changes are ignored
+	MemberRoleName    string   // the member role this guardrail assumes (named in failure notifications)
+	// MemberRoleNames are every Credguard member role (their changes are
+	// ignored); accounts.MemberRoleNames(MemberRoleName) when empty.
+	MemberRoleNames []string
 	// PollInterval is the first wait before checking that new options are
 	// applied; it doubles up to MaxPollInterval. MaxPoll bounds the whole
 	// wait (the Lambda's remaining time bounds it too).
@@ -79,6 +83,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Reserve <= 0 {
 		c.Reserve = DefaultReserve
+	}
+	if len(c.MemberRoleNames) == 0 {
+		c.MemberRoleNames = accounts.MemberRoleNames(c.MemberRoleName)
 	}
 	return c
 }
@@ -168,7 +175,7 @@ func (h *Handler) skip(e event.Event) string {
 		return fmt.Sprintf("not an IMDS event (%s)", e.Kind)
 	case e.Failed():
 		return fmt.Sprintf("the recorded call failed (%s)", e.ErrorCode)
-	case e.Kind == event.KindModifyMetadataOptions && guardrail.Own(e.Actor, h.cfg.SelfRoleARNs, h.cfg.MemberRoleName):
+	case e.Kind == event.KindModifyMetadataOptions && guardrail.Own(e.Actor, h.cfg.SelfRoleARNs, h.cfg.MemberRoleNames...):
 		return "the change was made by Credguard itself"
 	case e.StateChange != nil && e.StateChange.State != "pending" && e.StateChange.State != "running" &&
 		e.StateChange.State != "terminated" && e.StateChange.State != "shutting-down":

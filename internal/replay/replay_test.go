@@ -169,7 +169,7 @@ func TestDemoState(t *testing.T) {
 	}
 	// The cross-account change was made by the member role, not the hub.
 	for _, c := range rep.Journal {
-		if c.Operation == "ModifyInstanceMetadataOptions" && c.Account == "444455556666" && !strings.Contains(c.Principal, "assumed-role/credguard-remediation/") {
+		if c.Operation == "ModifyInstanceMetadataOptions" && c.Account == "444455556666" && !strings.Contains(c.Principal, "assumed-role/credguard-imds-remediation/") {
 			t.Errorf("cross-account modify by %s", c.Principal)
 		}
 	}

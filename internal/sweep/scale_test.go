@@ -21,7 +21,7 @@ var (
 // of roles, instances (in us-east-1) and launch templates; bad(i) says which
 // are not compliant.
 func bigAccount(roles, instances, templates int, bad func(int) bool, prefix string) *sandbox.Account {
-	a := &sandbox.Account{Roles: []sandbox.Role{memberRole()}}
+	a := &sandbox.Account{Roles: memberRoles()}
 	for i := range roles {
 		trust := trustLambda
 		if bad(i) {

@@ -55,11 +55,11 @@ func NewScheduled(base aws.Config, s settings.Settings, cfg Config, log *slog.Lo
 	// One provider for the sweep and the hub lookup: the hub account (the
 	// configured one, or GetCallerIdentity's answer) is looked up once per
 	// process, not once per invocation.
-	prov := newProvider(base, s)
+	prov := newProviders(base, s)
 	j := &Scheduled{
-		Sweeper:  fromProvider(prov, s, cfg, log),
+		Sweeper:  fromProviders(prov, s, cfg, log),
 		Accounts: s.Accounts, OrganizationID: s.OrganizationID,
-		Hub:     prov.HubAccount,
+		Hub:     prov.imds.HubAccount,
 		Regions: s.Regions, Region: base.Region,
 		Log: log, DryRun: cfg.DryRunIMDS || cfg.DryRunTrust,
 	}

@@ -29,10 +29,8 @@ func scheduled(t *testing.T, s *sandbox.Server, st settings.Settings, cfg Config
 		t.Fatal(err)
 	}
 	base.Retryer = accounts.Retryer
-	if st.MemberRoleName == "" {
-		st.MemberRoleName = accounts.DefaultRoleName
-	}
-	st.SelfRoleARNs = settings.SelfRoleARNs(s.HubAccount())
+	st = st.WithDefaultRoles()
+	st.SelfRoleARNs = settings.SelfRoleARNs("us-east-1", s.HubAccount())
 	return NewScheduled(base, st, cfg, slog.New(slog.NewJSONHandler(logs, nil)))
 }
 

@@ -70,7 +70,7 @@ func kindsFixture() *sandbox.Fixture {
 				},
 			},
 			member: {
-				Roles: []sandbox.Role{memberRole(), {Name: "member-ci", TrustPolicy: trustFederatedAny}},
+				Roles: append(memberRoles(), sandbox.Role{Name: "member-ci", TrustPolicy: trustFederatedAny}),
 				Regions: map[string]*sandbox.Region{
 					"eu-west-1": {Instances: []sandbox.Instance{{ID: "i-0bbb0000000000001", State: "running",
 						MetadataOptions: sandbox.MetadataOptions{HTTPTokens: "optional", HTTPPutResponseHopLimit: 2}}}},
@@ -293,7 +293,7 @@ func TestSweepReportsAnAccountItCannotEnter(t *testing.T) {
 			continue
 		}
 		memberErrs = append(memberErrs, e)
-		if !strings.Contains(e.Error(), "credguard-remediation") {
+		if !strings.Contains(e.Error(), "credguard-imds-remediation") && !strings.Contains(e.Error(), "credguard-trust-remediation") {
 			t.Errorf("error does not name the member role: %v", e)
 		}
 	}

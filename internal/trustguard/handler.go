@@ -10,9 +10,11 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/announce"
 	"github.com/credguard/credguard/internal/event"
 	"github.com/credguard/credguard/internal/guardrail"
@@ -31,7 +33,11 @@ type Config struct {
 	DryRun         bool
 	ExemptRoleARNs []string // never changed (compared without the role path)
 	SelfRoleARNs   []string // Credguard's own roles: never changed, and their changes are ignored
-	MemberRoleName string
+	MemberRoleName string // the member role this guardrail assumes (named in failure notifications)
+	// MemberRoleNames are every Credguard member role: their changes are
+	// ignored and they are never changed; accounts.MemberRoleNames(MemberRoleName)
+	// when empty.
+	MemberRoleNames []string
 }
 
 // Handler handles trust events. It is safe for concurrent use.
@@ -45,6 +51,9 @@ type Handler struct {
 
 // New builds a handler. metricsOut receives Embedded Metric Format lines (nil to skip).
 func New(iamFor IAMFor, eksFor EKSFor, pub announce.Publisher, cfg Config, log *slog.Logger, metricsOut io.Writer) *Handler {
+	if len(cfg.MemberRoleNames) == 0 {
+		cfg.MemberRoleNames = accounts.MemberRoleNames(cfg.MemberRoleName)
+	}
 	return &Handler{iamFor: iamFor, eksFor: eksFor, cfg: cfg, now: time.Now, announce: &announce.Announcer{
 		Guardrail: guardrail.Trust, Log: log, Metrics: metricsOut, Publisher: pub, DryRun: cfg.DryRun, ExemptTag: ExemptTag,
 		RemediationRole: cfg.MemberRoleName,
@@ -95,7 +104,7 @@ func (h *Handler) skip(e event.Event) string {
 		return fmt.Sprintf("not a trust event (%s)", e.Kind)
 	case e.Failed():
 		return fmt.Sprintf("the recorded call failed (%s)", e.ErrorCode)
-	case guardrail.Own(e.Actor, h.cfg.SelfRoleARNs, h.cfg.MemberRoleName):
+	case guardrail.Own(e.Actor, h.cfg.SelfRoleARNs, h.cfg.MemberRoleNames...):
 		return "the change was made by Credguard itself"
 	}
 	return ""
@@ -310,8 +319,8 @@ func (h *Handler) exemptReason(r role) string {
 	switch {
 	case strings.HasPrefix(r.Path, "/aws-service-role/"):
 		return "service-linked role (cannot be changed)"
-	case h.cfg.MemberRoleName != "" && r.Name == h.cfg.MemberRoleName:
-		return "Credguard's own remediation role"
+	case slices.Contains(h.cfg.MemberRoleNames, r.Name):
+		return "Credguard's own member role"
 	case guardrail.RoleListed(r.ARN, h.cfg.SelfRoleARNs):
 		return "Credguard's own function role"
 	case guardrail.RoleListed(r.ARN, h.cfg.ExemptRoleARNs):

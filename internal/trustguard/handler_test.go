@@ -70,7 +70,9 @@ func TestExemptions(t *testing.T) {
 		{"empty tag is no exemption", sandbox.Role{Name: "empty-tag", Path: "/", Tags: map[string]string{"credguard:exempt": " "}}, guardrail.Revoked, "public-principal"},
 		{"service-linked", sandbox.Role{Name: "AWSServiceRoleForThing", Path: "/aws-service-role/thing.amazonaws.com/"}, guardrail.Exempt, "service-linked"},
 		{"allow-listed", sandbox.Role{Name: "allow-listed", Path: "/"}, guardrail.Exempt, "exemption list"},
-		{"the member role", sandbox.Role{Name: "credguard-remediation", Path: "/"}, guardrail.Exempt, "remediation role"},
+		{"the legacy member role", sandbox.Role{Name: "credguard-remediation", Path: "/"}, guardrail.Exempt, "own member role"},
+		{"the IMDS member role", sandbox.Role{Name: "credguard-imds-remediation", Path: "/"}, guardrail.Exempt, "own member role"},
+		{"the trust member role", sandbox.Role{Name: "credguard-trust-remediation", Path: "/"}, guardrail.Exempt, "own member role"},
 		{"a hub function role", sandbox.Role{Name: "credguard-imds-enforcer", Path: "/"}, guardrail.Exempt, "own function role"},
 	}
 	for _, tt := range tests {
@@ -148,7 +150,7 @@ func TestTargetRoleInMemberAccount(t *testing.T) {
 		t.Fatalf("target role: %+v", r)
 	}
 	for _, c := range rep.Journal {
-		if c.Operation == "UpdateAssumeRolePolicy" && (c.Account != "444455556666" || !strings.Contains(c.Principal, "credguard-remediation")) {
+		if c.Operation == "UpdateAssumeRolePolicy" && (c.Account != "444455556666" || !strings.Contains(c.Principal, "assumed-role/credguard-trust-remediation/")) {
 			t.Errorf("update made as %s in %s", c.Principal, c.Account)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,13 +66,13 @@ func Sample(t testing.TB, name string, resources ...string) Input {
 	return Input{Name: name, Data: data, Resources: resources}
 }
 
-// WithoutMemberRole removes the member remediation role from the Member
-// account of f.
+// WithoutMemberRole removes every Credguard member role (split and legacy)
+// from the Member account of f.
 func WithoutMemberRole(f *sandbox.Fixture) {
 	a := f.Accounts[Member]
 	var kept []sandbox.Role
 	for _, r := range a.Roles {
-		if r.Name != accounts.DefaultRoleName {
+		if !slices.Contains(accounts.MemberRoleNames(), r.Name) {
 			kept = append(kept, r)
 		}
 	}

@@ -1,0 +1,170 @@
+package stacks_test
+
+import (
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/credguard/credguard/infra/stacks"
+)
+
+// imdsWrites and iamWrites are the two kinds of write that no member role,
+// and no event-driven hub function, may hold together.
+var (
+	imdsWrites = []string{"ec2:ModifyInstanceMetadataOptions", "ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate"}
+	iamWrites  = []string{"iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy"}
+)
+
+func holdsAny(granted map[string][]string, actions []string) bool {
+	for _, a := range actions {
+		if granted[a] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// checkMemberRoles asserts the member template's roles: one per guardrail
+// (and one for the IMDS defaults resource), each created in the IAM region
+// only, trusted by exactly the hub roles that need it under
+// aws:PrincipalOrgID, allowed exactly what those functions call, and none
+// holding both IMDS and IAM writes.
+func checkMemberRoles(t *testing.T, m template, regionIs func(string) string, globalRegion string) {
+	t.Helper()
+	type want struct {
+		trusted []string // hub functions
+		actions []string
+	}
+	wants := map[string]want{
+		"credguard-imds-remediation": {
+			[]string{stacks.FnIMDSEnforcer, stacks.FnSweeper},
+			[]string{"ec2:CreateLaunchTemplateVersion", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplateVersions",
+				"ec2:DescribeLaunchTemplates", "ec2:ModifyInstanceMetadataOptions", "ec2:ModifyLaunchTemplate"},
+		},
+		"credguard-trust-remediation": {
+			[]string{stacks.FnSweeper, stacks.FnTrustGuard},
+			[]string{"eks:DescribePodIdentityAssociation", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRoleTags",
+				"iam:ListRoles", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"},
+		},
+		"credguard-imds-defaults-member": {
+			[]string{stacks.FnIMDSDefaults},
+			[]string{"cloudformation:DescribeStackResource", "ec2:GetInstanceMetadataDefaults", "ec2:ModifyInstanceMetadataDefaults"},
+		},
+	}
+	seen := map[string]bool{}
+	for _, role := range m.ofType("AWS::IAM::Role") {
+		name, _ := role.Props["RoleName"].(string)
+		if name == "" {
+			continue // the forwarding role
+		}
+		w, ok := wants[name]
+		if !ok {
+			t.Errorf("unexpected member role %q", name)
+			continue
+		}
+		seen[name] = true
+		if got := regionIs(role.Condition); got != globalRegion {
+			t.Errorf("%s: condition %q holds in %q, want %s only (IAM is global: one region creates it)", name, role.Condition, got, globalRegion)
+		}
+		var trusted []string
+		for _, st := range statements(t, role.Props["AssumeRolePolicyDocument"], memberPseudo) {
+			if st["Action"] != "sts:AssumeRole" || st["Effect"] != "Allow" ||
+				!jsonEqual(st["Condition"], map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": orgID}}) {
+				t.Errorf("%s: trust statement %v: want sts:AssumeRole bounded by aws:PrincipalOrgID", name, st)
+			}
+			if _, ok := st["Condition"].(map[string]any)["ArnEquals"]; ok {
+				t.Errorf("%s: trust uses lambda:SourceFunctionArn, which resource policies cannot evaluate", name)
+			}
+			for _, p := range list(st["Principal"].(map[string]any)["AWS"]) {
+				trusted = append(trusted, str(p))
+			}
+		}
+		var wantTrusted []string
+		for _, fn := range w.trusted {
+			wantTrusted = append(wantTrusted, "arn:aws:iam::"+hubAccount+":role/credguard-"+fn)
+		}
+		sort.Strings(trusted)
+		sort.Strings(wantTrusted)
+		if !reflect.DeepEqual(trusted, wantTrusted) {
+			t.Errorf("%s: trusts %v, want exactly %v", name, trusted, wantTrusted)
+		}
+		sts := rolePolicies(t, m, role.ID, memberPseudo)
+		granted := allowedActions(sts)
+		if got := sortedKeys(granted); !reflect.DeepEqual(got, w.actions) {
+			t.Errorf("%s: actions\n got %v\nwant %v", name, got, w.actions)
+		}
+		if holdsAny(granted, imdsWrites) && holdsAny(granted, iamWrites) {
+			t.Errorf("%s: holds both IMDS and IAM writes", name)
+		}
+		for _, r := range granted["iam:UpdateAssumeRolePolicy"] {
+			if r != "arn:aws:iam::"+memberAccount+":role/*" {
+				t.Errorf("%s: iam:UpdateAssumeRolePolicy on %s, outside the member account", name, r)
+			}
+		}
+		if name == "credguard-trust-remediation" {
+			var protected []string
+			for _, n := range []string{"credguard-imds-remediation", "credguard-trust-remediation", "credguard-imds-defaults-member", "credguard-remediation"} {
+				protected = append(protected, "arn:aws:iam::"+memberAccount+":role/"+n)
+			}
+			checkProtected(t, name, sts, protected)
+		}
+		if got := granted["cloudformation:DescribeStackResource"]; got != nil && !reflect.DeepEqual(got, []string{
+			"arn:aws:cloudformation:us-east-1:" + memberAccount + ":stack/StackSet-credguard-member-*/*",
+			"arn:aws:cloudformation:eu-west-1:" + memberAccount + ":stack/StackSet-credguard-member-*/*",
+		}) {
+			t.Errorf("%s: cloudformation:DescribeStackResource on %v, want the StackSet's stacks only", name, got)
+		}
+	}
+	for name := range wants {
+		if !seen[name] {
+			t.Errorf("no member role %s", name)
+		}
+	}
+}
+
+// checkAssumeMemberRoles asserts a hub function's sts:AssumeRole: only the
+// member roles its function needs, inside the organization, and only from
+// inside the function (lambda:SourceFunctionArn); no event-driven function
+// may assume both the IMDS and the trust role.
+func checkAssumeMemberRoles(t *testing.T, fn string, sts []map[string]any, resources []string) {
+	t.Helper()
+	roles := map[string][]string{
+		stacks.FnIMDSEnforcer: {"credguard-imds-remediation"},
+		stacks.FnTrustGuard:   {"credguard-trust-remediation"},
+		stacks.FnSweeper:      {"credguard-imds-remediation", "credguard-trust-remediation"},
+		stacks.FnIMDSDefaults: {"credguard-imds-defaults-member"},
+	}[fn]
+	var want []string
+	for _, r := range roles {
+		want = append(want, "arn:aws:iam::*:role/"+r)
+	}
+	if !reflect.DeepEqual(resources, want) {
+		t.Errorf("%s: sts:AssumeRole on %v, want %v", fn, resources, want)
+	}
+	var source any = "arn:aws:lambda:us-east-1:" + hubAccount + ":function:credguard-" + fn
+	if fn == stacks.FnIMDSDefaults { // one copy per watched region
+		source = []any{"arn:aws:lambda:us-east-1:" + hubAccount + ":function:credguard-" + fn,
+			"arn:aws:lambda:eu-west-1:" + hubAccount + ":function:credguard-" + fn}
+	}
+	found := false
+	for _, st := range sts {
+		if st["Action"] != "sts:AssumeRole" {
+			continue
+		}
+		found = true
+		if !jsonEqual(st["Condition"], map[string]any{
+			"StringEquals": map[string]any{"aws:ResourceOrgID": orgID},
+			"ArnEquals":    map[string]any{"lambda:SourceFunctionArn": source},
+		}) {
+			t.Errorf("%s: sts:AssumeRole condition %v, want the organization and lambda:SourceFunctionArn = %v", fn, st["Condition"], source)
+		}
+	}
+	if !found {
+		t.Errorf("%s: no sts:AssumeRole statement", fn)
+	}
+	if fn != stacks.FnSweeper && strings.Contains(strings.Join(resources, ","), "imds-remediation") &&
+		strings.Contains(strings.Join(resources, ","), "trust-remediation") {
+		t.Errorf("%s: an event-driven function may assume both the IMDS and the trust member role", fn)
+	}
+}
