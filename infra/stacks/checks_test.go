@@ -244,8 +244,9 @@ func TestTrustPoliciesDogfood(t *testing.T) {
 	}
 	// single: 4 function roles (imds-defaults included) + scheduler role in
 	// the hub, 1 forwarding role; organization: 5 function roles + scheduler +
-	// Chatbot, 2 member roles. The per-region hub stacks use the hub's role.
-	if want := 6 + 9; checked != want {
+	// Chatbot, 4 member roles (forwarding, IMDS, trust, IMDS defaults). The
+	// per-region hub stacks use the hub's role.
+	if want := 6 + 11; checked != want {
 		t.Errorf("checked %d roles, want %d", checked, want)
 	}
 }
