@@ -57,7 +57,7 @@ func TestImdsDefaultsUnderEmulator(t *testing.T) {
 		if r.URL.Path == "/hang" {
 			hung <- struct{}{}
 			io.Copy(io.Discard, r.Body) // then the server notices the client leaving
-			<-r.Context().Done() // never answers; ends when the client gives up
+			<-r.Context().Done()        // never answers; ends when the client gives up
 			return
 		}
 		body, _ := io.ReadAll(r.Body)

@@ -31,11 +31,11 @@ func TestCheckResponseURL(t *testing.T) {
 		{"https://cloudformation-custom-resource-response-usgovwest1.s3.us-gov-west-1.amazonaws.com/x", "us-gov-west-1", true},
 		{"https://cloudformation-custom-resource-response-usgovwest1.s3-us-gov-west-1.amazonaws.com/x", "us-gov-west-1", true},
 
-		{"http://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/stack", "eu-west-1", false},          // not https
-		{"https://cloudformation-custom-resource-response-useast1.s3.us-east-1.amazonaws.com/x", "eu-west-1", false},             // another region's bucket
-		{"https://cloudformation-custom-resource-response-euwest1.s3.us-east-1.amazonaws.com/x", "eu-west-1", false},             // region mismatch
-		{"https://cloudformation-custom-resource-response-cnnorth1.s3.amazonaws.com/x", "cn-north-1", false},                     // aws host for a China stack
-		{"https://cloudformation-custom-resource-response-usgovwest1.s3.amazonaws.com/x", "us-gov-west-1", false},                // aws global host for GovCloud
+		{"http://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/stack", "eu-west-1", false},           // not https
+		{"https://cloudformation-custom-resource-response-useast1.s3.us-east-1.amazonaws.com/x", "eu-west-1", false},              // another region's bucket
+		{"https://cloudformation-custom-resource-response-euwest1.s3.us-east-1.amazonaws.com/x", "eu-west-1", false},              // region mismatch
+		{"https://cloudformation-custom-resource-response-cnnorth1.s3.amazonaws.com/x", "cn-north-1", false},                      // aws host for a China stack
+		{"https://cloudformation-custom-resource-response-usgovwest1.s3.amazonaws.com/x", "us-gov-west-1", false},                 // aws global host for GovCloud
 		{"https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com.evil.example/x", "eu-west-1", false}, // suffix trick
 		{"https://evil.example/cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com", "eu-west-1", false},
 		{"https://user@cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/x", "eu-west-1", false},

@@ -33,7 +33,7 @@ type Config struct {
 	DryRun         bool
 	ExemptRoleARNs []string // never changed (compared without the role path)
 	SelfRoleARNs   []string // Credguard's own roles: never changed, and their changes are ignored
-	MemberRoleName string // the member role this guardrail assumes (named in failure notifications)
+	MemberRoleName string   // the member role this guardrail assumes (named in failure notifications)
 	// MemberRoleNames are every Credguard member role: their changes are
 	// ignored and they are never changed; accounts.MemberRoleNames(MemberRoleName)
 	// when empty.
