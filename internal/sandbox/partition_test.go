@@ -29,7 +29,7 @@ func TestAssumeRoleStaysInItsPartition(t *testing.T) {
 		case tt.want == "" && err != nil:
 			t.Errorf("%s %s: %v", tt.region, tt.roleARN, err)
 		case tt.want == "":
-			p := tt.roleARN[len("arn:"):len(tt.roleARN)-len(":iam::444455556666:role/credguard-imds-remediation")]
+			p := tt.roleARN[len("arn:") : len(tt.roleARN)-len(":iam::444455556666:role/credguard-imds-remediation")]
 			if want := "arn:" + p + ":sts::444455556666:assumed-role/credguard-imds-remediation/s1"; aws.ToString(out.AssumedRoleUser.Arn) != want {
 				t.Errorf("%s: assumed role %s, want %s", tt.region, aws.ToString(out.AssumedRoleUser.Arn), want)
 			}
