@@ -136,8 +136,10 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	if *concurrency < 1 || *concurrency > 64 {
 		return usage("--concurrency %d: want 1 to 64", *concurrency)
 	}
-	if !scanRoleNameRe.MatchString(*roleName) {
-		return usage("--role-name %q is not an IAM role name", *roleName)
+	for flagName, v := range map[string]string{"role-name": *roleName, "imds-role-name": *imdsRole, "trust-role-name": *trustRole} {
+		if (v != "" || flagName != "role-name") && !scanRoleNameRe.MatchString(v) {
+			return usage("--%s %q is not an IAM role name", flagName, v)
+		}
 	}
 	wantAll := strings.TrimSpace(*accountsFlag) == "all"
 	accountList := settings.List(*accountsFlag)

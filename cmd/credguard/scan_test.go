@@ -168,7 +168,7 @@ func TestScanTable(t *testing.T) {
 		"ACCOUNT       REGION     KIND             RESOURCE",
 		"i-0aaa0000000000001 (web)",
 		"would set HttpTokens=required HttpPutResponseHopLimit=1",
-		"scan: 3 instances, 1 launch-template, 4 roles checked in 2 accounts × 2 regions; 5 not compliant (1 warned, 4 dry-run); 5 remain",
+		"scan: 3 instances, 1 launch-template, 5 roles checked in 2 accounts × 2 regions; 5 not compliant (1 warned, 4 dry-run); 5 remain",
 		"Nothing was changed: run with --remediate",
 	} {
 		if !strings.Contains(out, want) {
@@ -220,6 +220,28 @@ func TestScanReportsAccountsItCannotEnter(t *testing.T) {
 		if strings.HasPrefix(l, scanMember) {
 			t.Errorf("finding in an account never entered: %s", l)
 		}
+	}
+}
+
+// --role-name names one role for both guardrails (an account still on the
+// legacy single member role); the per-guardrail flags win over it.
+func TestScanRoleNameOverride(t *testing.T) {
+	f := scanFixture(true)
+	roles := f.Accounts[scanMember].Roles
+	roles[0].Name = "credguard-remediation"
+	f.Accounts[scanMember].Roles = roles[:1]
+	path := writeFixture(t, f)
+	if code, _, errOut := runCLI("scan", "--fixture", path, "--json", "--role-name", "credguard-remediation"); code != 1 ||
+		strings.Contains(errOut, "not scanned") {
+		t.Errorf("--role-name: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut := runCLI("scan", "--fixture", path, "--json", "--role-name", "credguard-remediation", "--trust-role-name", "credguard-trust-remediation")
+	if code != 1 || !strings.Contains(errOut, "assume arn:aws:iam::444455556666:role/credguard-trust-remediation") ||
+		strings.Contains(errOut, "instances: no EC2 access") {
+		t.Errorf("--trust-role-name over --role-name: exit %d\n%s", code, errOut)
+	}
+	if code, _, errOut := runCLI("scan", "--fixture", path, "--imds-role-name", "bad name"); code != 2 || !strings.Contains(errOut, "--imds-role-name") {
+		t.Errorf("bad --imds-role-name: exit %d\n%s", code, errOut)
 	}
 }
 

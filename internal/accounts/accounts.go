@@ -68,9 +68,16 @@ type Provider struct {
 	roleName    string
 	sessionName string
 
+	hub *hubAccount // shared by the providers of ForRole
+
 	mu    sync.Mutex
-	hub   string
 	creds map[string]*aws.CredentialsCache
+}
+
+// hubAccount is the account the base credentials act in, looked up once.
+type hubAccount struct {
+	mu sync.Mutex
+	id string
 }
 
 // Options configure a Provider.
@@ -90,9 +97,17 @@ func New(base aws.Config, stsClient STS, o Options) *Provider {
 		sts:         stsClient,
 		roleName:    o.RoleName,
 		sessionName: o.SessionName,
-		hub:         o.HubAccount,
+		hub:         &hubAccount{id: o.HubAccount},
 		creds:       map[string]*aws.CredentialsCache{},
 	}
+}
+
+// ForRole is a provider over the same base configuration, STS client,
+// session name and hub account (looked up once for both) that assumes
+// another member role.
+func (p *Provider) ForRole(roleName string) *Provider {
+	return &Provider{base: p.base, sts: p.sts, roleName: roleName, sessionName: p.sessionName, hub: p.hub,
+		creds: map[string]*aws.CredentialsCache{}}
 }
 
 // RoleName is the member role's name.
@@ -107,17 +122,18 @@ func (p *Provider) RoleARN(account string) string {
 
 // HubAccount returns the account the base credentials act in.
 func (p *Provider) HubAccount(ctx context.Context) (string, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.hub != "" {
-		return p.hub, nil
+	h := p.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.id != "" {
+		return h.id, nil
 	}
 	out, err := p.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return "", fmt.Errorf("get caller identity: %w", err)
 	}
-	p.hub = aws.ToString(out.Account)
-	return p.hub, nil
+	h.id = aws.ToString(out.Account)
+	return h.id, nil
 }
 
 // Config returns a configuration acting in account and region. For the hub

@@ -101,7 +101,7 @@ func TestScheduledSweepsTheOrganizationAndNotifiesOnce(t *testing.T) {
 
 func TestScheduledFailsWhenARemediationFailsOrAnAccountIsOutOfReach(t *testing.T) {
 	f := kindsFixture()
-	f.Accounts[member].Roles = f.Accounts[member].Roles[1:] // no member role
+	f.Accounts[member].Roles = f.Accounts[member].Roles[2:] // no member role
 	f.Faults = &sandbox.Faults{Errors: map[string]sandbox.ErrorFault{"iam:UpdateAssumeRolePolicy": {Rate: 1, Code: "AccessDenied"}}}
 	s := startSandbox(t, f)
 	var logs bytes.Buffer

@@ -71,11 +71,8 @@ type providers struct{ imds, trust *accounts.Provider }
 
 func newProviders(base aws.Config, s settings.Settings) providers {
 	s = s.WithDefaultRoles()
-	stsClient := sts.NewFromConfig(base)
-	return providers{
-		imds:  accounts.New(base, stsClient, accounts.Options{HubAccount: s.HubAccount, RoleName: s.IMDSRoleName, SessionName: SessionName}),
-		trust: accounts.New(base, stsClient, accounts.Options{HubAccount: s.HubAccount, RoleName: s.TrustRoleName, SessionName: SessionName}),
-	}
+	imds := accounts.New(base, sts.NewFromConfig(base), accounts.Options{HubAccount: s.HubAccount, RoleName: s.IMDSRoleName, SessionName: SessionName})
+	return providers{imds: imds, trust: imds.ForRole(s.TrustRoleName)}
 }
 
 // fromProviders wires the sweeper and both guardrails over the providers
