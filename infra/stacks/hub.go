@@ -328,7 +328,7 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 	}
 	if !cfg.WatchesIAM() {
 		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("credguard:iam-events"), jsii.String(
-			"regions does not include us-east-1: IAM delivers CreateRole and UpdateAssumeRolePolicy events only there, so the trust guardrail sees only EKS Pod Identity changes and the scheduled sweep"), nil)
+			"regions does not include "+cfg.IAMRegion()+": IAM delivers CreateRole and UpdateAssumeRolePolicy events only there (the partition's IAM region), so the trust guardrail sees only EKS Pod Identity changes and the scheduled sweep"), nil)
 	}
 	return h, nil
 }
