@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"encoding/json"
 	"reflect"
 	"sort"
 	"strings"
@@ -166,5 +167,55 @@ func checkAssumeMemberRoles(t *testing.T, fn string, sts []map[string]any, resou
 	if fn != stacks.FnSweeper && strings.Contains(strings.Join(resources, ","), "imds-remediation") &&
 		strings.Contains(strings.Join(resources, ","), "trust-remediation") {
 		t.Errorf("%s: an event-driven function may assume both the IMDS and the trust member role", fn)
+	}
+}
+
+// In GovCloud the IAM forwarding rule and the member roles live in
+// us-gov-west-1, the partition's IAM region, and the config accepts it.
+func TestMemberTemplateGovCloud(t *testing.T) {
+	cfg, err := stacks.LoadConfig(func(k string) any {
+		return map[string]any{
+			"mode": "organization", "organizationId": orgID, "targetOuIds": "ou-ab12-cdef3456",
+			"hubAccount": hubAccount, "hubRegion": "us-gov-east-1", "regions": "us-gov-east-1,us-gov-west-1",
+		}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Partition() != "aws-us-gov" || cfg.IAMRegion() != "us-gov-west-1" || cfg.GlobalRegion() != "us-gov-west-1" || !cfg.WatchesIAM() {
+		t.Fatalf("partition %s, IAM region %s, global region %s, watches IAM %v", cfg.Partition(), cfg.IAMRegion(), cfg.GlobalRegion(), cfg.WatchesIAM())
+	}
+	body, err := stacks.MemberTemplate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(body), &raw); err != nil {
+		t.Fatal(err)
+	}
+	m := newTemplate(raw)
+	if !jsonEqual(raw["Conditions"].(map[string]any)["InIamRegion"], map[string]any{
+		"Fn::Equals": []any{map[string]any{"Ref": "AWS::Region"}, "us-gov-west-1"}}) {
+		t.Errorf("InIamRegion = %v, want us-gov-west-1", raw["Conditions"].(map[string]any)["InIamRegion"])
+	}
+	rule := m.byProp(t, "AWS::Events::Rule", "Name", "credguard-forward-iam-trust-policy")
+	if rule.Condition != "InIamRegion" {
+		t.Errorf("IAM forwarding rule condition %q, want InIamRegion", rule.Condition)
+	}
+	gov := pseudo{Partition: "aws-us-gov", Account: memberAccount, Region: "us-gov-west-1"}
+	for _, role := range m.ofType("AWS::IAM::Role") {
+		if role.Props["RoleName"] == nil {
+			continue
+		}
+		if role.Condition != "InIamRegion" {
+			t.Errorf("%v: condition %q, want InIamRegion", role.Props["RoleName"], role.Condition)
+		}
+		for _, st := range statements(t, role.Props["AssumeRolePolicyDocument"], gov) {
+			for _, p := range list(st["Principal"].(map[string]any)["AWS"]) {
+				if !strings.HasPrefix(str(p), "arn:aws-us-gov:iam::"+hubAccount+":role/credguard-") {
+					t.Errorf("%v trusts %v, want an aws-us-gov hub role", role.Props["RoleName"], p)
+				}
+			}
+		}
 	}
 }
