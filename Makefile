@@ -7,13 +7,16 @@ GO         ?= go
 FUNCTIONS  := $(notdir $(wildcard functions/*))
 BIN        := $(CURDIR)/.bin
 RIE        := $(BIN)/aws-lambda-rie
+# Debian's kubectl (package kubernetes-client), unpacked under .bin so that it
+# does not clash with another kubectl package; the k8s audit test runs it.
+KUBECTL    := $(BIN)/kubernetes-client/usr/bin/kubectl
 RIE_MODULE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 FUZZTIME   ?= 30s
 # make bench: benchmark packages, where results go, and the Python boto3
 # cold-start baseline (outside the repository; skipped with a message when
 # absent). The baseline needs Debian's python3-boto3, installed when missing.
-BENCH_PKGS      := ./bench/ ./internal/trust/ ./internal/event/
+BENCH_PKGS      := ./bench/ ./internal/trust/ ./internal/event/ ./internal/k8saudit/
 BENCH_OUT       ?= bench/results
 BENCH_RUNS      ?= 20
 PYTHON_BASELINE ?= ../shared/bench/python_baseline.py
@@ -23,7 +26,7 @@ SMOKE_FUZZTIME ?= 3s
 # Packages outside infra/ (the CDK module is heavy; infra tests run in test-infra).
 CORE_PKGS   = $$($(GO) list ./... | grep -v '/infra')
 
-.PHONY: all deps tools awscli build build-host demo test test-core test-rie test-fuzz-smoke test-infra \
+.PHONY: all deps tools awscli kubectl build build-host demo test test-core test-rie test-fuzz-smoke test-infra \
         bench fuzz lint clean synth deploy diff integ
 
 all: build
@@ -31,7 +34,7 @@ all: build
 deps:
 	$(GO) mod download
 
-tools: $(RIE) awscli
+tools: $(RIE) awscli kubectl
 
 # Debian's awscli: a second, independent client of the sandbox's wire
 # protocols (its test skips, saying so, where it cannot be installed).
@@ -39,6 +42,15 @@ awscli:
 	@command -v aws >/dev/null 2>&1 || { echo "installing Debian's awscli"; \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli; } >/dev/null 2>&1 \
 	  || echo "awscli could not be installed: the sandbox's awscli test will skip"; }
+
+kubectl: $(KUBECTL)
+
+$(KUBECTL):
+	@mkdir -p $(BIN)/kubernetes-client
+	@cd $(BIN)/kubernetes-client && rm -f kubernetes-client_*.deb && \
+	  { apt-get download kubernetes-client >/dev/null 2>&1 || { apt-get update -qq && apt-get download kubernetes-client; }; } && \
+	  dpkg-deb -x kubernetes-client_*.deb . && rm -f kubernetes-client_*.deb && $(KUBECTL) version --client \
+	  || echo "Debian's kubectl could not be installed: the k8s audit kubectl test uses a kubectl on PATH or skips"
 
 $(RIE):
 	GOBIN=$(BIN) $(GO) install $(RIE_MODULE)
@@ -62,12 +74,13 @@ demo: build
 test: deps tools build-host test-core test-fuzz-smoke test-infra synth
 
 test-core:
-	CREDGUARD_RIE=$(RIE) CREDGUARD_HOST_BIN=$(BIN)/host $(GO) test -count=1 $(CORE_PKGS)
+	CREDGUARD_RIE=$(RIE) CREDGUARD_HOST_BIN=$(BIN)/host CREDGUARD_KUBECTL=$(KUBECTL) $(GO) test -count=1 $(CORE_PKGS)
 
 test-fuzz-smoke:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(SMOKE_FUZZTIME) ./internal/event
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(SMOKE_FUZZTIME) ./internal/trust
 	$(GO) test -run '^$$' -fuzz '^FuzzFix$$' -fuzztime $(SMOKE_FUZZTIME) ./internal/trust
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(SMOKE_FUZZTIME) ./internal/k8saudit
 
 # Benchmarks (BENCHMARKS.md explains them): go test -bench over BENCH_PKGS,
 # then the cold-start comparison of every host bootstrap with the Python
@@ -91,6 +104,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/trust
 	$(GO) test -run '^$$' -fuzz '^FuzzAnalyze$$' -fuzztime $(FUZZTIME) ./internal/trust
 	$(GO) test -run '^$$' -fuzz '^FuzzFix$$' -fuzztime $(FUZZTIME) ./internal/trust
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/k8saudit
 
 lint:
 	gofmt -l . | (! grep .)

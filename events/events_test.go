@@ -29,12 +29,15 @@ var (
 		"cloudtrail-run-instances-many.json",
 		"cloudtrail-run-instances-compliant.json",
 		"cloudtrail-run-instances-failed.json",
+		"cloudtrail-create-fleet-one.json",
+		"cloudtrail-create-fleet-many.json",
 		"cloudtrail-modify-metadata-options-optional.json",
 		"cloudtrail-modify-metadata-options-by-credguard.json",
 		"eks-create-pod-identity-association.json",
 		"eks-update-pod-identity-association.json",
 		"iam-create-role.json",
 		"iam-update-assume-role-policy.json",
+		"iam-update-assume-role-policy-mixed.json",
 		"iam-update-assume-role-policy-by-credguard.json",
 	}
 	invalid = []string{

@@ -9,7 +9,9 @@ import (
 	"sort"
 
 	"github.com/credguard/credguard/events"
+	"github.com/credguard/credguard/internal/k8saudit"
 	"github.com/credguard/credguard/internal/replay"
+	"github.com/credguard/credguard/internal/sandbox"
 )
 
 // runDemo replays every sample event in events/ against the demo fixture and
@@ -50,5 +52,56 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	if rep.Failed() > 0 {
 		return 1
 	}
+	if err := demoK8sAudit(context.Background(), fixture, stdout); err != nil {
+		fmt.Fprintf(stderr, "credguard demo: k8s audit: %v\n", err)
+		return 1
+	}
 	return 0
+}
+
+// demoK8sAudit ends the demo with credguard k8s audit --cluster of every
+// fixture cluster that has pods, against a fresh sandbox: the token, the
+// endpoint, the Kubernetes API, EKS and IAM all go through the sandbox. Its
+// findings are the demo's subject, not a failure of the demo.
+func demoK8sAudit(ctx context.Context, fixture *sandbox.Fixture, stdout io.Writer) error {
+	sb, err := sandbox.New(fixture)
+	if err != nil {
+		return err
+	}
+	if err := sb.Start(""); err != nil {
+		return err
+	}
+	defer sb.Close()
+	for _, account := range sortedKeysOf(fixture.Accounts) {
+		for _, region := range sortedKeysOf(fixture.Accounts[account].Regions) {
+			for _, c := range fixture.Accounts[account].Regions[region].Clusters {
+				if len(c.Pods) == 0 {
+					continue
+				}
+				cfg, err := sb.AWSConfig(ctx, account, region)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "\nKubernetes workload audit of cluster %s (%s, %s): credguard k8s audit --cluster %s --region %s\n",
+					c.Name, account, region, c.Name, region)
+				inv, err := inventoryFromEKS(ctx, cfg, c.Name)
+				if err != nil {
+					return err
+				}
+				if err := writeK8sTable(stdout, inv, k8saudit.Audit(inv, k8saudit.Options{})); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func sortedKeysOf[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

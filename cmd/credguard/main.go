@@ -18,6 +18,7 @@ commands:
   trust     check or fix an IAM role trust policy (trust check | trust fix)
   scan      list (and optionally fix) non-compliant instances, launch templates and roles
   policies  print prevention policies (policies scp)
+  k8s       audit a Kubernetes cluster's pods and service accounts (k8s audit)
 `
 
 func main() {
@@ -43,6 +44,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runScan(args[1:], stdout, stderr)
 	case "policies":
 		return runPolicies(args[1:], stdout, stderr)
+	case "k8s":
+		return runK8s(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

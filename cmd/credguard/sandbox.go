@@ -121,6 +121,13 @@ func printSandboxBanner(w io.Writer, s *sandbox.Server, f *sandbox.Fixture, sour
 	fmt.Fprintf(w, "  export AWS_SECRET_ACCESS_KEY=%s\n", creds.SecretAccessKey)
 	fmt.Fprintf(w, "  export AWS_DEFAULT_REGION=%s\n", region)
 	fmt.Fprintf(w, "try:\n  aws --endpoint-url %s ec2 describe-instances --region %s\n", url, region)
+	if r := f.Accounts[hub].Regions[region]; r != nil {
+		for _, c := range r.Clusters {
+			if len(c.Pods) > 0 {
+				fmt.Fprintf(w, "  credguard k8s audit --cluster %s --region %s   # Kubernetes API under %s\n", c.Name, region, s.KubeURL())
+			}
+		}
+	}
 	others := make([]string, 0, len(f.Accounts))
 	for id := range f.Accounts {
 		if id != hub {

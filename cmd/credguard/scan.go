@@ -29,7 +29,7 @@ import (
 )
 
 const scanUsage = `usage: credguard scan [--fixture F] [--accounts a,b|all] [--regions r1,r2] [--remediate] [--json]
-                     [--concurrency N] [--role-name NAME]
+                     [--concurrency N] [--role-name NAME] [--imds-scope all|eks-nodes]
 
 Lists every instance whose metadata options are not HttpTokens=required with
 hop limit 1, every launch template whose default version allows IMDSv1 or a
@@ -63,6 +63,10 @@ sessions revoked.
                      so people scanning from their own credentials name a role
                      they may assume, such as OrganizationAccountAccessRole (or
                      credguard-remediation, before the member roles were split)
+  --imds-scope S     all (default), or eks-nodes: instances without an EKS or
+                     Karpenter tag (eks:cluster-name, aws:eks:cluster-name,
+                     kubernetes.io/cluster/*, karpenter.sh/nodepool) are listed
+                     as ignored and never changed
 
 Without --fixture the default AWS credential chain is used (environment,
 shared config and credentials files, SSO, instance or container role).
@@ -118,6 +122,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	roleName := fs.String("role-name", "", "one member role name for both guardrails")
 	imdsRole := fs.String("imds-role-name", accounts.IMDSRoleName, "member role for instances and launch templates")
 	trustRole := fs.String("trust-role-name", accounts.TrustRoleName, "member role for roles")
+	imdsScope := fs.String("imds-scope", settings.IMDSScopeAll, "all or eks-nodes")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, scanUsage)
@@ -135,6 +140,9 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	}
 	if *concurrency < 1 || *concurrency > 64 {
 		return usage("--concurrency %d: want 1 to 64", *concurrency)
+	}
+	if *imdsScope != settings.IMDSScopeAll && *imdsScope != settings.IMDSScopeEKSNodes {
+		return usage("--imds-scope %q: want %s or %s", *imdsScope, settings.IMDSScopeAll, settings.IMDSScopeEKSNodes)
 	}
 	for flagName, v := range map[string]string{"role-name": *roleName, "imds-role-name": *imdsRole, "trust-role-name": *trustRole} {
 		if (v != "" || flagName != "role-name") && !scanRoleNameRe.MatchString(v) {
@@ -218,7 +226,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	}
 
 	st := settings.Settings{HubAccount: target.hub, IMDSRoleName: *imdsRole, TrustRoleName: *trustRole,
-		SelfRoleARNs: settings.SelfRoleARNs(target.base.Region, target.hub)}
+		SelfRoleARNs: settings.SelfRoleARNs(target.base.Region, target.hub), IMDSScope: *imdsScope}
 	if *roleName != "" {
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })

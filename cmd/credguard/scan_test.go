@@ -158,6 +158,34 @@ func TestScanRemediateThenClean(t *testing.T) {
 	}
 }
 
+// TestScanIMDSScope: with --imds-scope eks-nodes, instances without an EKS
+// or Karpenter tag are listed ignored and never changed; a tagged node is
+// still fixed.
+func TestScanIMDSScope(t *testing.T) {
+	f := scanFixture(true)
+	insts := f.Accounts[scanHub].Regions["us-east-1"].Instances
+	insts = append(insts, sandbox.Instance{ID: "i-0aaa0000000000003", State: "running", Tags: map[string]string{"eks:cluster-name": "prod"},
+		MetadataOptions: sandbox.MetadataOptions{HTTPTokens: "optional", HTTPPutResponseHopLimit: 2}})
+	f.Accounts[scanHub].Regions["us-east-1"].Instances = insts
+	path := writeFixture(t, f)
+	_, out, errOut := runCLI("scan", "--fixture", path, "--remediate", "--json", "--imds-scope", "eks-nodes")
+	got := strings.Join(findingLines(scanJSON(t, out)), "\n")
+	for _, want := range []string{
+		"111122223333 us-east-1 i-0aaa0000000000001 instance imdsv1+hop-limit ignored",
+		"111122223333 us-east-1 i-0aaa0000000000003 instance imdsv1+hop-limit remediated",
+		"444455556666 eu-west-1 i-0bbb0000000000001 instance hop-limit ignored",
+		"111122223333 us-east-1 lt-0aaa0000000000001 launch-template imdsv1+hop-limit ignored", // untagged template
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("findings lack %q:\n%s\n%s", want, got, errOut)
+		}
+	}
+	_, table, _ := runCLI("scan", "--fixture", path, "--imds-scope", "eks-nodes")
+	if !strings.Contains(table, "not an EKS node (imdsScope eks-nodes)") {
+		t.Errorf("no reason given for the ignored instances:\n%s", table)
+	}
+}
+
 func TestScanTable(t *testing.T) {
 	path := writeFixture(t, scanFixture(false))
 	code, out, _ := runCLI("scan", "--fixture", path)
@@ -194,6 +222,7 @@ func TestScanUsageErrors(t *testing.T) {
 		{[]string{"--fixture", path, "--regions", "mars"}, `"mars" is not a region name`},
 		{[]string{"--fixture", path, "--concurrency", "0"}, "--concurrency 0"},
 		{[]string{"--fixture", path, "--role-name", "no spaces"}, "not an IAM role name"},
+		{[]string{"--fixture", path, "--imds-scope", "eks"}, `--imds-scope "eks": want all or eks-nodes`},
 	} {
 		code, _, errOut := runCLI(append([]string{"scan"}, tc.args...)...)
 		if code != 2 || !strings.Contains(errOut, tc.want) {

@@ -12,12 +12,15 @@ import (
 )
 
 const trustUsage = `usage: credguard trust check [--json] FILE|-
-       credguard trust fix [--cluster-arn ARN --namespace NS --service-account SA] FILE|-
+       credguard trust fix [--cluster-arn ARN --namespace NS --service-account SA] [--issuer URL] FILE|-
 
   check  judge an IAM role trust policy; exit 0 when ok or warning, 1 when
          critical, 2 when the input is not a trust policy
-  fix    print the policy with its critical statements removed (or, with a
-         workload, scoped to it); unchanged when nothing is critical
+  fix    print the policy with only its critical principals removed; with a
+         workload, Pod Identity statements (and public principals) are scoped
+         to it, and with --issuer (the cluster's OIDC issuer URL, as
+         DescribeCluster returns it) IRSA statements of that issuer too;
+         unchanged when nothing is critical
 
 FILE holds the policy as JSON, raw or URL-encoded as IAM GetRole returns it;
 "-" reads standard input. Rules: docs/trust-rules.md.
@@ -79,6 +82,7 @@ func runTrustFix(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	clusterARN := fs.String("cluster-arn", "", "EKS cluster ARN of the workload (optional)")
 	namespace := fs.String("namespace", "", "Kubernetes namespace of the workload")
 	serviceAccount := fs.String("service-account", "", "Kubernetes service account of the workload")
+	issuer := fs.String("issuer", "", "OIDC issuer URL of the workload's cluster (https://oidc.eks.REGION.amazonaws.com/id/ID); without it IRSA statements are never scoped")
 	_, p, code, ok := trustInput(fs, args, stdin, stdout, stderr)
 	if !ok {
 		return code
@@ -86,12 +90,12 @@ func runTrustFix(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var w *trust.Workload
 	switch {
 	case *namespace != "" && *serviceAccount != "":
-		w = &trust.Workload{ClusterARN: *clusterARN, Namespace: *namespace, ServiceAccount: *serviceAccount}
+		w = &trust.Workload{ClusterARN: *clusterARN, Namespace: *namespace, ServiceAccount: *serviceAccount, Issuer: *issuer}
 		if err := w.Validate(); err != nil {
 			fmt.Fprintf(stderr, "credguard trust fix: %v\n", err)
 			return 2
 		}
-	case *namespace != "" || *serviceAccount != "" || *clusterARN != "":
+	case *namespace != "" || *serviceAccount != "" || *clusterARN != "" || *issuer != "":
 		fmt.Fprintf(stderr, "credguard trust fix: a workload needs both --namespace and --service-account\n%s", trustUsage)
 		return 2
 	}

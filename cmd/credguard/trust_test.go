@@ -143,6 +143,8 @@ func TestTrustBadInput(t *testing.T) {
 		{"fix half a workload", []string{"fix", "--namespace", "prod", trustdata("critical-principal-star")}, "needs both --namespace and --service-account"},
 		{"fix cluster only", []string{"fix", "--cluster-arn", "arn:aws:eks:us-east-1:111122223333:cluster/prod", trustdata("critical-principal-star")}, "needs both --namespace and --service-account"},
 		{"fix bad workload", []string{"fix", "--namespace", "Prod!", "--service-account", "api", trustdata("critical-principal-star")}, `namespace "Prod!" is not a Kubernetes namespace name`},
+		{"fix issuer only", []string{"fix", "--issuer", "https://oidc.eks.us-east-1.amazonaws.com/id/ABC", trustdata("critical-principal-star")}, "needs both --namespace and --service-account"},
+		{"fix bad issuer", []string{"fix", "--issuer", "oidc.eks.us-east-1.amazonaws.com/id/ABC", "--namespace", "prod", "--service-account", "api", trustdata("critical-principal-star")}, `issuer "oidc.eks.us-east-1.amazonaws.com/id/ABC" is not an EKS OIDC issuer URL`},
 		{"fix bad cluster ARN", []string{"fix", "--cluster-arn", "prod", "--namespace", "prod", "--service-account", "api", trustdata("critical-principal-star")}, `cluster ARN "prod" is not an EKS cluster ARN`},
 	}
 	for _, tc := range cases {
@@ -204,9 +206,22 @@ func TestTrustFix(t *testing.T) {
 		t.Errorf("stderr %q", stderr)
 	}
 
-	// Critical, with a workload: the IRSA statement is scoped to it (from stdin).
-	code, stdout, stderr = runTrustCmd(t, read("critical-oidc-sub-star"), "fix",
-		"--cluster-arn", "arn:aws:eks:us-east-1:111122223333:cluster/prod", "--namespace", "prod", "--service-account", "billing-api", "-")
+	// Critical, with a workload but no issuer: the IRSA statement is not
+	// scoped (Pod Identity does not use OIDC), so it goes.
+	workload := []string{"fix", "--cluster-arn", "arn:aws:eks:us-east-1:111122223333:cluster/prod", "--namespace", "prod", "--service-account", "billing-api"}
+	code, stdout, stderr = runTrustCmd(t, read("critical-oidc-sub-star"), append(workload, "-")...)
+	if code != 0 || !strings.Contains(stdout, trust.RevokedSid) || !strings.Contains(stderr, "statement 1 removed (oidc-broad-sub)") {
+		t.Errorf("no issuer: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	// Another cluster's issuer: not scoped either.
+	code, stdout, _ = runTrustCmd(t, read("critical-oidc-sub-star"), append(workload, "--issuer", "https://oidc.eks.eu-west-1.amazonaws.com/id/B", "-")...)
+	if code != 0 || !strings.Contains(stdout, trust.RevokedSid) {
+		t.Errorf("other issuer: exit %d\nstdout %s", code, stdout)
+	}
+
+	// Critical, with a workload and its cluster's issuer: the IRSA statement is scoped to it (from stdin).
+	code, stdout, stderr = runTrustCmd(t, read("critical-oidc-sub-star"),
+		append(workload, "--issuer", "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE", "-")...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

@@ -119,12 +119,15 @@ var expectedRules = map[string][]string{
 	"cloudtrail-run-instances-many.json":                   {"ec2-run-instances"},
 	"cloudtrail-run-instances-compliant.json":              {"ec2-run-instances"},
 	"cloudtrail-run-instances-failed.json":                 nil,
+	"cloudtrail-create-fleet-one.json":                     {"ec2-create-fleet"},
+	"cloudtrail-create-fleet-many.json":                    {"ec2-create-fleet"},
 	"cloudtrail-modify-metadata-options-optional.json":     {"ec2-metadata-drift"},
 	"cloudtrail-modify-metadata-options-by-credguard.json": {"ec2-metadata-drift"},
 	"eks-create-pod-identity-association.json":             {"eks-pod-identity"},
 	"eks-update-pod-identity-association.json":             {"eks-pod-identity"},
 	"iam-create-role.json":                                 {"iam-trust-policy"},
 	"iam-update-assume-role-policy.json":                   {"iam-trust-policy"},
+	"iam-update-assume-role-policy-mixed.json":             {"iam-trust-policy"},
 	"iam-update-assume-role-policy-by-credguard.json":      {"iam-trust-policy"},
 }
 

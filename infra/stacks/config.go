@@ -12,6 +12,7 @@ import (
 	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/deploy"
 	"github.com/credguard/credguard/internal/partition"
+	"github.com/credguard/credguard/internal/settings"
 )
 
 // Mode says how the guardrails are deployed.
@@ -119,6 +120,10 @@ type Config struct {
 	// Concurrency is each function's reserved concurrency (0: none), by
 	// function name (DefaultConcurrency).
 	Concurrency map[string]int
+	// IMDSScope is settings.IMDSScopeAll (the default) or
+	// settings.IMDSScopeEKSNodes: the IMDS guardrail and the sweep then
+	// enforce only on instances with an EKS or Karpenter tag.
+	IMDSScope string
 }
 
 // ContextKeys lists every context key the app reads, in documentation order.
@@ -127,7 +132,7 @@ var ContextKeys = []string{
 	"dryRunImds", "dryRunTrust", "exemptRoleArns", "exemptInstanceIds",
 	"slackWorkspaceId", "slackChannelId", "slackWebhookSecretArn",
 	"imdsRoleName", "trustRoleName", "imdsDefaultsRoleName", "sweepSchedule", "sweepAccounts", "logRetentionDays", "stackSetCallAs",
-	"imdsDefaults", "attachScp", "runInstancesDelaySeconds",
+	"imdsDefaults", "attachScp", "runInstancesDelaySeconds", "imdsScope",
 	"imdsEnforcerConcurrency", "trustGuardConcurrency", "sweeperConcurrency", "imdsDefaultsConcurrency",
 }
 
@@ -179,6 +184,7 @@ func LoadConfig(get Getter) (Config, error) {
 		AttachSCP:             r.boolean("attachScp"),
 
 		RunInstancesDelaySeconds: r.integer("runInstancesDelaySeconds", DefaultRunInstancesDelaySeconds),
+		IMDSScope:                r.str("imdsScope", settings.IMDSScopeAll),
 	}
 	c.Concurrency = map[string]int{}
 	for fn, key := range concurrencyKeys {
@@ -253,6 +259,11 @@ func (c Config) validate() []error {
 		if c.AttachSCP {
 			bad("attachScp", "only used in organization mode: service control policies attach to the organization's OUs")
 		}
+	}
+	switch c.IMDSScope {
+	case settings.IMDSScopeAll, settings.IMDSScopeEKSNodes:
+	default:
+		bad("imdsScope", "must be %q or %q, got %q", settings.IMDSScopeAll, settings.IMDSScopeEKSNodes, c.IMDSScope)
 	}
 	switch c.IMDSDefaults {
 	case IMDSDefaultsOff, IMDSDefaultsOn, IMDSDefaultsEnforce:

@@ -27,6 +27,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		LogRetentionDays: 90,
 		StackSetCallAs:   "SELF",
 		IMDSDefaults:     IMDSDefaultsOff,
+		IMDSScope:        "all",
 
 		RunInstancesDelaySeconds: 90,
 	}
@@ -52,7 +53,7 @@ func TestLoadConfigOrganization(t *testing.T) {
 			"imdsRoleName":          "guardrails-imds", "trustRoleName": "guardrails-trust", "sweepSchedule": "cron(0 */4 * * ? *)",
 			"imdsEnforcerConcurrency": float64(20), "trustGuardConcurrency": float64(0),
 			"sweepAccounts": []any{"444455556666"}, "logRetentionDays": float64(365), "stackSetCallAs": "DELEGATED_ADMIN",
-			"imdsDefaults": "enforce", "attachScp": true, "runInstancesDelaySeconds": float64(0),
+			"imdsDefaults": "enforce", "attachScp": true, "runInstancesDelaySeconds": float64(0), "imdsScope": "eks-nodes",
 		},
 		"-c flags": {
 			"mode": "organization", "organizationId": "o-a1b2c3d4e5", "hubAccount": "111122223333",
@@ -65,7 +66,7 @@ func TestLoadConfigOrganization(t *testing.T) {
 			"imdsRoleName":          "guardrails-imds", "trustRoleName": "guardrails-trust", "sweepSchedule": "cron(0 */4 * * ? *)",
 			"imdsEnforcerConcurrency": "20", "trustGuardConcurrency": "0",
 			"sweepAccounts": "444455556666", "logRetentionDays": "365", "stackSetCallAs": "DELEGATED_ADMIN",
-			"imdsDefaults": "enforce", "attachScp": "true", "runInstancesDelaySeconds": "0",
+			"imdsDefaults": "enforce", "attachScp": "true", "runInstancesDelaySeconds": "0", "imdsScope": "eks-nodes",
 		},
 	}
 	want := Config{
@@ -80,7 +81,7 @@ func TestLoadConfigOrganization(t *testing.T) {
 		SweepSchedule: "cron(0 */4 * * ? *)",
 		Concurrency:   map[string]int{FnIMDSEnforcer: 20, FnTrustGuard: 0, FnSweeper: 2, FnIMDSDefaults: 10},
 		SweepAccounts: []string{"444455556666"}, LogRetentionDays: 365, StackSetCallAs: "DELEGATED_ADMIN",
-		IMDSDefaults: IMDSDefaultsEnforce, AttachSCP: true, RunInstancesDelaySeconds: 0,
+		IMDSDefaults: IMDSDefaultsEnforce, AttachSCP: true, RunInstancesDelaySeconds: 0, IMDSScope: "eks-nodes",
 	}
 	for name, ctx := range forms {
 		t.Run(name, func(t *testing.T) {
@@ -193,6 +194,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad call-as", map[string]any{"stackSetCallAs": "ADMIN"}, []string{"stackSetCallAs: must be SELF"}},
 		{"delay past SQS's limit", map[string]any{"runInstancesDelaySeconds": float64(901)},
 			[]string{"runInstancesDelaySeconds: must be 0 to 900 seconds (an SQS delivery delay), got 901"}},
+		{"unknown imdsScope", map[string]any{"imdsScope": "eks"}, []string{`imdsScope: must be "all" or "eks-nodes", got "eks"`}},
 		{"negative delay", map[string]any{"runInstancesDelaySeconds": "-1"},
 			[]string{"runInstancesDelaySeconds: must be 0 to 900 seconds (an SQS delivery delay), got -1"}},
 		{"fractional delay", map[string]any{"runInstancesDelaySeconds": 1.5}, []string{"runInstancesDelaySeconds: must be a whole number"}},

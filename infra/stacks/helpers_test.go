@@ -93,7 +93,7 @@ var (
 		"sweepSchedule":            "rate(12 hours)",
 		"imdsDefaults":             "enforce",
 		"attachScp":                true,
-		"runInstancesDelaySeconds": "120",
+		"runInstancesDelaySeconds": "120", "imdsScope": "eks-nodes",
 	}}
 	scenarios = []*scenario{single, organization}
 	// plain is cdk.json's defaults (every optional feature off), with a

@@ -27,6 +27,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/credguard/credguard/internal/deploy"
+	"github.com/credguard/credguard/internal/settings"
 )
 
 // CentralBusName is the hub's event bus in organization mode.
@@ -225,6 +226,7 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 		"CREDGUARD_EXEMPT_INSTANCE_IDS": jsii.String(strings.Join(cfg.ExemptInstanceIDs, ",")),
 		"CREDGUARD_ORGANIZATION_ID":     jsii.String(cfg.OrganizationID),
 		"CREDGUARD_REGIONS":             jsii.String(strings.Join(cfg.Regions, ",")),
+		settings.EnvIMDSScope:           jsii.String(cfg.IMDSScope),
 	}
 	withEnv := func(extra map[string]*string) *map[string]*string {
 		env := map[string]*string{}
@@ -238,10 +240,13 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 	}
 
 	// In a member account the guardrails act through the member role; in the
-	// hub account directly. Protected roles are never rewritten.
+	// hub account directly. Protected roles are never rewritten. In single
+	// mode no member role exists: a role with its name is judged like any other.
 	protected := append([]string{}, selfRoles...)
-	for _, name := range MemberRoleNames(cfg) {
-		protected = append(protected, fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, name))
+	if cfg.Mode == Organization {
+		for _, name := range MemberRoleNames(cfg) {
+			protected = append(protected, fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, name))
+		}
 	}
 	if cfg.SetsIMDSDefaults() {
 		protected = append(protected, hubRoleARN(FnIMDSDefaults))
@@ -489,6 +494,10 @@ func (h *Hub) newDLQ(name string, alarm awscloudwatch.IAlarmAction) awssqs.Queue
 func (h *Hub) addRule(cfg Config, r Rule, alarm awscloudwatch.IAlarmAction) {
 	stack := h.Stack
 	id := constructID(r.ID)
+	if r.Queue != "" {
+		h.addRuleTo(r, h.Queues[r.Queue])
+		return
+	}
 	fn := h.Functions[r.Function]
 	timeout := imdsTimeoutSeconds
 	concurrency := imdsMaxConcurrency
@@ -515,18 +524,7 @@ func (h *Hub) addRule(cfg Config, r Rule, alarm awscloudwatch.IAlarmAction) {
 		behind = fmt.Sprintf("wait longer than 15 minutes after their %d-second delivery delay", cfg.RunInstancesDelaySeconds)
 	}
 	q := awssqs.NewQueue(stack, jsii.String(id+"Queue"), props)
-	h.Queues[r.ID] = q
-	rule := awsevents.NewRule(stack, jsii.String(id+"Rule"), &awsevents.RuleProps{
-		RuleName:     jsii.String(ResourcePrefix + r.ID),
-		Description:  jsii.String("Credguard: " + r.Description),
-		EventBus:     h.Bus,
-		EventPattern: r.eventPattern(),
-	})
-	rule.AddTarget(awseventstargets.NewSqsQueue(q, &awseventstargets.SqsQueueProps{
-		DeadLetterQueue: dlq,
-		MaxEventAge:     awscdk.Duration_Hours(jsii.Number(24)),
-		RetryAttempts:   jsii.Number(185),
-	}))
+	h.addRuleTo(r, q)
 	fn.AddEventSource(awslambdaeventsources.NewSqsEventSource(q, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize:               jsii.Number(batchSize),
 		ReportBatchItemFailures: jsii.Bool(true),
@@ -536,6 +534,23 @@ func (h *Hub) addRule(cfg Config, r Rule, alarm awscloudwatch.IAlarmAction) {
 		"Credguard: events for "+r.Function+" "+behind+"; the guardrail is behind or failing",
 		q.MetricApproximateAgeOfOldestMessage(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")}),
 		float64(ageThreshold), alarm)
+}
+
+// addRuleTo creates the rule r, delivering to the queue q (recorded as r's
+// queue) with q's dead-letter queue for events EventBridge could not deliver.
+func (h *Hub) addRuleTo(r Rule, q awssqs.Queue) {
+	h.Queues[r.ID] = q
+	rule := awsevents.NewRule(h.Stack, jsii.String(constructID(r.ID)+"Rule"), &awsevents.RuleProps{
+		RuleName:     jsii.String(ResourcePrefix + r.ID),
+		Description:  jsii.String("Credguard: " + r.Description),
+		EventBus:     h.Bus,
+		EventPattern: r.eventPattern(),
+	})
+	rule.AddTarget(awseventstargets.NewSqsQueue(q, &awseventstargets.SqsQueueProps{
+		DeadLetterQueue: q.DeadLetterQueue().Queue,
+		MaxEventAge:     awscdk.Duration_Hours(jsii.Number(24)),
+		RetryAttempts:   jsii.Number(185),
+	}))
 }
 
 // addSweepSchedule invokes the sweeper on cfg.SweepSchedule through

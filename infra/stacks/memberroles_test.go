@@ -45,7 +45,7 @@ func checkMemberRoles(t *testing.T, m template, regionIs func(string) string, gl
 		},
 		"credguard-trust-remediation": {
 			[]string{stacks.FnSweeper, stacks.FnTrustGuard},
-			[]string{"eks:DescribePodIdentityAssociation", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRoleTags",
+			[]string{"eks:DescribeCluster", "eks:DescribePodIdentityAssociation", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRoleTags",
 				"iam:ListRoles", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"},
 		},
 		"credguard-imds-defaults-member": {

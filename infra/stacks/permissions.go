@@ -108,6 +108,8 @@ func accountStatements(s accountScope, n needs) []awsiam.PolicyStatement {
 	if n.pods {
 		allow("DescribePodIdentityAssociations",
 			[]string{"eks:DescribePodIdentityAssociation"}, perRegion("eks", "podidentityassociation/*"))
+		// The cluster's OIDC issuer tells its IRSA statements from other clusters'.
+		allow("DescribeClusters", []string{"eks:DescribeCluster"}, perRegion("eks", "cluster/*"))
 	}
 	if n.defaults {
 		// Account settings: no resource-level permissions, so "*", held to
@@ -148,7 +150,7 @@ func acceptedWildcard(resource string) bool {
 	if resource == "*" {
 		return true
 	}
-	for _, kind := range []string{":instance/*", ":launch-template/*", ":podidentityassociation/*", ":role/*"} {
+	for _, kind := range []string{":instance/*", ":launch-template/*", ":podidentityassociation/*", ":cluster/*", ":role/*"} {
 		if strings.HasSuffix(resource, kind) && strings.Count(resource, "*") == 1 {
 			return true
 		}

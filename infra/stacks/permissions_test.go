@@ -18,6 +18,7 @@ func TestAcceptedWildcard(t *testing.T) {
 		{"arn:aws:ec2:eu-west-1:111122223333:launch-template/*", true},
 		{"arn:aws:iam::111122223333:role/*", true},
 		{"arn:aws:eks:us-east-1:111122223333:podidentityassociation/*", true},
+		{"arn:aws:eks:us-east-1:111122223333:cluster/*", true},
 		{"arn:aws:iam::*:role/credguard-remediation", true},
 		{"arn:aws:cloudformation:us-east-1:111122223333:stack/CredguardHub/*", true},                // one stack, any of its ids
 		{"arn:aws:cloudformation:eu-west-1:111122223333:stack/StackSet-credguard-member-*/*", true}, // the StackSet's instances

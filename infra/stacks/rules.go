@@ -42,8 +42,11 @@ type Rule struct {
 	// faster path normally remediates first and this one finds the
 	// instances compliant (no second write, no second notification).
 	SecondChance bool
-	Source       string
-	DetailType   string
+	// Queue, when set, is the id of an earlier rule whose queue (and
+	// dead-letter queue) this rule feeds instead of getting its own.
+	Queue      string
+	Source     string
+	DetailType string
 	// Detail is the pattern's "detail" object, with the project's own types
 	// (map[string]any, []any) so it can be rendered for CDK or as JSON.
 	Detail map[string]any
@@ -86,6 +89,20 @@ func Rules() []Rule {
 			Source:       "aws.ec2",
 			DetailType:   cloudTrailDetailType,
 			Detail:       cloudTrail("ec2.amazonaws.com", "RunInstances"),
+		},
+		{
+			// Karpenter and other instant-fleet launchers call CreateFleet,
+			// which emits no RunInstances event: the same second chance,
+			// on the same delayed queue. Request and maintain fleets name
+			// no instances; the guardrail reports them ignored.
+			ID:           "ec2-create-fleet",
+			Description:  "CloudTrail CreateFleet (instant fleets such as Karpenter's), a delayed second chance on the RunInstances queue: enforce IMDSv2 with hop limit 1",
+			Function:     FnIMDSEnforcer,
+			SecondChance: true,
+			Queue:        "ec2-run-instances",
+			Source:       "aws.ec2",
+			DetailType:   cloudTrailDetailType,
+			Detail:       cloudTrail("ec2.amazonaws.com", "CreateFleet"),
 		},
 		{
 			// Not delayed: drift on a running instance must be fixed fast.

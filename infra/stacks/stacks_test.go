@@ -116,6 +116,7 @@ func checkEnv(t *testing.T, s *scenario, fn string, vars map[string]any, topic s
 		"CREDGUARD_EXEMPT_INSTANCE_IDS": strings.Join(s.cfg.ExemptInstanceIDs, ","),
 		"CREDGUARD_ORGANIZATION_ID":     s.cfg.OrganizationID,
 		"CREDGUARD_REGIONS":             "us-east-1,eu-west-1",
+		"CREDGUARD_IMDS_SCOPE":          s.cfg.IMDSScope,
 	}
 	switch fn {
 	case stacks.FnIMDSEnforcer:
@@ -148,15 +149,24 @@ func TestScenarioValues(t *testing.T) {
 // The rules, one per trigger: RunInstances (a delayed second chance after the
 // state-change notifications) and metadata drift (fixed at once) have rules,
 // and queues, of their own.
-var wantRuleIDs = []string{"ec2-state-change", "ec2-run-instances", "ec2-metadata-drift", "eks-pod-identity", "iam-trust-policy"}
+var wantRuleIDs = []string{"ec2-state-change", "ec2-run-instances", "ec2-create-fleet", "ec2-metadata-drift", "eks-pod-identity", "iam-trust-policy"}
 
 func TestRulesQueuesAndEventSources(t *testing.T) {
 	rules := stacks.Rules()
 	var ids []string
 	for _, r := range rules {
 		ids = append(ids, r.ID)
-		if want := r.ID == "ec2-run-instances"; r.SecondChance != want {
-			t.Errorf("%s: SecondChance %v, want %v (only RunInstances repeats a faster signal)", r.ID, r.SecondChance, want)
+		if want := r.ID == "ec2-run-instances" || r.ID == "ec2-create-fleet"; r.SecondChance != want {
+			t.Errorf("%s: SecondChance %v, want %v (only RunInstances and CreateFleet repeat a faster signal)", r.ID, r.SecondChance, want)
+		}
+		if want := map[string]string{"ec2-create-fleet": "ec2-run-instances"}[r.ID]; r.Queue != want {
+			t.Errorf("%s: Queue %q, want %q (CreateFleet shares the delayed RunInstances queue)", r.ID, r.Queue, want)
+		}
+	}
+	ownQueues := 0
+	for _, r := range rules {
+		if r.Queue == "" {
+			ownQueues++
 		}
 	}
 	if !reflect.DeepEqual(ids, wantRuleIDs) {
@@ -176,9 +186,10 @@ func TestRulesQueuesAndEventSources(t *testing.T) {
 			if got := len(s.hubT.ofType("AWS::Events::Rule")); got != len(rules) {
 				t.Fatalf("%d rules, want %d", got, len(rules))
 			}
-			// A queue and a dead-letter queue per rule, the sweep schedule's
-			// dead-letter queue and, with the webhook, the forwarder's.
-			wantQueues := 2*len(rules) + 1
+			// A queue and a dead-letter queue per rule (but the one sharing
+			// the RunInstances queue), the sweep schedule's dead-letter
+			// queue and, with the webhook, the forwarder's.
+			wantQueues := 2*ownQueues + 1
 			if s.cfg.SlackWebhookSecretARN != "" {
 				wantQueues++
 			}
@@ -204,12 +215,16 @@ func TestRulesQueuesAndEventSources(t *testing.T) {
 				}
 				target := targets[0].(map[string]any)
 				queue := s.hubT.resources[ref(target["Arn"])]
-				if queue.Type != "AWS::SQS::Queue" || queue.Props["QueueName"] != "credguard-"+r.ID {
+				queueID := r.ID
+				if r.Queue != "" {
+					queueID = r.Queue
+				}
+				if queue.Type != "AWS::SQS::Queue" || queue.Props["QueueName"] != "credguard-"+queueID {
 					t.Fatalf("%s: target %v is not the rule's queue", r.ID, target["Arn"])
 				}
 				dlqID := ref(target["DeadLetterConfig"].(map[string]any)["Arn"])
 				dlq := s.hubT.resources[dlqID]
-				if dlq.Props["QueueName"] != "credguard-"+r.ID+"-dlq" || dlq.Props["MessageRetentionPeriod"] != float64(14*24*3600) {
+				if dlq.Props["QueueName"] != "credguard-"+queueID+"-dlq" || dlq.Props["MessageRetentionPeriod"] != float64(14*24*3600) {
 					t.Errorf("%s: target dead-letter queue %v", r.ID, dlq.Props)
 				}
 				redrive, _ := queue.Props["RedrivePolicy"].(map[string]any)
@@ -222,7 +237,7 @@ func TestRulesQueuesAndEventSources(t *testing.T) {
 				// Only RunInstances waits; drift and everything else is
 				// delivered at once.
 				var wantDelay any
-				if r.ID == "ec2-run-instances" {
+				if queueID == "ec2-run-instances" {
 					wantDelay = float64(s.cfg.RunInstancesDelaySeconds)
 				}
 				if got := queue.Props["DelaySeconds"]; got != wantDelay {
@@ -326,7 +341,7 @@ func TestHubRolePermissions(t *testing.T) {
 	common := []string{"kms:Decrypt", "kms:GenerateDataKey", "logs:CreateLogStream", "logs:PutLogEvents", "sns:Publish"}
 	imds := []string{"ec2:DescribeInstances", "ec2:ModifyInstanceMetadataOptions"}
 	trust := []string{"iam:GetRole", "iam:GetRolePolicy", "iam:ListRoleTags", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"}
-	pods := []string{"eks:DescribePodIdentityAssociation"}
+	pods := []string{"eks:DescribeCluster", "eks:DescribePodIdentityAssociation"}
 	sweep := []string{"ec2:CreateLaunchTemplateVersion", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLaunchTemplates",
 		"ec2:ModifyLaunchTemplate", "iam:ListRoles"}
 	defaults := []string{"ec2:GetInstanceMetadataDefaults", "ec2:ModifyInstanceMetadataDefaults"}
@@ -411,16 +426,20 @@ func TestHubRolePermissions(t *testing.T) {
 					t.Errorf("%s: secretsmanager:GetSecretValue on %v, want only the webhook secret", fn, rs)
 				}
 				if fn == stacks.FnTrustGuard || fn == stacks.FnSweeper {
-					checkProtected(t, fn, sts, []string{
+					protected := []string{
 						"arn:aws:iam::" + hubAccount + ":role/credguard-imds-enforcer",
 						"arn:aws:iam::" + hubAccount + ":role/credguard-trust-guard",
 						"arn:aws:iam::" + hubAccount + ":role/credguard-sweeper",
-						"arn:aws:iam::" + hubAccount + ":role/credguard-imds-remediation",
-						"arn:aws:iam::" + hubAccount + ":role/credguard-trust-remediation",
-						"arn:aws:iam::" + hubAccount + ":role/credguard-imds-defaults-member",
-						"arn:aws:iam::" + hubAccount + ":role/credguard-remediation",
 						"arn:aws:iam::" + hubAccount + ":role/credguard-imds-defaults",
-					})
+					}
+					if s.cfg.Mode == stacks.Organization {
+						// Single mode has no member role: a role with its name is judged.
+						protected = append(protected[:3:3], "arn:aws:iam::"+hubAccount+":role/credguard-imds-remediation",
+							"arn:aws:iam::"+hubAccount+":role/credguard-trust-remediation",
+							"arn:aws:iam::"+hubAccount+":role/credguard-imds-defaults-member",
+							"arn:aws:iam::"+hubAccount+":role/credguard-remediation", protected[3])
+					}
+					checkProtected(t, fn, sts, protected)
 				}
 			}
 		})

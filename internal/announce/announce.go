@@ -86,7 +86,7 @@ func (a *Announcer) notify(ctx context.Context, e event.Event, results []guardra
 	}
 	var worth []guardrail.Result
 	for _, r := range results {
-		if notify.Worth(r.Outcome) {
+		if notify.Announced(r.Outcome) {
 			worth = append(worth, r)
 		}
 	}

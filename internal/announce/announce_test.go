@@ -74,8 +74,14 @@ func TestFinish(t *testing.T) {
 		},
 		{
 			name:    "nothing worth telling: no notification",
-			results: []guardrail.Result{result("i-1", guardrail.Compliant), result("i-2", guardrail.Exempt), result("", guardrail.Ignored)},
-			counts:  map[string]float64{"compliant": 1, "exempt": 1, "ignored": 1},
+			results: []guardrail.Result{result("i-1", guardrail.Compliant), result("i-2", guardrail.Gone), result("", guardrail.Ignored)},
+			counts:  map[string]float64{"compliant": 1, "gone": 1, "ignored": 1},
+		},
+		{
+			name:      "an exemption alone is announced, once",
+			results:   []guardrail.Result{result("i-1", guardrail.Compliant), result("i-2", guardrail.Exempt), result("i-3", guardrail.Exempt)},
+			published: 1,
+			counts:    map[string]float64{"compliant": 1, "exempt": 2},
 		},
 		{
 			name:      "a failure is returned and names the configured member role",

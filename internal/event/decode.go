@@ -225,6 +225,8 @@ func decodeCloudTrail(ev Event, detail object) (Event, error) {
 	switch ev.Source + " " + ev.EventName {
 	case SourceEC2 + " RunInstances":
 		ev.Kind, decode = KindRunInstances, decodeRunInstances
+	case SourceEC2 + " CreateFleet":
+		ev.Kind, decode = KindCreateFleet, decodeCreateFleet
 	case SourceEC2 + " ModifyInstanceMetadataOptions":
 		ev.Kind, decode = KindModifyMetadataOptions, decodeModifyMetadataOptions
 	case SourceEKS + " CreatePodIdentityAssociation":

@@ -17,8 +17,11 @@ func Describe(e Event) string {
 	switch {
 	case e.StateChange != nil:
 		fmt.Fprintf(&b, "EC2 instance %s is %s in %s", e.StateChange.InstanceID, e.StateChange.State, where)
-	case e.RunInstances != nil:
+	case e.RunInstances != nil, e.Fleet != nil:
 		b.WriteString(e.EventName + by(e.Actor) + ": ")
+		if f := e.Fleet; f != nil {
+			b.WriteString(f.Type + " fleet " + orUnknown(f.FleetID, "?") + ", ")
+		}
 		ids := e.InstanceIDs()
 		b.WriteString(plural(len(ids), "instance"))
 		if len(ids) > 0 {

@@ -33,6 +33,7 @@ func FuzzDecode(f *testing.F) {
 		set := map[event.Kind]bool{
 			event.KindStateChange:                  ev.StateChange != nil,
 			event.KindRunInstances:                 ev.RunInstances != nil,
+			event.KindCreateFleet:                  ev.Fleet != nil,
 			event.KindModifyMetadataOptions:        ev.MetadataOptions != nil,
 			event.KindCreatePodIdentityAssociation: ev.PodIdentity != nil,
 			event.KindUpdatePodIdentityAssociation: ev.PodIdentity != nil,
@@ -47,7 +48,7 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("Kind %q without its detail", ev.Kind)
 		}
 		details := 0
-		for _, p := range []bool{ev.StateChange != nil, ev.RunInstances != nil, ev.MetadataOptions != nil, ev.PodIdentity != nil, ev.Role != nil} {
+		for _, p := range []bool{ev.StateChange != nil, ev.RunInstances != nil, ev.Fleet != nil, ev.MetadataOptions != nil, ev.PodIdentity != nil, ev.Role != nil} {
 			if p {
 				details++
 			}
@@ -66,6 +67,9 @@ func FuzzDecode(f *testing.F) {
 		if !ev.Failed() {
 			if ev.RunInstances != nil && len(ev.RunInstances.Instances) == 0 {
 				t.Fatal("successful RunInstances without instances")
+			}
+			if f := ev.Fleet; f != nil && f.Type != event.FleetInstant && f.Type != event.FleetRequest && f.Type != event.FleetMaintain {
+				t.Fatalf("fleet type %q", f.Type)
 			}
 			if (ev.Role != nil && ev.Role.RoleName == "") || (ev.PodIdentity != nil && ev.PodIdentity.ClusterName == "") {
 				t.Fatal("successful event without the resource it names")

@@ -64,6 +64,7 @@ type sampleWant struct {
 	errorCode   string
 	stateChange *event.StateChange
 	run         *event.RunInstances
+	fleet       *event.Fleet
 	modify      *event.MetadataOptionsChange
 	pod         *event.PodIdentityAssociation
 	role        *event.RoleChange // PolicyDocument compared via policy
@@ -88,6 +89,11 @@ var (
 		Type: "AssumedRole", AccountID: hub, PrincipalID: "AROAEXAMPLEIMDSENFRCR:credguard-imds-enforcer",
 		ARN:       "arn:aws:sts::111122223333:assumed-role/credguard-imds-enforcer/credguard-imds-enforcer",
 		IssuerARN: "arn:aws:iam::111122223333:role/credguard-imds-enforcer",
+	}
+	karpenter = event.Actor{
+		Type: "AssumedRole", AccountID: hub, PrincipalID: "AROAEXAMPLEKARPENTER1:1772443900123456789",
+		ARN:       "arn:aws:sts::111122223333:assumed-role/KarpenterController-prod/1772443900123456789",
+		IssuerARN: "arn:aws:iam::111122223333:role/KarpenterController-prod",
 	}
 	trustGuard = event.Actor{
 		Type: "AssumedRole", AccountID: hub, PrincipalID: "AROAEXAMPLETRUSTGUARD:credguard-trust-guard",
@@ -133,6 +139,22 @@ var sampleWants = map[string]sampleWant{
 		}},
 		describe: "RunInstances by arn:aws:sts::111122223333:assumed-role/ci-deployer/gitlab-runner: 3 instances " +
 			"(i-0aaa0000000000004, i-0aaa0000000000005, i-0aaa0000000000006) in 111122223333/us-east-1",
+	},
+	"cloudtrail-create-fleet-one.json": {
+		kind: event.KindCreateFleet, id: "5d2e8f1a-3b4c-4d5e-8f6a-7b8c9d0e1f09",
+		account: hub, region: "us-east-1", time: "2026-03-02T09:33:20Z", eventName: "CreateFleet", actor: karpenter,
+		fleet: &event.Fleet{FleetID: "fleet-0a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c09", Type: event.FleetInstant,
+			InstanceIDs: []string{"i-0aaa0000000000009"}},
+		describe: "CreateFleet by " + karpenter.ARN + ": instant fleet fleet-0a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c09, " +
+			"1 instance (i-0aaa0000000000009) in 111122223333/us-east-1",
+	},
+	"cloudtrail-create-fleet-many.json": {
+		kind: event.KindCreateFleet, id: "6e3f9a2b-4c5d-4e6f-9a7b-8c9d0e1f2a10",
+		account: hub, region: "us-east-1", time: "2026-03-02T09:35:41Z", eventName: "CreateFleet", actor: karpenter,
+		fleet: &event.Fleet{FleetID: "fleet-1b2c3d4e-5f6a-4b7c-8d9e-1f2a3b4c5d10", Type: event.FleetInstant,
+			InstanceIDs: []string{"i-0aaa000000000000a", "i-0aaa000000000000b", "i-0aaa000000000000c"}},
+		describe: "CreateFleet by " + karpenter.ARN + ": instant fleet fleet-1b2c3d4e-5f6a-4b7c-8d9e-1f2a3b4c5d10, " +
+			"3 instances (i-0aaa000000000000a, i-0aaa000000000000b, i-0aaa000000000000c) in 111122223333/us-east-1",
 	},
 	"cloudtrail-run-instances-compliant.json": {
 		kind: event.KindRunInstances, id: "a7b8c9d0-e1f2-4a3b-8c4d-5e6f7a8b9c07",
@@ -206,6 +228,13 @@ var sampleWants = map[string]sampleWant{
 			"Condition":{"StringEquals":{"` + oidc + `:sub":"system:serviceaccount:billing:billing-api","` + oidc + `:aud":"sts.amazonaws.com"}}}]}`,
 		describe: "UpdateAssumeRolePolicy by " + carol.ARN + ": role arn:aws:iam::111122223333:role/billing-api",
 	},
+	"iam-update-assume-role-policy-mixed.json": {
+		kind: event.KindUpdateAssumeRolePolicy, id: "8d9e0f1a-2b3c-4d4e-9f5a-6b7c8d9e0f16",
+		account: hub, region: "us-east-1", time: "2026-03-02T10:12:03Z", eventName: "UpdateAssumeRolePolicy", actor: carol,
+		role:     &event.RoleChange{RoleName: "s3-replication", RoleARN: "arn:aws:iam::111122223333:role/s3-replication"},
+		policy:   `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*","Service":"s3.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+		describe: "UpdateAssumeRolePolicy by " + carol.ARN + ": role arn:aws:iam::111122223333:role/s3-replication",
+	},
 	"iam-update-assume-role-policy-by-credguard.json": {
 		kind: event.KindUpdateAssumeRolePolicy, id: "9e0f1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a15",
 		account: hub, region: "us-east-1", time: "2026-03-02T10:02:41Z", eventName: "UpdateAssumeRolePolicy", actor: trustGuard,
@@ -244,6 +273,7 @@ func checkSample(t *testing.T, ev event.Event, want sampleWant) {
 	t.Helper()
 	wantSource := map[event.Kind]string{
 		event.KindStateChange: "aws.ec2", event.KindRunInstances: "aws.ec2", event.KindModifyMetadataOptions: "aws.ec2",
+		event.KindCreateFleet:                  "aws.ec2",
 		event.KindCreatePodIdentityAssociation: "aws.eks", event.KindUpdatePodIdentityAssociation: "aws.eks",
 		event.KindCreateRole: "aws.iam", event.KindUpdateAssumeRolePolicy: "aws.iam",
 	}[want.kind]
@@ -275,6 +305,9 @@ func checkSample(t *testing.T, ev event.Event, want sampleWant) {
 	if !reflect.DeepEqual(ev.RunInstances, want.run) {
 		t.Errorf("RunInstances = %+v\nwant %+v", ev.RunInstances, want.run)
 	}
+	if !reflect.DeepEqual(ev.Fleet, want.fleet) {
+		t.Errorf("Fleet = %+v\nwant %+v", ev.Fleet, want.fleet)
+	}
 	if !reflect.DeepEqual(ev.MetadataOptions, want.modify) {
 		t.Errorf("MetadataOptions = %+v\nwant %+v", ev.MetadataOptions, want.modify)
 	}
@@ -305,6 +338,8 @@ func checkSample(t *testing.T, ev event.Event, want sampleWant) {
 		for _, i := range want.run.Instances {
 			wantIDs = append(wantIDs, i.InstanceID)
 		}
+	case want.fleet != nil:
+		wantIDs = want.fleet.InstanceIDs
 	case want.modify != nil:
 		wantIDs = []string{want.modify.InstanceID}
 	}

@@ -15,6 +15,7 @@ const (
 	KindStateChange                  Kind = "ec2-state-change"              // EC2 Instance State-change Notification
 	KindRunInstances                 Kind = "ec2-run-instances"             // CloudTrail RunInstances
 	KindModifyMetadataOptions        Kind = "ec2-modify-metadata-options"   // CloudTrail ModifyInstanceMetadataOptions
+	KindCreateFleet                  Kind = "ec2-create-fleet"              // CloudTrail CreateFleet
 	KindCreatePodIdentityAssociation Kind = "eks-create-pod-identity"       // CloudTrail CreatePodIdentityAssociation
 	KindUpdatePodIdentityAssociation Kind = "eks-update-pod-identity"       // CloudTrail UpdatePodIdentityAssociation
 	KindCreateRole                   Kind = "iam-create-role"               // CloudTrail CreateRole
@@ -96,6 +97,22 @@ type RunInstances struct {
 	Instances []LaunchedInstance
 }
 
+// Fleet types (CreateFleet's Type; EC2 defaults to maintain).
+const (
+	FleetInstant  = "instant"
+	FleetRequest  = "request"
+	FleetMaintain = "maintain"
+)
+
+// Fleet is the useful part of a CloudTrail CreateFleet event. Only an
+// instant fleet names its instances: request and maintain fleets launch
+// them later, asynchronously.
+type Fleet struct {
+	FleetID     string
+	Type        string   // FleetInstant, FleetRequest or FleetMaintain
+	InstanceIDs []string // responseElements…fleetInstanceSet.item[].instanceIds.item[], in event order
+}
+
 // MetadataOptionsChange is a CloudTrail ModifyInstanceMetadataOptions event
 // (request nested under ModifyInstanceMetadataOptionsRequest, or flat).
 type MetadataOptionsChange struct {
@@ -149,6 +166,7 @@ type Event struct {
 
 	StateChange     *StateChange
 	RunInstances    *RunInstances
+	Fleet           *Fleet
 	MetadataOptions *MetadataOptionsChange
 	PodIdentity     *PodIdentityAssociation
 	Role            *RoleChange
@@ -175,8 +193,25 @@ func (e Event) InstanceIDs() []string {
 		for _, i := range e.RunInstances.Instances {
 			add(i.InstanceID)
 		}
+	case e.Fleet != nil:
+		for _, id := range e.Fleet.InstanceIDs {
+			add(id)
+		}
 	case e.MetadataOptions != nil:
 		add(e.MetadataOptions.InstanceID)
 	}
 	return ids
+}
+
+// Launch reports whether the event announces instances that were just
+// launched: a pending or running state change, RunInstances or CreateFleet.
+// EC2 may not describe such instances yet (eventual consistency).
+func (e Event) Launch() bool {
+	switch {
+	case e.StateChange != nil:
+		return e.StateChange.State == "pending" || e.StateChange.State == "running"
+	case e.RunInstances != nil, e.Fleet != nil:
+		return true
+	}
+	return false
 }

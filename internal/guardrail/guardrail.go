@@ -60,7 +60,7 @@ type Result struct {
 // For names the guardrail whose EventBridge rule matches the event.
 func For(kind event.Kind) Name {
 	switch kind {
-	case event.KindStateChange, event.KindRunInstances, event.KindModifyMetadataOptions:
+	case event.KindStateChange, event.KindRunInstances, event.KindCreateFleet, event.KindModifyMetadataOptions:
 		return IMDS
 	case event.KindCreatePodIdentityAssociation, event.KindUpdatePodIdentityAssociation,
 		event.KindCreateRole, event.KindUpdateAssumeRolePolicy:

@@ -69,10 +69,45 @@ type Instance struct {
 // Name is the instance's Name tag ("" when absent).
 func (i Instance) Name() string { return i.Tags["Name"] }
 
+// Scopes: which instances the guardrail enforces on (the imdsScope option).
+const (
+	ScopeAll      = "all"       // every instance (the default)
+	ScopeEKSNodes = "eks-nodes" // only instances that carry an EKS or Karpenter tag
+)
+
+// OutOfScope is the reason given for an instance the eks-nodes scope leaves alone.
+const OutOfScope = "not an EKS node (imdsScope eks-nodes)"
+
+// ValidScope reports whether s is a scope name ("" counts as ScopeAll).
+func ValidScope(s string) bool { return s == "" || s == ScopeAll || s == ScopeEKSNodes }
+
+// EKSNode reports whether an instance's tags mark it as an EKS or Karpenter
+// node: eks:cluster-name, aws:eks:cluster-name, kubernetes.io/cluster/<name>
+// or karpenter.sh/nodepool.
+func EKSNode(tags map[string]string) bool {
+	for k := range tags {
+		switch {
+		case k == "eks:cluster-name", k == "aws:eks:cluster-name", k == "karpenter.sh/nodepool":
+			return true
+		case strings.HasPrefix(k, "kubernetes.io/cluster/") && len(k) > len("kubernetes.io/cluster/"):
+			return true
+		}
+	}
+	return false
+}
+
 // Policy is how the guardrail is configured.
 type Policy struct {
 	DryRun    bool
 	ExemptIDs map[string]bool // instance ids exempted by configuration
+	// Scope is ScopeAll ("" too) or ScopeEKSNodes: instances outside it are
+	// ignored, never written.
+	Scope string
+}
+
+// InScope reports whether the policy's scope covers the instance.
+func (p Policy) InScope(in Instance) bool {
+	return p.Scope != ScopeEKSNodes || EKSNode(in.Tags)
 }
 
 // Decision is what to do with one instance.
@@ -92,6 +127,8 @@ func Decide(in Instance, p Policy) Decision {
 	switch {
 	case in.State == "terminated" || in.State == "shutting-down":
 		d.Outcome, d.Reason = guardrail.Gone, "instance is "+in.State
+	case !p.InScope(in):
+		d.Outcome, d.Reason = guardrail.Ignored, OutOfScope
 	case in.Options.Compliant():
 		d.Outcome, d.Reason = guardrail.Compliant, "IMDSv2 required with hop limit 1"
 	case exemptReason(in, p) != "":
@@ -112,7 +149,7 @@ func exemptReason(in Instance, p Policy) string {
 		return fmt.Sprintf("tag %s: %s", ExemptTag, r)
 	}
 	if p.ExemptIDs[in.ID] {
-		return "instance id is on the configured exemption list"
+		return "allow-list entry " + in.ID + " (the IMDS guardrail's configured exemption list, CREDGUARD_EXEMPT_INSTANCE_IDS; it records no reason)"
 	}
 	return ""
 }

@@ -54,6 +54,16 @@ func TestDecide(t *testing.T) {
 		{"dry-run writes nothing", Instance{ID: "i-1", State: "running", Options: optional2}, Policy{DryRun: true}, guardrail.DryRun, false,
 			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
 		{"dry-run of compliant is compliant", Instance{ID: "i-1", State: "running", Options: good}, Policy{DryRun: true}, guardrail.Compliant, false, good},
+		{"eks-nodes scope: untagged host is ignored", Instance{ID: "i-1", State: "running", Tags: map[string]string{"Name": "docker-host"}, Options: optional2}, Policy{Scope: ScopeEKSNodes}, guardrail.Ignored, false, optional2},
+		{"eks-nodes scope: compliant untagged host is ignored too", Instance{ID: "i-1", State: "running", Options: good}, Policy{Scope: ScopeEKSNodes}, guardrail.Ignored, false, good},
+		{"eks-nodes scope: terminated is still gone", Instance{ID: "i-1", State: "terminated", Options: optional2}, Policy{Scope: ScopeEKSNodes}, guardrail.Gone, false, optional2},
+		{"eks-nodes scope: Karpenter node is remediated", Instance{ID: "i-1", State: "pending", Tags: map[string]string{"karpenter.sh/nodepool": "default"}, Options: optional2}, Policy{Scope: ScopeEKSNodes}, guardrail.Remediated, true,
+			good},
+		{"eks-nodes scope: exempt node stays exempt", Instance{ID: "i-1", State: "running", Tags: map[string]string{"eks:cluster-name": "prod", ExemptTag: "x"}, Options: optional2}, Policy{Scope: ScopeEKSNodes}, guardrail.Exempt, false, optional2},
+		{"eks-nodes scope: dry-run on a node", Instance{ID: "i-1", State: "running", Tags: map[string]string{"kubernetes.io/cluster/prod": "owned"}, Options: optional2}, Policy{Scope: ScopeEKSNodes, DryRun: true}, guardrail.DryRun, false,
+			good},
+		{"all scope: untagged host is remediated", Instance{ID: "i-1", State: "running", Options: optional2}, Policy{Scope: ScopeAll}, guardrail.Remediated, true,
+			good},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,30 +96,66 @@ func TestDecideNeverWeakens(t *testing.T) {
 	tokens := []string{"required", "optional", ""}
 	hops := []int{0, 1, 2, 3, 64}
 	endpoints := []string{"enabled", "disabled", ""}
-	tags := []map[string]string{nil, {ExemptTag: ""}, {ExemptTag: "reason"}, {"Name": "web"}}
-	for _, st := range states {
-		for _, tk := range tokens {
-			for _, h := range hops {
-				for _, ep := range endpoints {
-					for _, tg := range tags {
-						for _, dry := range []bool{false, true} {
-							in := Instance{ID: "i-1", State: st, Tags: tg, Options: Options{HTTPTokens: tk, HopLimit: h, HTTPEndpoint: ep}}
-							d := Decide(in, Policy{DryRun: dry})
-							if d.Modify {
-								if dry || in.Options.Compliant() || st == "terminated" || st == "shutting-down" || tg[ExemptTag] != "" {
-									t.Fatalf("write for %+v dry=%v", in, dry)
+	tags := []map[string]string{nil, {ExemptTag: ""}, {ExemptTag: "reason"}, {"Name": "web"}, {"eks:cluster-name": "prod"}}
+	for _, scope := range []string{"", ScopeAll, ScopeEKSNodes} {
+		for _, st := range states {
+			for _, tk := range tokens {
+				for _, h := range hops {
+					for _, ep := range endpoints {
+						for _, tg := range tags {
+							for _, dry := range []bool{false, true} {
+								in := Instance{ID: "i-1", State: st, Tags: tg, Options: Options{HTTPTokens: tk, HopLimit: h, HTTPEndpoint: ep}}
+								d := Decide(in, Policy{DryRun: dry, Scope: scope})
+								if d.Modify {
+									if dry || in.Options.Compliant() || st == "terminated" || st == "shutting-down" || tg[ExemptTag] != "" ||
+										(scope == ScopeEKSNodes && !EKSNode(tg)) {
+										t.Fatalf("write for %+v dry=%v", in, dry)
+									}
+									if !d.After.Compliant() || d.After.HTTPEndpoint != ep {
+										t.Fatalf("write target %+v for %+v", d.After, in)
+									}
 								}
-								if !d.After.Compliant() || d.After.HTTPEndpoint != ep {
-									t.Fatalf("write target %+v for %+v", d.After, in)
+								if d.Outcome == guardrail.Remediated != d.Modify {
+									t.Fatalf("outcome %s with modify=%v", d.Outcome, d.Modify)
 								}
-							}
-							if d.Outcome == guardrail.Remediated != d.Modify {
-								t.Fatalf("outcome %s with modify=%v", d.Outcome, d.Modify)
 							}
 						}
 					}
 				}
 			}
+		}
+	}
+}
+
+func TestEKSNode(t *testing.T) {
+	tests := []struct {
+		tags map[string]string
+		want bool
+	}{
+		{nil, false},
+		{map[string]string{"Name": "docker-host", "ecs:cluster": "x"}, false},
+		{map[string]string{"eks:cluster-name": "prod"}, true},
+		{map[string]string{"aws:eks:cluster-name": "prod"}, true},
+		{map[string]string{"kubernetes.io/cluster/prod": "owned"}, true},
+		{map[string]string{"kubernetes.io/cluster/": "owned"}, false}, // no cluster name
+		{map[string]string{"kubernetes.io/role": "node"}, false},
+		{map[string]string{"karpenter.sh/nodepool": "default"}, true},
+		{map[string]string{"karpenter.sh/provisioner-name": "default"}, false}, // not one of the four
+		{map[string]string{"EKS:cluster-name": "prod"}, false},                 // tag keys are case-sensitive
+	}
+	for _, tt := range tests {
+		if got := EKSNode(tt.tags); got != tt.want {
+			t.Errorf("EKSNode(%v) = %v, want %v", tt.tags, got, tt.want)
+		}
+	}
+	for _, s := range []string{"", ScopeAll, ScopeEKSNodes} {
+		if !ValidScope(s) {
+			t.Errorf("ValidScope(%q) = false", s)
+		}
+	}
+	for _, s := range []string{"eks", "All", "eks_nodes", " all"} {
+		if ValidScope(s) {
+			t.Errorf("ValidScope(%q) = true", s)
 		}
 	}
 }

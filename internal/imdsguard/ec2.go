@@ -137,22 +137,40 @@ func FromEC2(in ec2types.Instance) imds.Instance {
 	return inst
 }
 
+// modifyRefusal says why ModifyInstanceMetadataOptions could not act on an
+// instance yet (0: it did not refuse).
+type modifyRefusal int
+
+const (
+	refusedNotFound modifyRefusal = iota + 1 // InvalidInstanceID.NotFound for a just-launched instance
+	refusedState                             // IncorrectInstanceState: pending, or terminating (a describe tells)
+)
+
+// notFound is EC2's error code for an instance it does not know (yet).
+const notFound = "InvalidInstanceID.NotFound"
+
 // modify sets tokens required and hop limit 1 and nothing else. It returns an
-// empty outcome on success, else the outcome and detail to report.
-func modify(ctx context.Context, client EC2, id string) (guardrail.Outcome, string) {
+// empty outcome on success, the refusal when the instance is to be tried
+// again (IncorrectInstanceState always: a describe then tells pending from
+// terminating; InvalidInstanceID.NotFound when launched says the instance
+// was just launched), else the outcome and detail to report.
+func modify(ctx context.Context, client EC2, id string, launched bool) (guardrail.Outcome, string, modifyRefusal) {
 	_, err := client.ModifyInstanceMetadataOptions(ctx, &ec2.ModifyInstanceMetadataOptionsInput{
 		InstanceId:              aws.String(id),
 		HttpTokens:              ec2types.HttpTokensStateRequired,
 		HttpPutResponseHopLimit: aws.Int32(imds.TargetHopLimit),
 	})
 	if err == nil {
-		return "", ""
+		return "", "", 0
 	}
 	switch errorCode(err) {
-	case "InvalidInstanceID.NotFound":
-		return guardrail.Gone, "instance disappeared before it could be modified"
+	case notFound:
+		if launched {
+			return "", "", refusedNotFound
+		}
+		return guardrail.Gone, "instance disappeared before it could be modified", 0
 	case "IncorrectInstanceState":
-		return guardrail.Gone, "instance is terminating: " + err.Error()
+		return "", "", refusedState
 	}
-	return guardrail.Failed, fmt.Sprintf("modify metadata options: %v", err)
+	return guardrail.Failed, fmt.Sprintf("modify metadata options: %v", err), 0
 }

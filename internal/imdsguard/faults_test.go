@@ -68,6 +68,50 @@ func runInstances(t *testing.T, ids []string) guardrailtest.Input {
 	return guardrailtest.Input{Name: fmt.Sprintf("run-instances-%d", len(ids)), Data: data, Resources: ids}
 }
 
+// fresh is in with its time set to now: a launch event minutes old, for
+// which EC2 not finding an instance means "not visible yet", never "gone".
+func fresh(t *testing.T, in guardrailtest.Input) guardrailtest.Input {
+	t.Helper()
+	var ev map[string]any
+	if err := json.Unmarshal(in.Data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Format(time.RFC3339)
+	ev["time"] = now
+	if d, ok := ev["detail"].(map[string]any); ok && d["eventTime"] != nil {
+		d["eventTime"] = now
+	}
+	data, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Data = data
+	return in
+}
+
+// launchKnobs sets the sandbox's visibleAfterMs and runningAfterMs on the
+// named instances of f.
+func launchKnobs(visibleAfterMs, runningAfterMs int, ids ...string) func(*sandbox.Fixture) {
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	return func(f *sandbox.Fixture) {
+		for _, a := range f.Accounts {
+			for _, reg := range a.Regions {
+				for i := range reg.Instances {
+					if in := &reg.Instances[i]; want[in.ID] {
+						in.VisibleAfterMs, in.RunningAfterMs = visibleAfterMs, runningAfterMs
+						if runningAfterMs > 0 {
+							in.State = "pending"
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // demoFixture is events/fixtures/demo.json plus n storm instances in the hub
 // (tokens optional, hop limit 2).
 func demoFixture(t *testing.T, n int) *sandbox.Fixture {
@@ -94,6 +138,14 @@ func TestFaultMatrix(t *testing.T) {
 		}
 	}
 	withStorm := func(t *testing.T) []guardrailtest.Input { return append(hubAndMember(t), runInstances(t, ids)) }
+	// freshLaunches are the same launch events, minutes old.
+	freshLaunches := func(t *testing.T) []guardrailtest.Input {
+		var out []guardrailtest.Input
+		for _, in := range withStorm(t) {
+			out = append(out, fresh(t, in))
+		}
+		return out
+	}
 	onlyHub := func(t *testing.T) []guardrailtest.Input { return hubAndMember(t)[:1] }
 	errs := func(m map[string]sandbox.ErrorFault) sandbox.Faults { return sandbox.Faults{Errors: m} }
 
@@ -172,6 +224,47 @@ func TestFaultMatrix(t *testing.T) {
 			events: withStorm,
 			want:   all(guardrail.Gone, append([]string{hubInst, memberInst}, ids...)...),
 			notes:  0, seen: "InvalidInstanceID.NotFound",
+		},
+		{
+			// A fresh launch event: EC2 not finding the instance is
+			// eventual consistency, retried within the invocation and
+			// then failed (so SQS redelivers), never gone.
+			name:     "just-launched instance not found on every modify",
+			faults:   errs(map[string]sandbox.ErrorFault{"ec2:ModifyInstanceMetadataOptions": {Rate: 1, Code: "InvalidInstanceID.NotFound"}}),
+			events:   func(t *testing.T) []guardrailtest.Input { return freshLaunches(t)[:1] },
+			deadline: imdsguard.DefaultReserve + 1500*time.Millisecond,
+			want:     all(guardrail.Failed, hubInst),
+			notes:    1, seen: "InvalidInstanceID.NotFound",
+		},
+		{
+			name:   "launched instances not visible yet (visibleAfterMs)",
+			mutate: launchKnobs(1200, 0, append([]string{hubInst, memberInst}, ids[:3]...)...),
+			events: freshLaunches,
+			want:   all(guardrail.Remediated, append([]string{hubInst, memberInst}, ids...)...),
+			notes:  3, seen: "InvalidInstanceID.NotFound",
+		},
+		{
+			name:   "launched instances still pending (runningAfterMs)",
+			mutate: launchKnobs(0, 1200, append([]string{hubInst, memberInst}, ids[:3]...)...),
+			events: freshLaunches,
+			want:   all(guardrail.Remediated, append([]string{hubInst, memberInst}, ids...)...),
+			notes:  3, seen: "IncorrectInstanceState",
+		},
+		{
+			name:     "launched instance not visible within the invocation",
+			mutate:   launchKnobs(600000, 0, hubInst),
+			events:   func(t *testing.T) []guardrailtest.Input { return freshLaunches(t)[:1] },
+			deadline: imdsguard.DefaultReserve + 1500*time.Millisecond,
+			want:     all(guardrail.Failed, hubInst),
+			notes:    1, seen: "InvalidInstanceID.NotFound",
+		},
+		{
+			name:     "launched instance pending past the invocation",
+			mutate:   launchKnobs(0, 600000, hubInst),
+			events:   func(t *testing.T) []guardrailtest.Input { return freshLaunches(t)[:1] },
+			deadline: imdsguard.DefaultReserve + 1500*time.Millisecond,
+			want:     all(guardrail.Failed, hubInst),
+			notes:    1, seen: "IncorrectInstanceState",
 		},
 		{
 			name: "access denied in the member account",

@@ -45,6 +45,29 @@ type Config struct {
 	Concurrency int
 	// DescribeBatch is the number of instance ids per DescribeInstances call.
 	DescribeBatch int
+	// LaunchWait bounds how long one invocation keeps retrying instances
+	// EC2 cannot act on yet: a just-launched instance DescribeInstances or
+	// ModifyInstanceMetadataOptions does not find (eventual consistency), or
+	// a pending one ModifyInstanceMetadataOptions refuses with
+	// IncorrectInstanceState. The wait also ends Reserve before the
+	// deadline. The instances still waiting are reported failed, so the
+	// event is retried. Default 30 s.
+	LaunchWait time.Duration
+	// RetryInterval is the first pause of that wait; it doubles up to
+	// MaxPollInterval. Default 250 ms.
+	RetryInterval time.Duration
+	// LaunchRecent is how old a launch event may be for an instance EC2
+	// does not find to count as not visible yet rather than gone. EC2 keeps
+	// describing terminated instances for about an hour. Default 1 h.
+	LaunchRecent time.Duration
+	// Scope is imds.ScopeAll ("" too) or imds.ScopeEKSNodes (only
+	// instances with an EKS or Karpenter tag are enforced; the others are
+	// ignored).
+	Scope string
+	// Now and Sleep stand in for the clock and a context-aware sleep in
+	// tests; nil means time.Now and a timer.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Reserve is the time kept back from the invocation's deadline to
 	// confirm, announce and report: no ModifyInstanceMetadataOptions call
 	// starts, or stays in flight, later than Reserve before the deadline.
@@ -87,7 +110,37 @@ func (c Config) withDefaults() Config {
 	if len(c.MemberRoleNames) == 0 {
 		c.MemberRoleNames = accounts.MemberRoleNames(c.MemberRoleName)
 	}
+	if c.LaunchWait <= 0 {
+		c.LaunchWait = DefaultLaunchWait
+	}
+	if c.RetryInterval <= 0 {
+		c.RetryInterval = 250 * time.Millisecond
+	}
+	if c.LaunchRecent <= 0 {
+		c.LaunchRecent = time.Hour
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Sleep == nil {
+		c.Sleep = sleep
+	}
 	return c
+}
+
+// DefaultLaunchWait is the default Config.LaunchWait.
+const DefaultLaunchWait = 30 * time.Second
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // Handler handles IMDS events. It is safe for concurrent use.
@@ -97,6 +150,7 @@ type Handler struct {
 	exempt    map[string]bool
 	announce  *announce.Announcer
 	now       func() time.Time
+	sleep     func(ctx context.Context, d time.Duration) error
 }
 
 // New builds a handler. metricsOut receives Embedded Metric Format lines (os.Stdout in Lambda; nil to skip).
@@ -106,7 +160,7 @@ func New(clientFor ClientFor, pub Publisher, cfg Config, log *slog.Logger, metri
 	for _, id := range cfg.ExemptInstanceIDs {
 		exempt[strings.TrimSpace(id)] = true
 	}
-	return &Handler{clientFor: clientFor, cfg: cfg, exempt: exempt, now: time.Now, announce: &announce.Announcer{
+	return &Handler{clientFor: clientFor, cfg: cfg, exempt: exempt, now: cfg.Now, sleep: cfg.Sleep, announce: &announce.Announcer{
 		Guardrail: guardrail.IMDS, Log: log, Metrics: metricsOut, Publisher: pub, DryRun: cfg.DryRun, ExemptTag: imds.ExemptTag,
 		RemediationRole: cfg.MemberRoleName,
 	}}
@@ -180,6 +234,8 @@ func (h *Handler) skip(e event.Event) string {
 	case e.StateChange != nil && e.StateChange.State != "pending" && e.StateChange.State != "running" &&
 		e.StateChange.State != "terminated" && e.StateChange.State != "shutting-down":
 		return fmt.Sprintf("instance state %q needs no enforcement", e.StateChange.State)
+	case e.Fleet != nil && e.Fleet.Type != event.FleetInstant && len(e.Fleet.InstanceIDs) == 0:
+		return fmt.Sprintf("a %s fleet names no instances: EC2 launches them later, and their state-change notifications cover them", e.Fleet.Type)
 	case len(e.InstanceIDs()) == 0:
 		return "the event names no instance"
 	}
@@ -197,7 +253,12 @@ func (h *Handler) enforce(ctx context.Context, client EC2, e event.Event, ids []
 		}
 		return results
 	}
-	policy := imds.Policy{DryRun: h.cfg.DryRun, ExemptIDs: h.exempt}
+	policy := h.policy()
+	launched := h.justLaunched(e)
+	// later lists the ids to retry after the first pass (see settle), with
+	// whether ModifyInstanceMetadataOptions refused them as not running.
+	later := map[string]bool{}
+	index := map[string]int{}
 	type job struct {
 		i    int
 		inst imds.Instance
@@ -205,7 +266,13 @@ func (h *Handler) enforce(ctx context.Context, client EC2, e event.Event, ids []
 	}
 	var jobs []job
 	for i, id := range ids {
+		index[id] = i
 		inst, ok := found[id]
+		if !ok && launched && gone[id] == notFound {
+			later[id] = false
+			results[i] = h.result(e, id, "", guardrail.Failed, notVisibleDetail)
+			continue
+		}
 		if !ok {
 			detail := "instance not found"
 			if gone[id] == "" {
@@ -220,7 +287,7 @@ func (h *Handler) enforce(ctx context.Context, client EC2, e event.Event, ids []
 			jobs = append(jobs, job{i, inst, d})
 		}
 	}
-	if len(jobs) == 0 {
+	if len(jobs) == 0 && len(later) == 0 {
 		return results
 	}
 
@@ -236,6 +303,7 @@ func (h *Handler) enforce(ctx context.Context, client EC2, e event.Event, ids []
 	sem := make(chan struct{}, h.cfg.Concurrency)
 	var wg sync.WaitGroup
 	modified := make([]bool, len(jobs))
+	refused := make([]modifyRefusal, len(jobs))
 	skip := make([]bool, len(jobs))
 	checked := make([]time.Time, len(jobs))
 	for j := range checked {
@@ -281,7 +349,11 @@ func (h *Handler) enforce(ctx context.Context, client EC2, e event.Event, ids []
 					"not modified: the invocation ran out of time before this instance's turn; the event will be retried"
 				return
 			}
-			outcome, detail := modify(wctx, client, jb.inst.ID)
+			outcome, detail, refusal := modify(wctx, client, jb.inst.ID, launched)
+			if refusal != 0 {
+				refused[j] = refusal
+				return
+			}
 			if outcome != "" {
 				results[jb.i].Outcome, results[jb.i].Detail = outcome, detail
 				return
@@ -292,12 +364,16 @@ func (h *Handler) enforce(ctx context.Context, client EC2, e event.Event, ids []
 	wg.Wait()
 
 	var pending []string
-	index := map[string]int{}
 	for j, jb := range jobs {
-		if modified[j] {
+		switch {
+		case modified[j]:
 			pending = append(pending, jb.inst.ID)
-			index[jb.inst.ID] = jb.i
+		case refused[j] != 0:
+			later[jb.inst.ID] = refused[j] == refusedState
 		}
+	}
+	if len(later) > 0 {
+		pending = append(pending, h.settle(wctx, client, e, later, launched, policy, results, index)...)
 	}
 	notApplied, err := h.waitApplied(ctx, client, pending)
 	for _, id := range notApplied {
@@ -343,10 +419,8 @@ func (h *Handler) waitApplied(ctx context.Context, client EC2, ids []string) ([]
 		if h.now().Add(interval).After(deadline) {
 			return remaining, nil
 		}
-		select {
-		case <-ctx.Done():
-			return remaining, ctx.Err()
-		case <-time.After(interval):
+		if err := h.sleep(ctx, interval); err != nil {
+			return remaining, err
 		}
 		interval = min(interval*2, h.cfg.MaxPollInterval)
 	}

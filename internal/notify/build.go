@@ -35,6 +35,7 @@ type Incident struct {
 	DryRun    bool
 	// Results are the results worth telling (see Worth), plus exempt ones when
 	// the guardrail wants them mentioned. Other outcomes are left out.
+	// An incident with only exempt results is announced as an exemption.
 	Results []guardrail.Result
 	// ExemptTag is the tag that exempts a resource ("" means credguard:exempt).
 	ExemptTag string
@@ -48,9 +49,9 @@ type Incident struct {
 // notification.
 var ErrNothingToNotify = errors.New("no result worth a notification")
 
-// Worth reports whether a result with this outcome gets a notification:
-// remediated, revoked, warned, dry-run and failed do; compliant, exempt,
-// gone and ignored do not.
+// Worth reports whether a result with this outcome is a change or a risk
+// worth telling: remediated, revoked, warned, dry-run and failed are;
+// compliant, exempt, gone and ignored are not.
 func Worth(o guardrail.Outcome) bool {
 	switch o {
 	case guardrail.Remediated, guardrail.Revoked, guardrail.Warned, guardrail.DryRun, guardrail.Failed:
@@ -59,6 +60,13 @@ func Worth(o guardrail.Outcome) bool {
 		return false
 	}
 }
+
+// Announced reports whether a result with this outcome gets a
+// notification: the outcomes Worth telling, and exempt. The guardrails
+// report exempt only for resources that are not compliant (an exemption
+// that leaves nothing at risk stays silent), so that whoever sets an
+// exemption tag or allow-list entry cannot silence a guardrail unheard.
+func Announced(o guardrail.Outcome) bool { return Worth(o) || o == guardrail.Exempt }
 
 // significance orders outcomes for the message: the most significant one
 // names the message, sets the outcome attribute and comes first.
@@ -81,7 +89,7 @@ func significance(o guardrail.Outcome) int {
 
 // resultSeverity says how urgent one result is. Failures and revoked
 // wildcard trust are critical (a person must act, or a workload may break);
-// enforced IMDS settings and warnings are warnings; exemptions are info.
+// enforced IMDS settings, warnings and exemptions are warnings.
 func resultSeverity(g guardrail.Name, r guardrail.Result) Severity {
 	switch r.Outcome {
 	case guardrail.Failed, guardrail.Revoked:
@@ -91,7 +99,8 @@ func resultSeverity(g guardrail.Name, r guardrail.Result) Severity {
 			return Critical
 		}
 		return Warning
-	case guardrail.Remediated, guardrail.Warned:
+	case guardrail.Remediated, guardrail.Warned, guardrail.Exempt:
+		// An exemption leaves a resource at risk on purpose.
 		return Warning
 	default:
 		return Info
@@ -128,7 +137,7 @@ func Build(inc Incident) (Message, Attributes, error) {
 			shown = append(shown, r)
 		}
 	}
-	if worth == 0 {
+	if len(shown) == 0 {
 		return Message{}, Attributes{}, fmt.Errorf("build notification for event %q: %w", inc.EventID, ErrNothingToNotify)
 	}
 	sort.SliceStable(shown, func(i, j int) bool {
@@ -179,7 +188,7 @@ func Build(inc Incident) (Message, Attributes, error) {
 type builder struct {
 	inc   Incident
 	shown []guardrail.Result // worth telling and exempt, most significant first
-	worth int                // how many of shown are worth telling
+	worth int                // how many of shown are worth telling (0: only exemptions)
 	top   guardrail.Outcome
 }
 
@@ -248,6 +257,10 @@ func (b builder) title() string {
 
 	var t string
 	switch {
+	case b.top == guardrail.Exempt && b.imds():
+		t = "IMDSv2 NOT enforced on " + where + ": exempt"
+	case b.top == guardrail.Exempt:
+		t = "Risky trust kept on " + where + ": exempt"
 	case b.top == guardrail.Failed && b.imds():
 		t = "Credguard FAILED to enforce IMDSv2 on " + where
 	case b.top == guardrail.Failed:
@@ -288,7 +301,7 @@ func (b builder) threadID() string {
 	resources := map[string]bool{}
 	var one guardrail.Result
 	for _, r := range b.shown {
-		if Worth(r.Outcome) {
+		if Worth(r.Outcome) || b.worth == 0 {
 			resources[r.Resource] = true
 			one = r
 		}
@@ -351,7 +364,7 @@ func (b builder) additionalContext(sev Severity) map[string]string {
 	if b.inc.DryRun {
 		c[CtxDryRun] = "true"
 	}
-	if b.worth == 1 && len(b.shown) == 1 {
+	if len(b.shown) == 1 {
 		r := b.shown[0]
 		c[CtxResource] = plainLabel(b.inc.Guardrail, r)
 		c[CtxChange] = b.changeSummary(r)

@@ -28,6 +28,54 @@ func TestWorth(t *testing.T) {
 	if Worth("something-else") {
 		t.Error("Worth of an unknown outcome is true")
 	}
+	for _, o := range guardrail.Outcomes {
+		if got, w := Announced(o), want[o] || o == guardrail.Exempt; got != w {
+			t.Errorf("Announced(%q) = %v, want %v", o, got, w)
+		}
+	}
+}
+
+// An exemption alone is announced: it names the tag or allow-list entry and
+// its reason, and is a warning (a resource left at risk on purpose).
+func TestBuildExemptOnly(t *testing.T) {
+	tests := []struct {
+		name   string
+		inc    Incident
+		title  string
+		thread string
+		says   []string
+	}{
+		{"critical role exempt by tag", Incident{Guardrail: guardrail.Trust, Account: hub, EventID: "e1", EventName: "CreateRole",
+			Results: []guardrail.Result{trustResult("break-glass", guardrail.Exempt, "", "",
+				"tag credguard:exempt: incident SEC-9; statement 1: critical public-principal: …", "critical")}},
+			"Risky trust kept on role break-glass in 111122223333: exempt", "credguard-trust-111122223333-break-glass",
+			[]string{"tag credguard:exempt: incident SEC-9", "exempt, not changed", "an exemption (named above, with its reason) keeps Credguard from narrowing it"}},
+		{"IMDSv1 instance exempt by the allow-list", Incident{Guardrail: guardrail.IMDS, Account: hub, Region: "eu-west-1", EventID: "e2", EventName: "RunInstances",
+			Results: []guardrail.Result{imdsResult("i-0abc", "legacy", guardrail.Exempt, "tokens=optional hop=2 endpoint=enabled", "",
+				"allow-list entry i-0abc (the IMDS guardrail's configured exemption list, CREDGUARD_EXEMPT_INSTANCE_IDS; it records no reason)")}},
+			"IMDSv2 NOT enforced on i-0abc (legacy) in 111122223333/eu-west-1: exempt", "credguard-imds-111122223333-eu-west-1-i-0abc",
+			[]string{"allow-list entry i-0abc", "CREDGUARD_EXEMPT_INSTANCE_IDS", "keeps Credguard from enforcing it"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, attrs, err := Build(tt.inc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Content.Title != tt.title || m.Metadata.ThreadID != tt.thread {
+				t.Errorf("title %q thread %q, want %q %q", m.Content.Title, m.Metadata.ThreadID, tt.title, tt.thread)
+			}
+			if attrs.Outcome != guardrail.Exempt || attrs.Severity != Warning {
+				t.Errorf("attributes %+v", attrs)
+			}
+			all := m.Content.Description + " " + strings.Join(m.Content.NextSteps, " ")
+			for _, s := range tt.says {
+				if !strings.Contains(all, s) {
+					t.Errorf("message lacks %q:\n%s", s, all)
+				}
+			}
+		})
+	}
 }
 
 func TestBuildAttributes(t *testing.T) {
@@ -89,7 +137,7 @@ func TestBuildRejects(t *testing.T) {
 		"imds without region": {Incident{Guardrail: guardrail.IMDS, Account: hub, Results: ok}, "no region", nil},
 		"no results":          {Incident{Guardrail: guardrail.IMDS, Account: hub, Region: "r"}, "", ErrNothingToNotify},
 		"nothing worth it": {Incident{Guardrail: guardrail.Trust, Account: hub, Results: []guardrail.Result{
-			{Outcome: guardrail.Compliant}, {Outcome: guardrail.Gone}, {Outcome: guardrail.Ignored}, {Outcome: guardrail.Exempt},
+			{Outcome: guardrail.Compliant}, {Outcome: guardrail.Gone}, {Outcome: guardrail.Ignored},
 		}}, "", ErrNothingToNotify},
 	}
 	for name, tt := range tests {

@@ -192,7 +192,7 @@ func (b builder) header() string {
 
 func (b builder) actorLabel() string {
 	switch b.inc.EventName {
-	case "RunInstances":
+	case "RunInstances", "CreateFleet":
 		return "Launched by"
 	case "CreateRole", "CreatePodIdentityAssociation":
 		return "Created by"
@@ -207,6 +207,8 @@ func (b builder) why() string {
 	if b.imds() {
 		reason := "Pods on an EKS node can take the node's IAM role through the instance metadata service unless IMDSv2 is required and the hop limit is 1."
 		switch b.top {
+		case guardrail.Exempt:
+			return reason + " An exemption (named above, with its reason) keeps Credguard from enforcing it; Credguard changed nothing."
 		case guardrail.Failed:
 			return reason + " Credguard could not finish enforcing it. " + retry
 		case guardrail.DryRun:
@@ -218,14 +220,16 @@ func (b builder) why() string {
 		}
 	}
 	switch b.top {
+	case guardrail.Exempt:
+		return "A trust policy is broader than it should be, and an exemption (named above, with its reason) keeps Credguard from narrowing it. Credguard changed nothing."
 	case guardrail.Failed:
 		return "A trust policy lets anyone (any principal, any OIDC subject or any Kubernetes service account) assume the role, and Credguard could not finish narrowing it. " + retry
 	case guardrail.DryRun:
-		return "A trust policy lets anyone (any principal, any OIDC subject or any Kubernetes service account) assume the role. Credguard would remove or scope those statements and revoke older sessions, and changed nothing."
+		return "A trust policy lets anyone (any principal, any OIDC subject or any Kubernetes service account) assume the role. Credguard would remove only what lets anyone in (or scope it to the workload), keeping the rest, and revoke older sessions; it changed nothing."
 	case guardrail.Warned:
 		return "A trust policy is broader than it should be, though not open to anyone. Credguard changed nothing."
 	default:
-		return "A trust policy let anyone (any principal, any OIDC subject or any Kubernetes service account) assume the role. Credguard removed or scoped those statements and revoked the role's sessions issued before the change."
+		return "A trust policy let anyone (any principal, any OIDC subject or any Kubernetes service account) assume the role. Credguard removed only what let anyone in (or scoped it to the workload), kept every other principal, action and condition, and revoked the role's sessions issued before the change."
 	}
 }
 
@@ -362,8 +366,11 @@ func (b builder) nextSteps() []string {
 			tokens, hop := imdsSettings(r.Before)
 			add("To undo on one instance, exempt it first (or Credguard enforces again), then run " +
 				code(fmt.Sprintf("aws ec2 modify-instance-metadata-options --region %s --instance-id %s --http-tokens %s --http-put-response-hop-limit %s", b.inc.Region, instanceArg(r), tokens, hop)))
-		} else {
+		} else if b.top != guardrail.Exempt {
 			add(exempt)
+		}
+		if b.top == guardrail.Exempt {
+			add(fmt.Sprintf("If the exemption is no longer justified, remove the %s tag (or the allow-list entry): Credguard then enforces at the next event or sweep.", code(b.inc.ExemptTag)))
 		}
 		return steps
 	}
@@ -382,6 +389,12 @@ func (b builder) nextSteps() []string {
 	}
 	if r, ok := first(guardrail.Warned); ok && b.top == guardrail.Warned {
 		add("Review the trust policy: " + code("aws iam get-role --role-name "+shellQuote(roleName(r))+" --query Role.AssumeRolePolicyDocument"))
+	}
+	if r, ok := first(guardrail.Exempt); ok && b.top == guardrail.Exempt {
+		add("Review the exemption and the trust policy: " + code("aws iam get-role --role-name "+shellQuote(roleName(r))))
+		add(fmt.Sprintf("If the exemption is no longer justified, remove the %s tag (or the allow-list entry): Credguard then narrows the trust at the next event or sweep.", code(b.inc.ExemptTag)))
+		add(fix)
+		return steps
 	}
 	add(fix)
 	add(exempt)

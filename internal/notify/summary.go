@@ -29,8 +29,13 @@ type Sweep struct {
 	// Remaining counts those still not compliant after the sweep (dry-run,
 	// warned, failed).
 	Remaining int
-	// Worst are findings worst first; the first MaxSweepItems are listed.
+	// Worst are findings worst first, exempt ones aside; the first
+	// MaxSweepItems are listed.
 	Worst []SweepItem
+	// Exempt are the findings left alone because of an exemption (a tag or
+	// an allow-list entry, named in Detail); the first MaxSweepItems are
+	// listed, so that no exemption goes unheard.
+	Exempt []SweepItem
 	// Errors are the parts of the sweep that could not be completed.
 	Errors []string
 	DryRun bool // some guardrail ran in dry-run mode
@@ -74,7 +79,8 @@ func (s Sweep) severity() Severity {
 	switch {
 	case len(s.Errors) > 0 || s.Outcomes[guardrail.Failed] > 0 || s.Outcomes[guardrail.Revoked] > 0:
 		return Critical
-	case s.Outcomes[guardrail.Remediated] > 0 || s.Outcomes[guardrail.DryRun] > 0 || s.Outcomes[guardrail.Warned] > 0:
+	case s.Outcomes[guardrail.Remediated] > 0 || s.Outcomes[guardrail.DryRun] > 0 || s.Outcomes[guardrail.Warned] > 0 ||
+		s.Outcomes[guardrail.Exempt] > 0:
 		return Warning
 	}
 	return Info
@@ -151,6 +157,8 @@ func sweepTitle(s Sweep) string {
 		t = fmt.Sprintf("Credguard sweep fixed %d and left %s non-compliant in %s", fixed, counted(s.Remaining, "resource", "resources"), where)
 	case s.Remaining > 0:
 		t = fmt.Sprintf("Credguard sweep: %s non-compliant in %s", counted(s.Remaining, "resource", "resources"), where)
+	case fixed == 0 && s.Outcomes[guardrail.Exempt] > 0:
+		t = fmt.Sprintf("Credguard sweep: %s exempt, left non-compliant, in %s", counted(s.Outcomes[guardrail.Exempt], "resource", "resources"), where)
 	default:
 		t = fmt.Sprintf("Credguard sweep fixed %s in %s", counted(fixed, "resource", "resources"), where)
 	}
@@ -183,8 +191,20 @@ func sweepDescription(s Sweep) string {
 		for _, it := range shown {
 			items = append(items, sweepItemLine(it))
 		}
-		if more := s.findings() - len(shown); more > 0 {
+		if more := s.findings() - s.Outcomes[guardrail.Exempt] - len(shown); more > 0 {
 			items = append(items, fmt.Sprintf("…and %s more: `credguard scan` lists them all.", number(more)))
+		}
+	}
+	if len(s.Exempt) > 0 {
+		items = append(items, "\n*Exempt, left non-compliant*")
+		for i, it := range s.Exempt {
+			if i == MaxSweepItems {
+				break
+			}
+			items = append(items, sweepItemLine(it))
+		}
+		if more := max(s.Outcomes[guardrail.Exempt], len(s.Exempt)) - min(len(s.Exempt), MaxSweepItems); more > 0 {
+			items = append(items, fmt.Sprintf("…and %s more exempt: `credguard scan` lists them all.", number(more)))
 		}
 	}
 	var errs []string

@@ -22,6 +22,35 @@ func TestBuildSweepNothingToTell(t *testing.T) {
 	}
 }
 
+// The summary lists exempt resources apart from the worst offenders, with
+// the exemption that applies.
+func TestBuildSweepListsExempt(t *testing.T) {
+	exempt := func(n int) SweepItem {
+		it := sweepItem(n, "instance", guardrail.Exempt)
+		it.Detail = fmt.Sprintf("tag credguard:exempt: vendor agent %d", n)
+		return it
+	}
+	s := Sweep{ID: "run-1", Accounts: []string{"111122223333"}, Regions: []string{"us-east-1"}, Checked: 30, Compliant: 10,
+		Outcomes: map[guardrail.Outcome]int{guardrail.Remediated: 1, guardrail.Exempt: 12},
+		Worst:    []SweepItem{sweepItem(1, "instance", guardrail.Remediated)}}
+	for n := 2; n < 2+MaxSweepItems; n++ {
+		s.Exempt = append(s.Exempt, exempt(n))
+	}
+	m, _, err := BuildSweep(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := m.Content.Description
+	for _, want := range []string{"*Exempt, left non-compliant*", "tag credguard:exempt: vendor agent 2", "tag credguard:exempt: vendor agent 11", "…and 2 more exempt"} {
+		if !strings.Contains(d, want) {
+			t.Errorf("description lacks %q:\n%s", want, d)
+		}
+	}
+	if strings.Contains(d, "…and 12 more:") || strings.Count(d, "vendor agent") != MaxSweepItems {
+		t.Errorf("exempt resources counted as offenders:\n%s", d)
+	}
+}
+
 func TestBuildSweepTitlesAndAttributes(t *testing.T) {
 	accounts, regions := []string{"111122223333", "444455556666"}, []string{"us-east-1"}
 	for _, tc := range []struct {
@@ -44,7 +73,7 @@ func TestBuildSweepTitlesAndAttributes(t *testing.T) {
 		{"not swept", Sweep{Errors: []string{"444455556666 roles: assume role: AccessDenied"}},
 			"Credguard sweep could not sweep 1 part in 2 accounts × 1 region", guardrail.Failed, Critical},
 		{"only exempt", Sweep{Outcomes: map[guardrail.Outcome]int{guardrail.Exempt: 2}},
-			"Credguard sweep fixed 0 resources in 2 accounts × 1 region", guardrail.Exempt, Info},
+			"Credguard sweep: 2 resources exempt, left non-compliant, in 2 accounts × 1 region", guardrail.Exempt, Warning},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.s.ID, tc.s.Accounts, tc.s.Regions = "run-1", accounts, regions

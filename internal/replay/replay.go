@@ -42,6 +42,11 @@ type Options struct {
 	// ExemptRoleARNs and ExemptInstanceIDs are the guardrails' configured allow-lists.
 	ExemptRoleARNs    []string
 	ExemptInstanceIDs []string
+	// OrganizationID, when set, runs the guardrails in organization mode
+	// (member roles with Credguard's own trust are recognised).
+	OrganizationID string
+	// IMDSScope is the imdsScope option ("" means all).
+	IMDSScope string
 }
 
 // Result is one line of the report (a contract: replay --json).
@@ -128,6 +133,10 @@ func RunAgainst(ctx context.Context, sb *sandbox.Server, hub string, inputs []In
 	log := slog.New(slog.NewJSONHandler(logOut, nil))
 	s := Settings(hub, region, o.DryRun)
 	s.ExemptRoleARNs, s.ExemptInstanceIDs = o.ExemptRoleARNs, o.ExemptInstanceIDs
+	s.OrganizationID = o.OrganizationID
+	if o.IMDSScope != "" {
+		s.IMDSScope = o.IMDSScope
+	}
 	guardrails := map[guardrail.Name]Guardrail{
 		guardrail.IMDS:  imdsguard.FromConfig(cfg, s, log.With("function", "imds-enforcer"), nil),
 		guardrail.Trust: trustguard.FromConfig(cfg, s, log.With("function", "trust-guard"), nil),

@@ -72,6 +72,12 @@ func TestEveryTrigger(t *testing.T) {
 			{guardrail.IMDS, "i-0aaa0000000000006", guardrail.Gone},
 		}, 1},
 		{"cloudtrail-run-instances-compliant.json", []want{{guardrail.IMDS, "i-0aaa0000000000007", guardrail.Compliant}}, 0},
+		{"cloudtrail-create-fleet-one.json", []want{{guardrail.IMDS, "i-0aaa0000000000009", guardrail.Remediated}}, 1},
+		{"cloudtrail-create-fleet-many.json", []want{
+			{guardrail.IMDS, "i-0aaa000000000000a", guardrail.Remediated},
+			{guardrail.IMDS, "i-0aaa000000000000b", guardrail.Remediated},
+			{guardrail.IMDS, "i-0aaa000000000000c", guardrail.Compliant},
+		}, 1},
 		{"cloudtrail-run-instances-failed.json", []want{{guardrail.IMDS, "", guardrail.Ignored}}, 0},
 		{"cloudtrail-modify-metadata-options-optional.json", []want{{guardrail.IMDS, "i-0aaa0000000000008", guardrail.Remediated}}, 1},
 		{"cloudtrail-modify-metadata-options-by-credguard.json", []want{{guardrail.IMDS, "i-0aaa0000000000001", guardrail.Ignored}}, 0},
@@ -79,6 +85,7 @@ func TestEveryTrigger(t *testing.T) {
 		{"eks-update-pod-identity-association.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/analytics-reporter", guardrail.Revoked}}, 1},
 		{"iam-create-role.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/ci-deployer", guardrail.Revoked}}, 1},
 		{"iam-update-assume-role-policy.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/billing-api", guardrail.Compliant}}, 0},
+		{"iam-update-assume-role-policy-mixed.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/s3-replication", guardrail.Revoked}}, 1},
 		{"iam-update-assume-role-policy-by-credguard.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/ci-deployer", guardrail.Ignored}}, 0},
 	}
 	for _, tt := range tests {
@@ -160,6 +167,9 @@ func TestDemoState(t *testing.T) {
 		{hub, "us-east-1", "i-0aaa0000000000004", "optional", 2, "enabled"},  // exempt: untouched
 		{hub, "us-east-1", "i-0aaa0000000000005", "required", 1, "disabled"}, // endpoint stays disabled
 		{hub, "us-east-1", "i-0aaa0000000000008", "required", 1, "enabled"},
+		{hub, "us-east-1", "i-0aaa0000000000009", "required", 1, "enabled"}, // CreateFleet
+		{hub, "us-east-1", "i-0aaa000000000000a", "required", 1, "enabled"},
+		{hub, "us-east-1", "i-0aaa000000000000b", "required", 1, "enabled"},
 		{"444455556666", "eu-west-1", "i-0bbb0000000000001", "required", 1, "enabled"},
 	} {
 		mo := instance(t, s, c.account, c.region, c.id).MetadataOptions
@@ -246,9 +256,10 @@ func TestRedelivery(t *testing.T) {
 			t.Errorf("second pass wrote: %+v", c)
 		}
 	}
-	// The warned role is announced again (nothing was changed, the risk remains); nothing else is.
+	// The warned role and the exempt instance are announced again (nothing
+	// was changed, the risk remains); nothing else is.
 	for _, n := range sb.Notifications()[notesBefore:] {
-		if !strings.Contains(n.Message, "payments-api") {
+		if !strings.Contains(n.Message, "payments-api") && !strings.Contains(n.Message, "exempt") {
 			t.Errorf("second pass notified: %.200s", n.Message)
 		}
 	}
@@ -279,8 +290,8 @@ func TestDryRun(t *testing.T) {
 			dry++
 		}
 	}
-	if dry != 8 { // the 8 resources the real run changes
-		t.Errorf("dry-run outcomes = %d, want 8", dry)
+	if dry != 12 { // the 12 resources the real run changes
+		t.Errorf("dry-run outcomes = %d, want 12", dry)
 	}
 	if len(rep.Notifications) == 0 {
 		t.Error("dry-run announced nothing")

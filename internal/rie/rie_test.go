@@ -102,6 +102,50 @@ func TestIMDSEnforcerUnderEmulator(t *testing.T) {
 	}
 }
 
+// TestIMDSEnforcerScopeAndFleetUnderEmulator: the built bootstrap reads
+// CREDGUARD_IMDS_SCOPE; with eks-nodes it remediates the Karpenter nodes a
+// CreateFleet event names and ignores an untagged instance, writing nothing.
+func TestIMDSEnforcerScopeAndFleetUnderEmulator(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	sb := sandboxtest.Start(t, sandboxtest.Demo(t))
+	em := rie.Run(t, ctx, "imds-enforcer", "../../functions/imds-enforcer",
+		append(functionEnv(sb, "111122223333"), "CREDGUARD_IMDS_SCOPE=eks-nodes"))
+	invoke := func(sample string) []result {
+		ev, err := fs.ReadFile(events.Files, sample)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := em.Invoke(ctx, ev)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, em.Output())
+		}
+		var resp struct {
+			Results []result `json:"results"`
+		}
+		if err := json.Unmarshal(body, &resp); err != nil {
+			t.Fatalf("response %s: %v", body, err)
+		}
+		return resp.Results
+	}
+	got := invoke("cloudtrail-create-fleet-many.json")
+	want := []result{{"i-0aaa000000000000a", "remediated"}, {"i-0aaa000000000000b", "remediated"}, {"i-0aaa000000000000c", "compliant"}}
+	if len(got) != len(want) {
+		t.Fatalf("results = %+v\n%s", got, em.Output())
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("result %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if got := invoke("ec2-state-change-pending.json"); len(got) != 1 || got[0].Outcome != "ignored" {
+		t.Errorf("untagged instance: %+v, want ignored", got)
+	}
+	if mo := instanceOptions(t, sb, "111122223333", "us-east-1", "i-0aaa0000000000001"); mo.HTTPTokens != "optional" {
+		t.Errorf("untagged instance changed: %+v", mo)
+	}
+}
+
 // TestTrustGuardUnderEmulator runs the trust guardrail's bootstrap under the
 // emulator with the CreateRole sample: the wildcard trust is revoked.
 func TestTrustGuardUnderEmulator(t *testing.T) {

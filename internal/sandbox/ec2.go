@@ -385,10 +385,11 @@ func (s *Server) ec2DescribeInstances(r *request) (any, error) {
 			if reg != nil {
 				in = reg.instances[id]
 			}
-			if in == nil {
+			if in == nil || !in.visible(r.now) {
 				missing = append(missing, id)
 				continue
 			}
+			in.advance(r.now)
 			if in.matches(fs, r.now) {
 				page = append(page, in)
 			}
@@ -407,7 +408,12 @@ func (s *Server) ec2DescribeInstances(r *request) (any, error) {
 		}
 		i := start
 		for ; i < len(reg.instanceIDs) && len(page) < limit; i++ {
-			if in := reg.instances[reg.instanceIDs[i]]; in.matches(fs, r.now) {
+			in := reg.instances[reg.instanceIDs[i]]
+			if !in.visible(r.now) {
+				continue
+			}
+			in.advance(r.now)
+			if in.matches(fs, r.now) {
 				page = append(page, in)
 			}
 		}
@@ -464,10 +470,11 @@ func (s *Server) ec2ModifyInstanceMetadataOptions(r *request) (any, error) {
 	if reg != nil {
 		in = reg.instances[id]
 	}
-	if in == nil {
+	if in == nil || !in.visible(r.now) {
 		return nil, notFoundInstances([]string{id})
 	}
-	if in.state == "terminated" || in.state == "shutting-down" {
+	in.advance(r.now)
+	if in.state == "terminated" || in.state == "shutting-down" || in.starting(r.now) {
 		return nil, ec2Error("IncorrectInstanceState", "The instance '%s' is not in a state from which it can be modified (it is %s).", id, in.state)
 	}
 	if err := dryRun(r); err != nil {

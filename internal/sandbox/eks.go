@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,6 +18,9 @@ func routeEKS(method, escapedPath string) (string, map[string]string) {
 			return "", nil
 		}
 		segs[i] = u
+	}
+	if method == http.MethodGet && len(segs) == 2 && segs[0] == "clusters" {
+		return "DescribeCluster", map[string]string{"clusterName": segs[1]}
 	}
 	if method != http.MethodGet || len(segs) < 3 || segs[0] != "clusters" || segs[2] != "pod-identity-associations" {
 		return "", nil
@@ -132,4 +137,34 @@ func (s *Server) eksListPodIdentityAssociations(r *request) (any, error) {
 		})
 	}
 	return out, nil
+}
+
+// eksDescribeCluster reports a cluster's name, ARN, status, OIDC issuer
+// (identity.oidc.issuer: the fixture's, or a stable made-up one), and the
+// endpoint and CA of its Kubernetes API on this sandbox.
+func (s *Server) eksDescribeCluster(r *request) (any, error) {
+	c, err := s.eksCluster(r)
+	if err != nil {
+		return nil, err
+	}
+	r.resource = c.name
+	issuer := c.issuer
+	if issuer == "" {
+		sum := sha256.Sum256([]byte(r.account() + "/" + r.region + "/" + c.name))
+		issuer = "https://oidc.eks." + r.region + ".amazonaws.com/id/" + strings.ToUpper(hex.EncodeToString(sum[:16]))
+	}
+	return map[string]any{"cluster": map[string]any{
+		"name":            c.name,
+		"arn":             "arn:aws:eks:" + r.region + ":" + r.account() + ":cluster/" + c.name,
+		"status":          "ACTIVE",
+		"createdAt":       float64(defaultCreateDate.Unix()),
+		"identity":        map[string]any{"oidc": map[string]any{"issuer": issuer}},
+		"version":         "1.31",
+		"platformVersion": "eks.1",
+		// The cluster's read-only Kubernetes API on this sandbox and its CA (kube.go).
+		"endpoint":             s.kubeEndpoint(r.host, r.account(), r.region, c.name),
+		"certificateAuthority": map[string]string{"data": s.kubeTLS.caData()},
+		"roleArn":              "arn:aws:iam::" + r.account() + ":role/eks-cluster-" + c.name,
+		"tags":                 map[string]string{},
+	}}, nil
 }

@@ -81,15 +81,48 @@ type Role struct {
 type Region struct {
 	Instances               []Instance               `json:"instances,omitempty"`
 	PodIdentityAssociations []PodIdentityAssociation `json:"podIdentityAssociations,omitempty"`
-	// Clusters names EKS clusters that exist without any association
-	// (clusters named by an association always exist).
-	Clusters         []string          `json:"clusters,omitempty"`
+	// Clusters are EKS clusters that exist without any association
+	// (clusters named by an association always exist), with their OIDC
+	// issuer and the pods and service accounts of their Kubernetes API. Each
+	// is a name, or an object {"name", "oidcIssuer", "pods", "serviceAccounts"}.
+	Clusters         []Cluster         `json:"clusters,omitempty"`
 	LaunchTemplates  []LaunchTemplate  `json:"launchTemplates,omitempty"`
 	MetadataDefaults *MetadataDefaults `json:"metadataDefaults,omitempty"`
 	// Secrets are Secrets Manager secrets: name → secret string.
 	Secrets map[string]string `json:"secrets,omitempty"`
 	// Stacks are CloudFormation stacks, as DescribeStackResource reports them.
 	Stacks []Stack `json:"stacks,omitempty"`
+}
+
+// Cluster is an EKS cluster of a fixture. OIDCIssuer is the issuer
+// DescribeCluster reports (identity.oidc.issuer); without one, a stable
+// issuer is made up from the account, region and name. Pods and
+// ServiceAccounts, in Kubernetes' own JSON (as kubectl get -o json prints an
+// item), are what the cluster's read-only Kubernetes API serves (kube.go).
+type Cluster struct {
+	Name            string            `json:"name"`
+	OIDCIssuer      string            `json:"oidcIssuer,omitempty"`
+	Pods            []json.RawMessage `json:"pods,omitempty"`
+	ServiceAccounts []json.RawMessage `json:"serviceAccounts,omitempty"`
+}
+
+// UnmarshalJSON accepts a cluster name alone, or the object form.
+func (c *Cluster) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		*c = Cluster{}
+		return json.Unmarshal(b, &c.Name)
+	}
+	type plain Cluster
+	return json.Unmarshal(b, (*plain)(c))
+}
+
+// MarshalJSON writes a cluster with nothing but a name as its name alone.
+func (c Cluster) MarshalJSON() ([]byte, error) {
+	if c.OIDCIssuer == "" && len(c.Pods) == 0 && len(c.ServiceAccounts) == 0 {
+		return json.Marshal(c.Name)
+	}
+	type plain Cluster
+	return json.Marshal(plain(c))
 }
 
 // Stack is a CloudFormation stack of the account and region: its id
@@ -124,6 +157,16 @@ type Instance struct {
 	// ReservationID groups instances into one reservation (default: one
 	// reservation per instance).
 	ReservationID string `json:"reservationId,omitempty"`
+	// VisibleAfterMs models EC2's eventual consistency: DescribeInstances
+	// and ModifyInstanceMetadataOptions answer InvalidInstanceID.NotFound
+	// for the instance until that many milliseconds after the sandbox
+	// started (0: at once).
+	VisibleAfterMs int `json:"visibleAfterMs,omitempty"`
+	// RunningAfterMs keeps a pending instance pending until that many
+	// milliseconds after the sandbox started, then makes it running; while
+	// it is pending, ModifyInstanceMetadataOptions answers
+	// IncorrectInstanceState. The state must be pending (or left out).
+	RunningAfterMs int `json:"runningAfterMs,omitempty"`
 }
 
 // MetadataOptions are an instance's IMDS settings. Omitted fields take EC2's
@@ -271,6 +314,7 @@ var (
 	instanceIDRe   = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	templateIDRe   = regexp.MustCompile(`^lt-[0-9a-f]{17}$`)
 	clusterNameRe  = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
+	oidcIssuerRe   = regexp.MustCompile(`^https://oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/id/[0-9A-Za-z]+$`)
 	roleARNRe      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::([0-9]{12}):role(/[\x21-\x7e]*)?/([\w+=,.@-]{1,64})$`)
 	faultCodeRe    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9.]*$`)
 	stackIDRe      = regexp.MustCompile(`^arn:aws[a-z-]*:cloudformation:([a-z0-9-]+):([0-9]{12}):stack/([^/]+)/([A-Za-z0-9-]+)$`)
@@ -454,8 +498,18 @@ func (v *validator) region(path, account, regionName string, r *Region) {
 			v.add(p+".id", "duplicate instance id %s (also instances[%d])", in.ID, j)
 		}
 		ids[in.ID] = i
-		if instanceStateCode(in.State) < 0 {
+		switch {
+		case in.RunningAfterMs > 0 && in.State != "" && in.State != "pending":
+			v.add(p+".state", "must be pending (or left out) with runningAfterMs; got %q", in.State)
+		case in.RunningAfterMs > 0:
+		case instanceStateCode(in.State) < 0:
 			v.add(p+".state", "must be one of pending, running, stopping, stopped, shutting-down, terminated; got %q", in.State)
+		}
+		if in.VisibleAfterMs < 0 {
+			v.add(p+".visibleAfterMs", "must be 0 or more milliseconds, got %d", in.VisibleAfterMs)
+		}
+		if in.RunningAfterMs < 0 {
+			v.add(p+".runningAfterMs", "must be 0 or more milliseconds, got %d", in.RunningAfterMs)
 		}
 		v.tags(p+".tags", in.Tags)
 		m := in.MetadataOptions
@@ -472,10 +526,14 @@ func (v *validator) region(path, account, regionName string, r *Region) {
 		}
 	}
 	for i, c := range r.Clusters {
-		if !clusterNameRe.MatchString(c) {
-			v.add(fmt.Sprintf("%s.clusters[%d]", path, i), "cluster name must be 1–100 letters, digits, - and _, starting with a letter or digit; got %q", c)
+		if !clusterNameRe.MatchString(c.Name) {
+			v.add(fmt.Sprintf("%s.clusters[%d]", path, i), "cluster name must be 1–100 letters, digits, - and _, starting with a letter or digit; got %q", c.Name)
+		}
+		if c.OIDCIssuer != "" && !oidcIssuerRe.MatchString(c.OIDCIssuer) {
+			v.add(fmt.Sprintf("%s.clusters[%d].oidcIssuer", path, i), "must be https://oidc.eks.REGION.amazonaws.com/id/ID; got %q", c.OIDCIssuer)
 		}
 	}
+	v.clusterContents(path, r.Clusters)
 	assoc := map[string]int{}
 	for i, a := range r.PodIdentityAssociations {
 		p := fmt.Sprintf("%s.podIdentityAssociations[%d]", path, i)

@@ -77,9 +77,13 @@ type Server struct {
 	notifications []Notification
 	faults        *faultSet
 
+	kubeTLS kubeTLS // the CA DescribeCluster reports and the Kubernetes API's certificate
+
 	lnMu    sync.Mutex
 	httpSrv *http.Server
 	url     string
+	kubeSrv *http.Server // the clusters' Kubernetes APIs (TLS)
+	kubeURL string
 }
 
 // identity is who a request acts as.
@@ -119,7 +123,8 @@ func (s *Server) Reset() {
 }
 
 func (s *Server) reset() {
-	s.world = newWorld(s.initial, time.Now().Add(s.applyDelay))
+	start := time.Now()
+	s.world = newWorld(s.initial, start, start.Add(s.applyDelay))
 	s.sessions = map[string]identity{}
 	s.journal = nil
 	s.notifications = nil
@@ -141,6 +146,11 @@ func (s *Server) Start(addr string) error {
 		return fmt.Errorf("sandbox: listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	host, _, _ := net.SplitHostPort(ln.Addr().String())
+	if err := s.startKube(host); err != nil {
+		ln.Close()
+		return err
+	}
 	s.httpSrv = srv
 	s.url = "http://" + ln.Addr().String()
 	go srv.Serve(ln) // returns http.ErrServerClosed on Close
@@ -164,6 +174,10 @@ func (s *Server) Close() error {
 	}
 	err := s.httpSrv.Close()
 	s.httpSrv = nil
+	if s.kubeSrv != nil {
+		s.kubeSrv.Close()
+		s.kubeSrv, s.kubeURL = nil, ""
+	}
 	return err
 }
 
@@ -264,6 +278,7 @@ type request struct {
 	query     url.Values        // EKS query string
 	resource  string            // set by the handler for the journal
 	requestID string
+	host      string // the Host the client reached the sandbox at
 	now       time.Time
 }
 
@@ -273,6 +288,10 @@ const maxBody = 8 << 20
 
 // ServeHTTP answers one AWS API request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
+	if strings.HasPrefix(hr.URL.Path, kubePrefix) {
+		s.serveKube(w, hr)
+		return
+	}
 	requestID := newRequestID()
 	akid, region, service, ok := parseCredentialScope(hr)
 	if !ok {
@@ -294,7 +313,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		writeError(w, service, requestID, newError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "read request body: %v", err))
 		return
 	}
-	r := &request{service: service, region: region, requestID: requestID}
+	r := &request{service: service, region: region, requestID: requestID, host: hr.Host}
 	s.mu.Lock()
 	r.id = s.identify(akid)
 	faults := s.faults
@@ -511,6 +530,8 @@ func lookupOperation(service, op string) (operation, bool) {
 			return read((*Server).eksDescribePodIdentityAssociation)
 		case "ListPodIdentityAssociations":
 			return read((*Server).eksListPodIdentityAssociations)
+		case "DescribeCluster":
+			return read((*Server).eksDescribeCluster)
 		}
 	case "sns":
 		if op == "Publish" {

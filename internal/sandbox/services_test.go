@@ -86,7 +86,15 @@ func TestListPodIdentityAssociations(t *testing.T) {
 	wantAPIError(t, err, "ResourceNotFoundException", http.StatusNotFound)
 	_, err = c.ListPodIdentityAssociations(ctx(t), &eks.ListPodIdentityAssociationsInput{ClusterName: aws.String("prod"), MaxResults: aws.Int32(500)})
 	wantAPIError(t, err, "InvalidParameterException", http.StatusBadRequest)
-	_, err = c.DescribeCluster(ctx(t), &eks.DescribeClusterInput{Name: aws.String("prod")})
+	dc, err := c.DescribeCluster(ctx(t), &eks.DescribeClusterInput{Name: aws.String("prod")})
+	mustOK(t, err)
+	if iss := aws.ToString(dc.Cluster.Identity.Oidc.Issuer); !strings.HasPrefix(iss, "https://oidc.eks.us-east-1.amazonaws.com/id/") ||
+		aws.ToString(dc.Cluster.Arn) != "arn:aws:eks:us-east-1:111122223333:cluster/prod" {
+		t.Errorf("DescribeCluster = %s %s", iss, aws.ToString(dc.Cluster.Arn))
+	}
+	_, err = c.DescribeCluster(ctx(t), &eks.DescribeClusterInput{Name: aws.String("nope")})
+	wantAPIError(t, err, "ResourceNotFoundException", http.StatusNotFound)
+	_, err = c.UpdateClusterVersion(ctx(t), &eks.UpdateClusterVersionInput{Name: aws.String("prod"), Version: aws.String("1.31")})
 	wantAPIError(t, err, "UnknownOperationException", http.StatusNotFound)
 }
 

@@ -14,6 +14,7 @@ import (
 var (
 	rawMessageType = reflect.TypeFor[json.RawMessage]()
 	timeType       = reflect.TypeFor[time.Time]()
+	clusterType    = reflect.TypeFor[Cluster]()
 )
 
 // checkShape verifies that the JSON document fits the Go type of target
@@ -60,6 +61,9 @@ func walkShape(path string, v any, t reflect.Type, errs *[]error) {
 			fail("must be an RFC 3339 time (2024-01-01T00:00:00Z), got %q", s)
 		}
 		return
+	}
+	if _, name := v.(string); name && t == clusterType {
+		return // a cluster may be given by its name alone
 	}
 	switch t.Kind() {
 	case reflect.Pointer:

@@ -106,13 +106,37 @@ type instance struct {
 	imageID       string
 	reservationID string
 	exportResv    bool
+	// visibleAt and runningAt are the fixture's visibleAfterMs and
+	// runningAfterMs (kept for State) as times: EC2 does not show the
+	// instance before visibleAt; it stays pending, refusing metadata
+	// changes, until runningAt (zero: no such delay).
+	visibleAfterMs, runningAfterMs int
+	visibleAt, runningAt           time.Time
+}
+
+// visible reports whether EC2 shows the instance at now (visibleAfterMs).
+func (in *instance) visible(now time.Time) bool { return !now.Before(in.visibleAt) }
+
+// advance makes a pending instance with runningAfterMs running once due.
+func (in *instance) advance(now time.Time) {
+	if in.state == "pending" && !in.runningAt.IsZero() && !now.Before(in.runningAt) {
+		in.state = "running"
+	}
+}
+
+// starting reports whether the instance is still pending under runningAfterMs.
+func (in *instance) starting(now time.Time) bool {
+	return in.state == "pending" && !in.runningAt.IsZero() && now.Before(in.runningAt)
 }
 
 type cluster struct {
 	name     string
-	explicit bool // listed in the fixture's clusters
-	assocs   map[string]*association
-	assocIDs []string // sorted
+	explicit bool   // listed in the fixture's clusters
+	issuer   string // the fixture's oidcIssuer ("" when made up)
+	// pods and serviceAccounts are served by the cluster's Kubernetes API.
+	pods, serviceAccounts []kubeObject
+	assocs                map[string]*association
+	assocIDs              []string // sorted
 }
 
 type association struct {
@@ -135,9 +159,10 @@ type templateVersion struct {
 	created     time.Time
 }
 
-// newWorld builds the state from a validated fixture. Instances whose
-// metadata options the fixture marks "pending" become "applied" at applyAt.
-func newWorld(f *Fixture, applyAt time.Time) *world {
+// newWorld builds the state from a validated fixture, the sandbox starting
+// at start. Instances whose metadata options the fixture marks "pending"
+// become "applied" at applyAt.
+func newWorld(f *Fixture, start, applyAt time.Time) *world {
 	w := &world{hub: f.HubAccount, accounts: map[string]*account{}}
 	for _, id := range sortedKeys(f.Accounts) {
 		fa := f.Accounts[id]
@@ -167,7 +192,7 @@ func newWorld(f *Fixture, applyAt time.Time) *world {
 			a.addRole(r)
 		}
 		for _, name := range sortedKeys(fa.Regions) {
-			a.regions[name] = newRegion(name, fa.Regions[name], applyAt)
+			a.regions[name] = newRegion(name, fa.Regions[name], start, applyAt)
 		}
 		w.accounts[id] = a
 		w.accountIDs = append(w.accountIDs, id)
@@ -189,12 +214,12 @@ func (a *account) region(name string, create bool) *region {
 	if r := a.regions[name]; r != nil || !create {
 		return r
 	}
-	r := newRegion(name, &Region{}, time.Time{})
+	r := newRegion(name, &Region{}, time.Time{}, time.Time{})
 	a.regions[name] = r
 	return r
 }
 
-func newRegion(name string, fr *Region, applyAt time.Time) *region {
+func newRegion(name string, fr *Region, start, applyAt time.Time) *region {
 	r := &region{
 		name:            name,
 		instances:       map[string]*instance{},
@@ -211,6 +236,14 @@ func newRegion(name string, fr *Region, applyAt time.Time) *region {
 			imageID:      fi.ImageID,
 		}
 		in.reservationID, in.exportResv = fi.ReservationID, fi.ReservationID != ""
+		in.visibleAfterMs, in.runningAfterMs = fi.VisibleAfterMs, fi.RunningAfterMs
+		if fi.VisibleAfterMs > 0 {
+			in.visibleAt = start.Add(time.Duration(fi.VisibleAfterMs) * time.Millisecond)
+		}
+		if fi.RunningAfterMs > 0 {
+			in.state = "pending"
+			in.runningAt = start.Add(time.Duration(fi.RunningAfterMs) * time.Millisecond)
+		}
 		if in.reservationID == "" {
 			in.reservationID = "r-" + strings.TrimPrefix(fi.ID, "i-")
 		}
@@ -223,7 +256,7 @@ func newRegion(name string, fr *Region, applyAt time.Time) *region {
 	}
 	sort.Strings(r.instanceIDs)
 	for _, c := range fr.Clusters {
-		r.cluster(c).explicit = true
+		r.cluster(c.Name).load(c)
 	}
 	for _, fa := range fr.PodIdentityAssociations {
 		a := &association{PodIdentityAssociation: fa, created: defaultCreateDate}
@@ -335,11 +368,13 @@ func (w *world) fixture(faults *Faults, now time.Time) *Fixture {
 func (r *region) export(now time.Time) *Region {
 	fr := &Region{}
 	for _, in := range r.instanceOrder {
+		in.advance(now)
 		md := in.md
 		md.State = in.metadataState(now)
 		fi := Instance{
 			ID: in.id, State: in.state, Tags: nilIfEmpty(copyMap(in.tags)), MetadataOptions: md,
 			InstanceType: in.instanceType, ImageID: in.imageID,
+			VisibleAfterMs: in.visibleAfterMs, RunningAfterMs: in.runningAfterMs,
 		}
 		if in.exportResv {
 			fi.ReservationID = in.reservationID
@@ -348,7 +383,7 @@ func (r *region) export(now time.Time) *Region {
 	}
 	for _, c := range r.clusterOrder {
 		if c.explicit {
-			fr.Clusters = append(fr.Clusters, c.name)
+			fr.Clusters = append(fr.Clusters, c.export())
 		}
 	}
 	for _, a := range r.assocOrder {

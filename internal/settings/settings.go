@@ -25,6 +25,13 @@ const (
 	EnvOrganizationID    = "CREDGUARD_ORGANIZATION_ID"
 	EnvRegions           = "CREDGUARD_REGIONS"
 	EnvAccounts          = "CREDGUARD_ACCOUNTS"
+	EnvIMDSScope         = "CREDGUARD_IMDS_SCOPE"
+)
+
+// IMDS scopes (the imdsScope option; the words of package imds).
+const (
+	IMDSScopeAll      = "all"
+	IMDSScopeEKSNodes = "eks-nodes"
 )
 
 // Settings is the configuration every guardrail function shares.
@@ -45,6 +52,10 @@ type Settings struct {
 	OrganizationID    string
 	Regions           []string
 	Accounts          []string
+	// IMDSScope is IMDSScopeAll (the default) or IMDSScopeEKSNodes: the
+	// IMDS guardrail, the sweep and scan then enforce only on instances
+	// with an EKS or Karpenter tag.
+	IMDSScope string
 }
 
 // FromEnv reads the settings through getenv (os.Getenv in a function).
@@ -63,6 +74,13 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		Accounts:          List(getenv(EnvAccounts)),
 	}
 	s = s.WithDefaultRoles()
+	switch s.IMDSScope = strings.TrimSpace(getenv(EnvIMDSScope)); s.IMDSScope {
+	case "":
+		s.IMDSScope = IMDSScopeAll
+	case IMDSScopeAll, IMDSScopeEKSNodes:
+	default:
+		return Settings{}, fmt.Errorf("%s=%q: want %s or %s", EnvIMDSScope, s.IMDSScope, IMDSScopeAll, IMDSScopeEKSNodes)
+	}
 	if v := strings.TrimSpace(getenv(EnvDryRun)); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

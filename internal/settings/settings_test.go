@@ -53,3 +53,26 @@ func TestFromEnvBadDryRun(t *testing.T) {
 		t.Fatal("want an error for CREDGUARD_DRY_RUN=maybe")
 	}
 }
+
+func TestFromEnvIMDSScope(t *testing.T) {
+	for _, tt := range []struct {
+		value, want string
+		ok          bool
+	}{
+		{"", IMDSScopeAll, true},
+		{"all", IMDSScopeAll, true},
+		{" eks-nodes ", IMDSScopeEKSNodes, true},
+		{"eks", "", false},
+		{"ALL", "", false},
+	} {
+		s, err := FromEnv(func(k string) string {
+			if k == EnvIMDSScope {
+				return tt.value
+			}
+			return ""
+		})
+		if (err == nil) != tt.ok || s.IMDSScope != tt.want {
+			t.Errorf("%s=%q: scope %q, err %v; want %q (ok %v)", EnvIMDSScope, tt.value, s.IMDSScope, err, tt.want, tt.ok)
+		}
+	}
+}

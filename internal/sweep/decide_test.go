@@ -75,11 +75,18 @@ func TestDecideTemplate(t *testing.T) {
 		name    string
 		t       Template
 		dryRun  bool
+		scope   string
 		outcome guardrail.Outcome
 		write   bool
 		target  TemplateOptions
 		reason  string
 	}{
+		{name: "eks-nodes scope: untagged template ignored", t: Template{DefaultVersion: 1}, scope: imds.ScopeEKSNodes,
+			outcome: guardrail.Ignored, reason: imds.OutOfScope},
+		{name: "eks-nodes scope: Karpenter template fixed", t: Template{DefaultVersion: 1, Tags: map[string]string{"karpenter.sh/nodepool": "default"}}, scope: imds.ScopeEKSNodes,
+			outcome: guardrail.Remediated, write: true, target: TemplateOptions{HTTPTokens: "required", HopLimit: 1}},
+		{name: "eks-nodes scope: compliant stays compliant", t: Template{Options: &TemplateOptions{HTTPTokens: "required", HopLimit: 1}}, scope: imds.ScopeEKSNodes,
+			outcome: guardrail.Compliant},
 		{name: "compliant", t: Template{Options: &TemplateOptions{HTTPTokens: "required", HopLimit: 1}},
 			outcome: guardrail.Compliant, reason: "requires IMDSv2"},
 		{name: "compliant in dry-run", t: Template{Options: &TemplateOptions{HTTPTokens: "required", HopLimit: 1}}, dryRun: true,
@@ -106,7 +113,7 @@ func TestDecideTemplate(t *testing.T) {
 			outcome: guardrail.Compliant},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := DecideTemplate(tc.t, tc.dryRun)
+			d := DecideTemplate(tc.t, tc.dryRun, tc.scope)
 			if d.Outcome != tc.outcome || d.Write != tc.write || d.Target != tc.target || !strings.Contains(d.Reason, tc.reason) {
 				t.Errorf("got %+v\nwant outcome %s write %v target %+v reason containing %q", d, tc.outcome, tc.write, tc.target, tc.reason)
 			}

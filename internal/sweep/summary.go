@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imds"
 	"github.com/credguard/credguard/internal/notify"
 )
@@ -16,11 +17,19 @@ func (r Report) Summary(id string, dryRun bool) notify.Sweep {
 		s.Checked += r.Checked[k]
 		s.Compliant += r.Compliant[k]
 	}
-	for _, f := range r.Worst(notify.MaxSweepItems) {
-		s.Worst = append(s.Worst, notify.SweepItem{
+	for _, f := range r.Worst(len(r.Findings)) {
+		it := notify.SweepItem{
 			Account: f.Account, Region: f.Region, Kind: string(f.Kind), Resource: f.Resource, Name: f.Name,
 			Verdict: string(f.Verdict), Outcome: f.Outcome, Detail: f.Detail,
-		})
+		}
+		switch {
+		case f.Outcome == guardrail.Exempt:
+			if len(s.Exempt) < notify.MaxSweepItems {
+				s.Exempt = append(s.Exempt, it)
+			}
+		case len(s.Worst) < notify.MaxSweepItems:
+			s.Worst = append(s.Worst, it)
+		}
 	}
 	for _, e := range r.Errors {
 		s.Errors = append(s.Errors, e.Error())

@@ -36,6 +36,10 @@ type Config struct {
 	// Roles guardrails carry their own setting); FromConfig applies both.
 	DryRunIMDS  bool
 	DryRunTrust bool
+	// IMDSScope is the launch templates' imdsScope (imds.ScopeAll or
+	// imds.ScopeEKSNodes); FromConfig takes it from the settings, which
+	// also give the instances' guardrail its scope.
+	IMDSScope string
 	// Concurrency bounds the scopes swept at once: an account's roles, or an
 	// account's instances and launch templates in one region (default 4).
 	Concurrency int
@@ -257,7 +261,7 @@ func (s *Sweeper) sweepTemplates(ctx context.Context, client EC2, account, regio
 // write, it reads the default version afresh (it may have changed since the
 // listing), decides again and writes.
 func (s *Sweeper) checkTemplate(ctx context.Context, client EC2, listed Template) (o guardrail.Outcome, detail, before, after string) {
-	if d := DecideTemplate(listed, s.cfg.DryRunIMDS); !d.Write {
+	if d := DecideTemplate(listed, s.cfg.DryRunIMDS, s.cfg.IMDSScope); !d.Write {
 		return d.Outcome, d.Reason, d.Before, d.After
 	}
 	t := listed
@@ -269,7 +273,7 @@ func (s *Sweeper) checkTemplate(ctx context.Context, client EC2, listed Template
 		return guardrail.Failed, err.Error(), listed.options().String(), ""
 	}
 	setVersion(&t, v)
-	d := DecideTemplate(t, s.cfg.DryRunIMDS)
+	d := DecideTemplate(t, s.cfg.DryRunIMDS, s.cfg.IMDSScope)
 	if !d.Write {
 		return d.Outcome, d.Reason, d.Before, d.After
 	}

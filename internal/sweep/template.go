@@ -83,15 +83,18 @@ type TemplateDecision struct {
 }
 
 // DecideTemplate is the launch-template counterpart of imds.Decide: the same
-// target (tokens required, hop limit 1, nothing else changed) and the same
-// exemption tag.
-func DecideTemplate(t Template, dryRun bool) TemplateDecision {
+// target (tokens required, hop limit 1, nothing else changed), the same
+// exemption tag and the same scope (imds.ScopeEKSNodes: only templates
+// carrying an EKS or Karpenter tag; the others are ignored).
+func DecideTemplate(t Template, dryRun bool, scope string) TemplateDecision {
 	before := t.options()
 	d := TemplateDecision{Before: before.String()}
 	v := t.Verdict()
 	switch {
 	case v == "":
 		d.Outcome, d.Reason = guardrail.Compliant, "default version requires IMDSv2 with hop limit 1"
+	case scope == imds.ScopeEKSNodes && !imds.EKSNode(t.Tags):
+		d.Outcome, d.Reason = guardrail.Ignored, imds.OutOfScope
 	case strings.TrimSpace(t.Tags[imds.ExemptTag]) != "":
 		d.Outcome, d.Reason = guardrail.Exempt, fmt.Sprintf("tag %s: %s", imds.ExemptTag, strings.TrimSpace(t.Tags[imds.ExemptTag]))
 	default:

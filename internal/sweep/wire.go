@@ -79,6 +79,9 @@ func newProviders(base aws.Config, s settings.Settings) providers {
 // and one client cache per service.
 func fromProviders(prov providers, s settings.Settings, cfg Config, log *slog.Logger) *Sweeper {
 	s = s.WithDefaultRoles()
+	if cfg.IMDSScope == "" {
+		cfg.IMDSScope = s.IMDSScope
+	}
 	clients := accounts.Clients(prov.imds, func(c aws.Config) *ec2.Client { return ec2.NewFromConfig(c) })
 	iamClients := accounts.Clients(prov.trust, func(c aws.Config) *iam.Client { return iam.NewFromConfig(c) })
 	iamFor := func(ctx context.Context, account string) (*iam.Client, error) { return iamClients(ctx, account, "") }
@@ -86,7 +89,7 @@ func fromProviders(prov providers, s settings.Settings, cfg Config, log *slog.Lo
 		return clients(ctx, account, region)
 	}, nil, imdsguard.Config{
 		DryRun: cfg.DryRunIMDS, ExemptInstanceIDs: s.ExemptInstanceIDs,
-		SelfRoleARNs: s.SelfRoleARNs, MemberRoleName: s.IMDSRoleName, MemberRoleNames: s.MemberRoleNames(),
+		SelfRoleARNs: s.SelfRoleARNs, MemberRoleName: s.IMDSRoleName, MemberRoleNames: s.MemberRoleNames(), Scope: s.IMDSScope,
 	}, log, nil)
 	roles := trustguard.New(func(ctx context.Context, account string) (trustguard.IAM, error) {
 		return iamFor(ctx, account)
@@ -95,6 +98,7 @@ func fromProviders(prov providers, s settings.Settings, cfg Config, log *slog.Lo
 	}, nil, trustguard.Config{
 		DryRun: cfg.DryRunTrust, ExemptRoleARNs: s.ExemptRoleARNs,
 		SelfRoleARNs: s.SelfRoleARNs, MemberRoleName: s.TrustRoleName, MemberRoleNames: s.MemberRoleNames(),
+		OrganizationID: s.OrganizationID, MemberTrustees: trustguard.MemberTrustees(s.SelfRoleARNs),
 	}, log, nil)
 	return New(func(ctx context.Context, account, region string) (EC2, error) {
 		return clients(ctx, account, region)

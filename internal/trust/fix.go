@@ -16,6 +16,11 @@ type Workload struct {
 	ClusterName    string
 	Namespace      string
 	ServiceAccount string
+	// Issuer is the cluster's OIDC issuer URL as eks:DescribeCluster returns
+	// it (https://oidc.eks.REGION.amazonaws.com/id/ID). A web-identity
+	// (IRSA) statement is scoped to the workload only when its provider is
+	// this issuer; "" means IRSA statements are never scoped.
+	Issuer string
 }
 
 var (
@@ -23,6 +28,7 @@ var (
 	serviceAccountRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 	clusterNameRE    = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z_-]{0,99}$`)
 	clusterARNRE     = regexp.MustCompile(`^arn:aws[a-z-]*:eks:[a-z0-9-]+:[0-9]{12}:cluster/([0-9A-Za-z][0-9A-Za-z_-]{0,99})$`)
+	issuerRE         = regexp.MustCompile(`^https://oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/id/[0-9A-Za-z]+/?$`)
 )
 
 // Validate checks the names are what Kubernetes and EKS allow, so that they
@@ -46,6 +52,9 @@ func (w Workload) Validate() error {
 			return fmt.Errorf("cluster name %q does not match cluster ARN %q", w.ClusterName, w.ClusterARN)
 		}
 	}
+	if w.Issuer != "" && !issuerRE.MatchString(w.Issuer) {
+		return fmt.Errorf("issuer %q is not an EKS OIDC issuer URL (https://oidc.eks.REGION.amazonaws.com/id/ID)", w.Issuer)
+	}
 	return nil
 }
 
@@ -61,12 +70,24 @@ func (w Workload) String() string {
 	return s
 }
 
+// issuesFor reports whether the IAM OIDC provider is the workload's cluster
+// issuer: the provider's issuer (host/path) equals the issuer URL without
+// its scheme.
+func (w Workload) issuesFor(p provider) bool {
+	if w.Issuer == "" || p.kind != provEKS {
+		return false
+	}
+	iss := strings.TrimSuffix(strings.TrimPrefix(w.Issuer, "https://"), "/")
+	return strings.EqualFold(p.issuer, iss)
+}
+
 // ChangeKind says what Fix did to a statement.
 type ChangeKind string
 
 const (
-	ChangeRemoved ChangeKind = "removed" // the statement was deleted
-	ChangeScoped  ChangeKind = "scoped"  // the statement now admits only the workload
+	ChangeRemoved ChangeKind = "removed" // the statement was deleted: nothing legitimate was left in it
+	ChangeTrimmed ChangeKind = "trimmed" // the critical principal values were removed, the rest kept
+	ChangeScoped  ChangeKind = "scoped"  // part of the statement now admits only the workload
 	ChangeDenyAll ChangeKind = "deny-all"
 )
 
@@ -78,8 +99,10 @@ type Change struct {
 	Kind      ChangeKind `json:"kind"`
 	Rules     []Rule     `json:"rules,omitempty"` // the critical rules that caused it
 	Before    string     `json:"before,omitempty"`
-	After     string     `json:"after,omitempty"`
-	Detail    string     `json:"detail"`
+	// After is what replaced the statement: one statement, or several
+	// separated by commas when a scoped part was split off.
+	After  string `json:"after,omitempty"`
+	Detail string `json:"detail"`
 }
 
 func (c Change) String() string {
@@ -118,27 +141,44 @@ func denyAllStatement() Statement {
 	}
 }
 
-// Fix returns p without its critical statements, and what it changed.
+// Fix returns p narrowed so that nothing in it is critical, and what it
+// changed. It only ever removes principals and adds conditions, so the
+// result never allows a request p denied.
 //
-// Each statement with a critical finding is removed, except that, when w
-// names a workload, a statement that trusts pods.eks.amazonaws.com or exactly
-// one EKS OIDC provider is scoped to that workload instead: its principal is
-// reduced to that service or provider and exact StringEquals conditions are
-// added (Pod Identity: aws:RequestTag/kubernetes-namespace,
-// …/kubernetes-service-account, and …/eks-cluster-arn or …/eks-cluster-name
-// when known; IRSA: "<issuer>:sub" = system:serviceaccount:NS:SA, keeping an
-// existing aud condition and otherwise adding "<issuer>:aud" =
-// sts.amazonaws.com). Scoping only ever adds conditions and drops
-// principals, so it narrows; a scoped statement that would still be critical
-// is removed instead. Statements that are not critical, and Deny statements,
-// are kept untouched.
+// In a critical Allow statement, only the principal values that make it
+// critical are removed (a public principal: "*", {"AWS": "*"},
+// {"Service": "*"}, {"Federated": "*"}, a wildcard ARN; an OIDC provider whose
+// sub is unbounded; a Cognito or social provider without an application
+// condition); its other principals, actions and conditions are kept. A
+// statement is removed only when nothing is left in it, or when it uses
+// NotPrincipal.
+//
+// With a workload w, scoping stays within one identity mechanism:
+//   - Pod Identity: pods.eks.amazonaws.com in a critical statement (when the
+//     statement does not already bound it), and a public principal that
+//     admits pods.eks.amazonaws.com where the statement allows
+//     sts:AssumeRole, become one pods.eks.amazonaws.com statement with the
+//     original conditions plus exact StringEquals on
+//     aws:RequestTag/kubernetes-namespace, …/kubernetes-service-account and
+//     …/eks-cluster-arn (or …/eks-cluster-name). Its actions are the
+//     statement's, or for a replaced public principal sts:AssumeRole plus
+//     sts:TagSession only if the statement allowed it.
+//   - IRSA: a critical EKS OIDC provider whose issuer is w.Issuer becomes a
+//     statement for that provider with the original conditions plus
+//     "<issuer>:sub" = system:serviceaccount:NS:SA (and "<issuer>:aud" =
+//     sts.amazonaws.com when no aud condition exists). Other providers,
+//     {"Federated": "*"} included, are never scoped.
+//
+// Scoping that cannot admit the workload (an existing condition excludes
+// it) is not done: the statement is handled as without a workload.
+// Statements that are not critical, and Deny statements, are kept untouched.
 //
 // If no Allow statement remains, the result is a policy with a single
 // explicit Deny (Sid CredguardRevoked). The result stays within
-// max(DefaultSizeQuota, size of p): scoping gives way to removal when needed.
-// A policy with nothing critical is returned unchanged with no changes, so
-// Fix(Fix(p)) equals Fix(p). Fix does not modify p; the result may share
-// untouched statements with it.
+// max(DefaultSizeQuota, size of p): scoping gives way to trimming, and
+// trimming to removal, when needed. A policy with nothing critical is
+// returned unchanged with no changes, so Fix(Fix(p)) equals Fix(p). Fix does
+// not modify p; the result may share untouched statements with it.
 func Fix(p Policy, w *Workload) (Policy, Changes, error) {
 	if err := validate(p); err != nil {
 		return Policy{}, nil, fmt.Errorf("fix: %w", err)
@@ -151,14 +191,8 @@ func Fix(p Policy, w *Workload) (Policy, Changes, error) {
 	critical := make([][]Rule, len(p.Statements))
 	found := false
 	for i := range p.Statements {
-		for _, f := range analyzeStatement(i+1, &p.Statements[i]) {
-			if f.Severity == Critical {
-				if !slices.Contains(critical[i], f.Rule) {
-					critical[i] = append(critical[i], f.Rule)
-				}
-				found = true
-			}
-		}
+		critical[i] = criticalRules(&p.Statements[i])
+		found = found || critical[i] != nil
 	}
 	if !found {
 		return p, nil, nil
@@ -169,39 +203,50 @@ func Fix(p Policy, w *Workload) (Policy, Changes, error) {
 	}
 	limit := max(DefaultSizeQuota, NonWhitespaceLen(orig))
 
-	// One decision per statement: keep it (nil change), scope it, remove it.
+	// One decision per critical statement, at one of three levels: scoped
+	// to the workload (as far as it can be), trimmed without scoping, or
+	// removed. Each level is narrower and no larger than the one before.
+	const (
+		levelRemoved = iota
+		levelTrimmed
+		levelScoped
+	)
 	type decision struct {
-		change *Change
-		scoped *Statement
+		level int
+		parts []Statement
+		kind  ChangeKind
+		how   string
 	}
-	decisions := make([]decision, len(p.Statements))
-	for i := range p.Statements {
-		if critical[i] == nil {
-			continue
-		}
+	decisions := make([]*decision, len(p.Statements))
+	decide := func(i, level int) {
+		d := &decision{level: level}
+		decisions[i] = d
 		s := &p.Statements[i]
-		ch := &Change{Statement: i + 1, Rules: critical[i], Before: s.String()}
-		decisions[i].change = ch
-		if w != nil {
-			if scoped, how, ok := scopeStatement(s, *w); ok {
-				ch.Kind, ch.After, ch.Detail = ChangeScoped, scoped.String(), how
-				decisions[i].scoped = &scoped
-				continue
+		switch level {
+		case levelScoped:
+			d.parts, d.kind, d.how = rewrite(s, w)
+		case levelTrimmed:
+			d.parts, d.kind, d.how = rewrite(s, nil)
+		}
+		if len(d.parts) == 0 {
+			d.level, d.kind, d.how = levelRemoved, ChangeRemoved, "removed"
+			if w != nil && level == levelScoped {
+				d.how = "removed (it cannot be scoped to " + w.String() + ")"
 			}
 		}
-		ch.Kind, ch.Detail = ChangeRemoved, "removed"
-		if w != nil {
-			ch.Detail = "removed (it cannot be scoped to " + w.String() + ")"
+	}
+	for i := range p.Statements {
+		if critical[i] != nil {
+			decide(i, levelScoped)
 		}
 	}
 	assemble := func() Policy {
 		out := Policy{Version: p.Version, ID: p.ID, statementObject: p.statementObject}
 		for i := range p.Statements {
-			switch d := decisions[i]; {
-			case d.change == nil:
+			if d := decisions[i]; d == nil {
 				out.Statements = append(out.Statements, p.Statements[i])
-			case d.scoped != nil:
-				out.Statements = append(out.Statements, *d.scoped)
+			} else {
+				out.Statements = append(out.Statements, d.parts...)
 			}
 		}
 		return out
@@ -215,27 +260,36 @@ func Fix(p Policy, w *Workload) (Policy, Changes, error) {
 		if NonWhitespaceLen(b) <= limit {
 			break
 		}
-		last := -1
-		for i := range decisions {
-			if decisions[i].scoped != nil {
-				last = i
+		// Lower the last statement at the highest level by one level.
+		last, top := -1, levelRemoved
+		for i, d := range decisions {
+			if d != nil && d.level >= top && d.level > levelRemoved {
+				last, top = i, d.level
 			}
 		}
 		if last < 0 {
-			// Unreachable: without scoping, the result is a subset of p.
+			// Unreachable: with every critical statement removed, the
+			// result is a subset of p.
 			return Policy{}, nil, errors.New("fix: result exceeds the size quota")
 		}
-		d := &decisions[last]
-		d.scoped = nil
-		d.change.Kind, d.change.After = ChangeRemoved, ""
-		d.change.Detail = fmt.Sprintf("removed (scoping it would take the policy past the %d-character size quota)", limit)
+		decide(last, top-1)
+		decisions[last].how += fmt.Sprintf(" (a larger rewrite would take the policy past the %d-character size quota)", limit)
 		out = assemble()
 	}
 	var changes Changes
-	for _, d := range decisions {
-		if d.change != nil {
-			changes = append(changes, *d.change)
+	for i, d := range decisions {
+		if d == nil {
+			continue
 		}
+		ch := Change{Statement: i + 1, Kind: d.kind, Rules: critical[i], Before: p.Statements[i].String(), Detail: d.how}
+		if len(d.parts) > 0 {
+			after := make([]string, len(d.parts))
+			for j, s := range d.parts {
+				after[j] = s.String()
+			}
+			ch.After = strings.Join(after, ",")
+		}
+		changes = append(changes, ch)
 	}
 	if !hasAllow(out) {
 		deny := denyAllStatement()
@@ -249,6 +303,34 @@ func Fix(p Policy, w *Workload) (Policy, Changes, error) {
 	return out, changes, nil
 }
 
+// NeedsIssuer reports whether a workload's OIDC issuer could matter to Fix:
+// a critical Allow statement of p names an EKS OIDC provider.
+func NeedsIssuer(p Policy) bool {
+	for i := range p.Statements {
+		s := &p.Statements[i]
+		if s.Principal == nil || criticalRules(s) == nil {
+			continue
+		}
+		for _, v := range values(s.Principal) {
+			if v.Type == Federated && classifyProvider(v.Value).kind == provEKS {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// criticalRules lists the critical rules a statement breaks (nil when none).
+func criticalRules(s *Statement) []Rule {
+	var rules []Rule
+	for _, f := range analyzeStatement(1, s) {
+		if f.Severity == Critical && !slices.Contains(rules, f.Rule) {
+			rules = append(rules, f.Rule)
+		}
+	}
+	return rules
+}
+
 func hasAllow(p Policy) bool {
 	for _, s := range p.Statements {
 		if s.Effect == Allow {
@@ -258,59 +340,263 @@ func hasAllow(p Policy) bool {
 	return false
 }
 
-// scopeStatement narrows a critical statement to the workload, or reports
-// that it cannot.
-func scopeStatement(s *Statement, w Workload) (Statement, string, bool) {
-	if s.Effect != Allow || s.Principal == nil || s.Principal.Any {
-		return Statement{}, "", false
+// principalValue is one value of a Principal map, or the bare "*" (Any).
+type principalValue struct {
+	Any   bool
+	Type  PrincipalType
+	Value string
+}
+
+func (v principalValue) principal() *Principal {
+	if v.Any {
+		return &Principal{Any: true}
 	}
+	return &Principal{Entries: []PrincipalEntry{{Type: v.Type, Values: []string{v.Value}}}}
+}
+
+func (v principalValue) String() string {
+	if v.Any {
+		return `Principal "*"`
+	}
+	return fmt.Sprintf("%s %q", v.Type, v.Value)
+}
+
+// values lists a principal's values in document order.
+func values(p *Principal) []principalValue {
+	if p.Any {
+		return []principalValue{{Any: true}}
+	}
+	var out []principalValue
+	for _, e := range p.Entries {
+		for _, v := range e.Values {
+			out = append(out, principalValue{Type: e.Type, Value: v})
+		}
+	}
+	return out
+}
+
+// without returns the principal with the listed values left out; nil when
+// nothing is left. Types keep their document order.
+func without(p *Principal, drop []principalValue) *Principal {
+	if p.Any {
+		if slices.Contains(drop, principalValue{Any: true}) {
+			return nil
+		}
+		return &Principal{Any: true}
+	}
+	out := &Principal{}
+	for _, e := range p.Entries {
+		var keep []string
+		for _, v := range e.Values {
+			if !slices.Contains(drop, principalValue{Type: e.Type, Value: v}) {
+				keep = append(keep, v)
+			}
+		}
+		if len(keep) > 0 {
+			out.Entries = append(out.Entries, PrincipalEntry{Type: e.Type, Values: keep})
+		}
+	}
+	if len(out.Entries) == 0 {
+		return nil
+	}
+	return out
+}
+
+// withPrincipal is a deep copy of s with another principal, to be written
+// canonically.
+func withPrincipal(s *Statement, p *Principal) Statement {
 	c := s.clone()
 	c.raw, c.sig = "", ""
-	var how string
-	ok := true
-	if svc, found := findService(s.Principal, podIdentityService); found {
-		c.Principal = &Principal{Entries: []PrincipalEntry{{Type: Service, Values: []string{svc}}}}
-		c.Conditions, ok = addExact(c.Conditions, "aws:RequestTag/kubernetes-namespace", w.Namespace)
-		if ok {
-			c.Conditions, ok = addExact(c.Conditions, "aws:RequestTag/kubernetes-service-account", w.ServiceAccount)
+	c.Principal = p
+	return c
+}
+
+// rewrite is Fix for one critical statement: the statements that replace it
+// (none when it is removed), the kind of change and a readable account.
+// Every statement returned is narrower than s and not critical.
+func rewrite(s *Statement, w *Workload) ([]Statement, ChangeKind, string) {
+	if s.Effect != Allow {
+		return nil, ChangeRemoved, ""
+	}
+	pods := Identity{Type: Service, ID: podIdentityService}
+	if s.NotPrincipal != nil {
+		// Everyone but the listed principals: like a public principal, it
+		// is replaced by the workload when it admits pods.eks.amazonaws.com.
+		if w == nil || principalMatches(s.NotPrincipal, pods) {
+			return nil, ChangeRemoved, ""
 		}
-		switch {
-		case !ok:
-		case w.ClusterARN != "":
-			c.Conditions, ok = addExact(c.Conditions, "aws:RequestTag/eks-cluster-arn", w.ClusterARN)
-		case w.ClusterName != "":
-			c.Conditions, ok = addExact(c.Conditions, "aws:RequestTag/eks-cluster-name", w.ClusterName)
+		open := s.clone()
+		open.NotPrincipal, open.Principal = nil, &Principal{Any: true}
+		st, _, _, _, ok := scopePodIdentity(&open, []principalValue{{Any: true}}, *w)
+		if !ok {
+			return nil, ChangeRemoved, ""
 		}
-		how = "scoped to Pod Identity for " + w.String()
-	} else {
-		prov, found := singleEKSProvider(s.Principal)
-		if !found {
-			return Statement{}, "", false
-		}
-		c.Principal = &Principal{Entries: []PrincipalEntry{{Type: Federated, Values: []string{prov.value}}}}
-		sub := serviceAccountSubPrefix + w.Namespace + ":" + w.ServiceAccount
-		c.Conditions, ok = addExact(c.Conditions, prov.issuer+":sub", sub)
-		how = fmt.Sprintf("scoped to %s:sub = %s", prov.issuer, sub)
-		// An existing aud condition is kept as it is; with none, the
-		// audience IRSA tokens carry is required too.
-		if ok && !hasKey(c.Conditions, prov.issuer+":aud") {
-			c.Conditions, ok = addExact(c.Conditions, prov.issuer+":aud", irsaAudience)
-			how += fmt.Sprintf(" and %s:aud = %s", prov.issuer, irsaAudience)
+		st.Sid = s.Sid
+		return []Statement{st}, ChangeScoped, "replaced NotPrincipal " + describePrincipal(s.NotPrincipal) +
+			" with " + podIdentityService + " scoped to Pod Identity for " + w.String()
+	}
+	if s.Principal == nil {
+		return nil, ChangeRemoved, ""
+	}
+	// A value is critical when the statement with that value alone is:
+	// every critical rule but not-principal-allow is judged per value,
+	// against the statement's own actions and conditions.
+	var crit []principalValue
+	for _, v := range values(s.Principal) {
+		one := withPrincipal(s, v.principal())
+		if criticalRules(&one) != nil {
+			crit = append(crit, v)
 		}
 	}
-	if !ok {
+	if len(crit) == 0 {
+		return nil, ChangeRemoved, "" // defensive: cannot say what to keep
+	}
+	var notes []string
+	used := []principalValue{}  // critical values a scoped statement replaces
+	moved := []principalValue{} // legitimate values that went into a scoped statement
+	var scoped []Statement
+	if w != nil {
+		if st, from, public, how, ok := scopePodIdentity(s, crit, *w); ok {
+			scoped = append(scoped, st)
+			moved = append(moved, from...)
+			used = append(used, public...)
+			notes = append(notes, how)
+		}
+		for _, v := range crit {
+			if st, how, ok := scopeIRSA(s, v, *w); ok {
+				scoped = append(scoped, st)
+				used = append(used, v)
+				notes = append(notes, how)
+			}
+		}
+	}
+	var removed []string
+	for _, v := range crit {
+		if !slices.Contains(used, v) {
+			removed = append(removed, v.String())
+		}
+	}
+	if len(removed) > 0 {
+		notes = append([]string{"removed " + strings.Join(removed, ", ")}, notes...)
+	}
+	var parts []Statement
+	if rest := without(s.Principal, append(append([]principalValue{}, crit...), moved...)); rest != nil {
+		r := withPrincipal(s, rest)
+		if criticalRules(&r) == nil {
+			parts = append(parts, r)
+			kept := make([]string, 0)
+			for _, v := range values(rest) {
+				kept = append(kept, v.String())
+			}
+			notes = append(notes, "kept "+strings.Join(kept, ", ")+" with the statement's actions and conditions")
+		}
+	}
+	parts = append(parts, scoped...)
+	if len(parts) == 0 {
+		return nil, ChangeRemoved, ""
+	}
+	// Sids must stay unique: only the first part keeps the original one.
+	for i := 1; i < len(parts); i++ {
+		parts[i].Sid = ""
+	}
+	kind := ChangeTrimmed
+	if len(scoped) > 0 {
+		kind = ChangeScoped
+	}
+	return parts, kind, strings.Join(notes, "; ")
+}
+
+// scopePodIdentity builds the pods.eks.amazonaws.com statement for the
+// workload: from the service principal the statement names (unless a
+// condition already bounds it) and from public values that admit it. from
+// lists the statement's own pods.eks.amazonaws.com values it replaces.
+func scopePodIdentity(s *Statement, crit []principalValue, w Workload) (st Statement, from, public []principalValue, how string, ok bool) {
+	pods := Identity{Type: Service, ID: podIdentityService}
+	if !podIdentityScoped(s) {
+		for _, v := range values(s.Principal) {
+			if v.Type == Service && strings.EqualFold(v.Value, podIdentityService) {
+				from = append(from, v)
+			}
+		}
+	}
+	var actions []string // what Pod Identity needs, as far as the statement allowed it
+	for _, a := range []string{actionAssumeRole, actionTagSession} {
+		if statementCovers(s, a) {
+			actions = append(actions, a)
+		}
+	}
+	if actions != nil {
+		for _, v := range crit {
+			if principalMatches(v.principal(), pods) {
+				public = append(public, v)
+			}
+		}
+	}
+	if len(from) == 0 && len(public) == 0 {
+		return Statement{}, nil, nil, "", false
+	}
+	c := withPrincipal(s, &Principal{Entries: []PrincipalEntry{{Type: Service, Values: []string{podIdentityService}}}})
+	if len(from) == 0 {
+		// A replaced public principal: only what Pod Identity needs, and
+		// only what the statement allowed.
+		c.Action, c.NotAction = actions, nil
+	}
+	c.Conditions, ok = addExact(c.Conditions, "aws:RequestTag/kubernetes-namespace", w.Namespace)
+	if ok {
+		c.Conditions, ok = addExact(c.Conditions, "aws:RequestTag/kubernetes-service-account", w.ServiceAccount)
+	}
+	switch {
+	case !ok:
+	case w.ClusterARN != "":
+		c.Conditions, ok = addExact(c.Conditions, "aws:RequestTag/eks-cluster-arn", w.ClusterARN)
+	case w.ClusterName != "":
+		c.Conditions, ok = addExact(c.Conditions, "aws:RequestTag/eks-cluster-name", w.ClusterName)
+	}
+	if !ok || criticalRules(&c) != nil {
+		return Statement{}, nil, nil, "", false
+	}
+	how = "scoped " + podIdentityService + " to Pod Identity for " + w.String()
+	if len(public) > 0 {
+		names := make([]string, len(public))
+		for i, v := range public {
+			names[i] = v.String()
+		}
+		how = "replaced " + strings.Join(names, ", ") + " with " + podIdentityService + " scoped to Pod Identity for " + w.String()
+	}
+	return c, from, public, how, true
+}
+
+// scopeIRSA builds the statement for one critical EKS OIDC provider value
+// when it is the workload's cluster issuer.
+func scopeIRSA(s *Statement, v principalValue, w Workload) (Statement, string, bool) {
+	if v.Type != Federated {
 		return Statement{}, "", false
 	}
-	for _, f := range analyzeStatement(1, &c) {
-		if f.Severity == Critical {
-			return Statement{}, "", false
-		}
+	prov := classifyProvider(v.Value)
+	if !w.issuesFor(prov) {
+		return Statement{}, "", false
+	}
+	c := withPrincipal(s, v.principal())
+	sub := serviceAccountSubPrefix + w.Namespace + ":" + w.ServiceAccount
+	var ok bool
+	c.Conditions, ok = addExact(c.Conditions, prov.issuer+":sub", sub)
+	how := fmt.Sprintf("scoped to %s:sub = %s", prov.issuer, sub)
+	// An existing aud condition is kept as it is; with none, the audience
+	// IRSA tokens carry is required too.
+	if ok && !hasKey(c.Conditions, prov.issuer+":aud") {
+		c.Conditions, ok = addExact(c.Conditions, prov.issuer+":aud", irsaAudience)
+		how += fmt.Sprintf(" and %s:aud = %s", prov.issuer, irsaAudience)
+	}
+	if !ok || criticalRules(&c) != nil {
+		return Statement{}, "", false
 	}
 	return c, how, true
 }
 
 // irsaAudience is the audience of the tokens EKS projects for IRSA.
 const irsaAudience = "sts.amazonaws.com"
+
+const actionTagSession = "sts:TagSession"
 
 func hasKey(conds []Condition, key string) bool {
 	for _, c := range conds {
@@ -319,46 +605,6 @@ func hasKey(conds []Condition, key string) bool {
 		}
 	}
 	return false
-}
-
-func findService(p *Principal, name string) (string, bool) {
-	for _, e := range p.Entries {
-		if e.Type != Service {
-			continue
-		}
-		for _, v := range e.Values {
-			if strings.EqualFold(v, name) {
-				return v, true
-			}
-		}
-	}
-	return "", false
-}
-
-// singleEKSProvider returns the statement's EKS OIDC provider when it names
-// exactly one.
-func singleEKSProvider(p *Principal) (provider, bool) {
-	var found []provider
-	for _, e := range p.Entries {
-		if e.Type != Federated {
-			continue
-		}
-		for _, v := range e.Values {
-			if pr := classifyProvider(v); pr.kind == provEKS {
-				dup := false
-				for _, f := range found {
-					dup = dup || f.value == v
-				}
-				if !dup {
-					found = append(found, pr)
-				}
-			}
-		}
-	}
-	if len(found) != 1 {
-		return provider{}, false
-	}
-	return found[0], true
 }
 
 // addExact adds the condition StringEquals key = value. Where a plain

@@ -34,6 +34,8 @@ func TestFix(t *testing.T) {
 	byName.ClusterARN, byName.ClusterName = "", "prod"
 	nsOnly := w
 	nsOnly.ClusterARN = ""
+	noIssuer := w
+	noIssuer.Issuer = ""
 	irsaTo := func(sub string) string {
 		return `{"Effect":"Allow","Principal":{"Federated":"` + testProvider + `"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{"` + testIssuer + `:sub":"` + sub + `"},"StringEquals":{"` + testIssuer + `:aud":"sts.amazonaws.com","` + testIssuer + `:sub":"system:serviceaccount:prod:billing-api"}}}`
 	}
@@ -96,11 +98,11 @@ func TestFix(t *testing.T) {
 			changes: []string{"1:scoped:oidc-wildcard-key"},
 		},
 		{
-			name:    "IRSA statement with a public principal: principal reduced, existing exact sub narrowed",
+			name:    "IRSA statement with a public principal: the wildcard removed, the bounded provider kept as it is",
 			doc:     `{"Statement":{"Effect":"Allow","Principal":{"AWS":"*","Federated":"` + testProvider + `"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"stringequals":{"` + testIssuer + `:sub":["system:serviceaccount:batch:export","system:serviceaccount:prod:billing-api"]}}}}`,
 			w:       &w,
-			want:    `{"Statement":{"Effect":"Allow","Principal":{"Federated":"` + testProvider + `"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"stringequals":{"` + testIssuer + `:sub":"system:serviceaccount:prod:billing-api","` + testIssuer + `:aud":"sts.amazonaws.com"}}}}`,
-			changes: []string{"1:scoped:public-principal"},
+			want:    `{"Statement":{"Effect":"Allow","Principal":{"Federated":"` + testProvider + `"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"stringequals":{"` + testIssuer + `:sub":["system:serviceaccount:batch:export","system:serviceaccount:prod:billing-api"]}}}}`,
+			changes: []string{"1:trimmed:public-principal"},
 		},
 		{
 			name:    "IRSA scoped: an existing aud condition is kept as it is",
@@ -110,11 +112,11 @@ func TestFix(t *testing.T) {
 			changes: []string{"1:scoped:oidc-broad-sub"},
 		},
 		{
-			name:    "existing exact sub excludes the workload: removed",
-			doc:     `{"Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":{"AWS":"*","Federated":"` + testProvider + `"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"` + testIssuer + `:sub":"system:serviceaccount:batch:export"}}}]}`,
+			name:    "existing exact sub excludes the workload: IRSA not scoped, removed",
+			doc:     `{"Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":{"Federated":"` + testProvider + `"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"` + testIssuer + `:sub":"system:serviceaccount:${aws:username}"}}}]}`,
 			w:       &w,
 			want:    `{"Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
-			changes: []string{"2:removed:public-principal"},
+			changes: []string{"2:removed:oidc-broad-sub"},
 		},
 		{
 			name:    "Pod Identity with a public principal scoped to the workload",
@@ -138,11 +140,133 @@ func TestFix(t *testing.T) {
 			changes: []string{"1:scoped:public-principal"},
 		},
 		{
-			name:    "Principal star is removed, not retargeted",
+			name:    "Principal star without a workload: removed",
 			doc:     readTestdata(t, "critical-principal-star"),
+			want:    `{"Version":"2012-10-17","Statement":[` + denyAllJSON + `]}`,
+			changes: []string{"1:removed:public-principal", "0:deny-all:"},
+		},
+		{
+			name:    "Principal star with an association: pods.eks.amazonaws.com for the workload, no TagSession it did not allow",
+			doc:     readTestdata(t, "critical-principal-star"),
+			w:       &w,
+			want:    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:RequestTag/kubernetes-namespace":"prod","aws:RequestTag/kubernetes-service-account":"billing-api","aws:RequestTag/eks-cluster-arn":"arn:aws:eks:us-east-1:111122223333:cluster/prod"}}}]}`,
+			changes: []string{"1:scoped:public-principal"},
+		},
+		{
+			name:    "AWS star allowing sts:* with an association: AssumeRole and TagSession, conditions kept",
+			doc:     `{"Statement":{"Sid":"Open","Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}}`,
+			w:       &w,
+			want:    `{"Statement":{"Sid":"Open","Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"],"Condition":{"Bool":{"aws:SecureTransport":"true"},"StringEquals":{"aws:RequestTag/kubernetes-namespace":"prod","aws:RequestTag/kubernetes-service-account":"billing-api","aws:RequestTag/eks-cluster-arn":"arn:aws:eks:us-east-1:111122223333:cluster/prod"}}}}`,
+			changes: []string{"1:scoped:public-principal"},
+		},
+		{
+			name:    "Service star with an association and NotAction: replaced by the actions Pod Identity needs",
+			doc:     `{"Statement":[{"Effect":"Allow","Principal":{"Service":"*"},"NotAction":"sts:AssumeRoleWithSAML"}]}`,
+			w:       &w,
+			want:    `{"Statement":[{"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"],"Condition":{"StringEquals":{"aws:RequestTag/kubernetes-namespace":"prod","aws:RequestTag/kubernetes-service-account":"billing-api","aws:RequestTag/eks-cluster-arn":"arn:aws:eks:us-east-1:111122223333:cluster/prod"}}}]}`,
+			changes: []string{"1:scoped:public-principal"},
+		},
+		{
+			name:    "NotPrincipal admitting pods.eks.amazonaws.com with an association: replaced, its conditions kept",
+			doc:     `{"Statement":[{"Sid":"Most","Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}}]}`,
+			w:       &w,
+			want:    `{"Statement":[{"Sid":"Most","Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"111122223333","aws:RequestTag/kubernetes-namespace":"prod","aws:RequestTag/kubernetes-service-account":"billing-api","aws:RequestTag/eks-cluster-arn":"arn:aws:eks:us-east-1:111122223333:cluster/prod"}}}]}`,
+			changes: []string{"1:scoped:not-principal-allow"},
+		},
+		{
+			name:    "NotPrincipal excluding pods.eks.amazonaws.com: removed",
+			doc:     `{"Statement":[{"Effect":"Allow","NotPrincipal":{"Service":"pods.eks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+			w:       &w,
+			want:    `{"Version":"2012-10-17","Statement":[` + denyAllJSON + `]}`,
+			changes: []string{"1:removed:not-principal-allow", "0:deny-all:"},
+		},
+		{
+			name:    "public principal allowing only TagSession: replaced with TagSession alone",
+			doc:     `{"Statement":[{"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":"*","Action":"sts:TagSession"}]}`,
+			w:       &w,
+			want:    `{"Statement":[{"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":"sts:TagSession","Condition":{"StringEquals":{"aws:RequestTag/kubernetes-namespace":"prod","aws:RequestTag/kubernetes-service-account":"billing-api","aws:RequestTag/eks-cluster-arn":"arn:aws:eks:us-east-1:111122223333:cluster/prod"}}}]}`,
+			changes: []string{"2:scoped:public-principal"},
+		},
+		{
+			name:    "public principal that cannot assume the role is not replaced",
+			doc:     `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRoleWithSAML"}]}`,
 			w:       &w,
 			want:    `{"Version":"2012-10-17","Statement":[` + denyAllJSON + `]}`,
 			changes: []string{"1:removed:public-principal", "0:deny-all:"},
+		},
+		{
+			name:    "Federated star never becomes pods.eks.amazonaws.com",
+			doc:     `{"Statement":[{"Effect":"Allow","Principal":{"Federated":"*"},"Action":["sts:AssumeRole","sts:AssumeRoleWithWebIdentity","sts:TagSession"]}]}`,
+			w:       &w,
+			want:    `{"Version":"2012-10-17","Statement":[` + denyAllJSON + `]}`,
+			changes: []string{"1:removed:public-principal", "0:deny-all:"},
+		},
+		{
+			name:    "public principal with an association whose conditions exclude the workload: removed",
+			doc:     `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:RequestTag/kubernetes-namespace":"batch"}}}]}`,
+			w:       &w,
+			want:    `{"Version":"2012-10-17","Statement":[` + denyAllJSON + `]}`,
+			changes: []string{"1:removed:public-principal", "0:deny-all:"},
+		},
+		{
+			name:    "S3 service kept when AWS star is removed (URL-encoded as GetRole returns it)",
+			doc:     `%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22%2A%22%2C%22Service%22%3A%22s3.amazonaws.com%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D`,
+			want:    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
+			changes: []string{"1:trimmed:public-principal"},
+		},
+		{
+			name:    "ec2 and the ci role kept, the wildcard removed from the array (one value left: a string)",
+			doc:     `{"Statement":[{"Sid":"Build","Principal":{"Service":"ec2.amazonaws.com","AWS":["arn:aws:iam::111122223333:role/ci","*"]},"Effect":"Allow","Action":["sts:AssumeRole","sts:TagSession"],"Condition":{"StringEquals":{"sts:ExternalId":"build"}}}]}`,
+			want:    `{"Statement":[{"Sid":"Build","Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com","AWS":"arn:aws:iam::111122223333:role/ci"},"Action":["sts:AssumeRole","sts:TagSession"],"Condition":{"StringEquals":{"sts:ExternalId":"build"}}}]}`,
+			changes: []string{"1:trimmed:public-principal"},
+		},
+		{
+			name:    "wildcard account root removed, the named account kept",
+			doc:     `{"Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::*:root","444455556666"]},"Action":"sts:AssumeRole"}]}`,
+			w:       &w,
+			want:    `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"444455556666"},"Action":"sts:AssumeRole"}]}`,
+			changes: []string{"1:trimmed:public-principal"},
+		},
+		{
+			name:    "mixed principals with an association: the role kept under its Sid, the wildcard replaced in a second statement",
+			doc:     `{"Statement":[{"Sid":"Mixed","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/ci","*"]},"Action":["sts:AssumeRole","sts:TagSession"]}]}`,
+			w:       &w,
+			want:    `{"Statement":[{"Sid":"Mixed","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/ci"},"Action":["sts:AssumeRole","sts:TagSession"]},{"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"],"Condition":{"StringEquals":{"aws:RequestTag/kubernetes-namespace":"prod","aws:RequestTag/kubernetes-service-account":"billing-api","aws:RequestTag/eks-cluster-arn":"arn:aws:eks:us-east-1:111122223333:cluster/prod"}}}]}`,
+			changes: []string{"1:scoped:public-principal"},
+		},
+		{
+			name:    "Pod Identity with a public principal, no workload: pods.eks.amazonaws.com kept",
+			doc:     readTestdata(t, "critical-pods-with-public"),
+			want:    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"]}]}`,
+			changes: []string{"1:trimmed:public-principal"},
+		},
+		{
+			name:    "bounded Pod Identity statement with a public principal: kept as bounded, the wildcard replaced",
+			doc:     `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*","Service":"pods.eks.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:RequestTag/kubernetes-namespace":["prod","batch"]}}}]}`,
+			w:       &w,
+			want:    `{"Statement":[{"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:RequestTag/kubernetes-namespace":["prod","batch"]}}},{"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:RequestTag/kubernetes-namespace":"prod","aws:RequestTag/kubernetes-service-account":"billing-api","aws:RequestTag/eks-cluster-arn":"arn:aws:eks:us-east-1:111122223333:cluster/prod"}}}]}`,
+			changes: []string{"1:scoped:public-principal"},
+		},
+		{
+			name:    "IRSA statement of another cluster's issuer is not scoped to the workload",
+			doc:     `{"Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/B"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{"oidc.eks.eu-west-1.amazonaws.com/id/B:sub":"system:serviceaccount:*"}}},{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/B"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"oidc.eks.eu-west-1.amazonaws.com/id/B:sub":"system:serviceaccount:prod:app"}}}]}`,
+			w:       &w,
+			want:    `{"Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/B"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"oidc.eks.eu-west-1.amazonaws.com/id/B:sub":"system:serviceaccount:prod:app"}}}]}`,
+			changes: []string{"1:removed:oidc-broad-sub"},
+		},
+		{
+			name:    "IRSA statement not scoped without an issuer",
+			doc:     readTestdata(t, "critical-oidc-no-condition"),
+			w:       &noIssuer,
+			want:    `{"Version":"2012-10-17","Statement":[` + denyAllJSON + `]}`,
+			changes: []string{"1:removed:oidc-no-sub", "0:deny-all:"},
+		},
+		{
+			name:    "IRSA provider scoped, another principal of the statement kept",
+			doc:     `{"Statement":[{"Effect":"Allow","Principal":{"Federated":"` + testProvider + `","AWS":"arn:aws:iam::444455556666:role/deployer"},"Action":["sts:AssumeRole","sts:AssumeRoleWithWebIdentity"]}]}`,
+			w:       &w,
+			want:    `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:role/deployer"},"Action":["sts:AssumeRole","sts:AssumeRoleWithWebIdentity"]},{"Effect":"Allow","Principal":{"Federated":"` + testProvider + `"},"Action":["sts:AssumeRole","sts:AssumeRoleWithWebIdentity"],"Condition":{"StringEquals":{"` + testIssuer + `:sub":"system:serviceaccount:prod:billing-api","` + testIssuer + `:aud":"sts.amazonaws.com"}}}]}`,
+			changes: []string{"1:scoped:oidc-no-sub"},
 		},
 		{
 			name:    "GitHub provider is not scoped to a Kubernetes workload",
@@ -152,11 +276,11 @@ func TestFix(t *testing.T) {
 			changes: []string{"1:removed:oidc-broad-sub", "0:deny-all:"},
 		},
 		{
-			name:    "two EKS providers are not scoped",
+			name:    "two EKS providers: only the association cluster's issuer is scoped",
 			doc:     `{"Statement":{"Effect":"Allow","Principal":{"Federated":["` + testProvider + `","arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/B"]},"Action":"sts:AssumeRoleWithWebIdentity"}}`,
 			w:       &w,
-			want:    `{"Version":"2012-10-17","Statement":[` + denyAllJSON + `]}`,
-			changes: []string{"1:removed:oidc-no-sub", "0:deny-all:"},
+			want:    `{"Statement":{"Effect":"Allow","Principal":{"Federated":"` + testProvider + `"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"` + testIssuer + `:sub":"system:serviceaccount:prod:billing-api","` + testIssuer + `:aud":"sts.amazonaws.com"}}}}`,
+			changes: []string{"1:scoped:oidc-no-sub"},
 		},
 		{
 			name:    "deny statements are kept",

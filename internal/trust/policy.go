@@ -6,8 +6,10 @@
 //   - Analyze returns a Report: a verdict (ok, warning, critical) and findings
 //     with stable rule ids.
 //   - Allowed evaluates an assume request against a policy with IAM semantics.
-//   - Fix removes (or, for a named workload, scopes) the critical statements;
-//     its result never allows a request the original denied.
+//   - Fix removes only the principals that make a statement critical (or,
+//     for a named workload, scopes them within its identity mechanism),
+//     keeping everything else; its result never allows a request the
+//     original denied.
 //   - Marshal writes a policy as compact JSON, keeping untouched statements in
 //     the form they were written.
 //

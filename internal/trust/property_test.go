@@ -58,7 +58,7 @@ func (g policyGen) recase(s string) string {
 var (
 	genAWS = []string{"*", "444455556666", "arn:aws:iam::444455556666:root", "arn:aws:iam::*:root",
 		"arn:aws:iam::444455556666:role/deployer", "arn:aws:iam::111122223333:user/alice"}
-	genService   = []string{"pods.eks.amazonaws.com", "pods.eks.amazonaws.com", "ec2.amazonaws.com", "*"}
+	genService   = []string{"pods.eks.amazonaws.com", "pods.eks.amazonaws.com", "ec2.amazonaws.com", "s3.amazonaws.com", "*", "*.amazonaws.com"}
 	genFederated = []string{testProvider, testProvider, ghProvider, "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/B",
 		"arn:aws:iam::111122223333:saml-provider/corp", "cognito-identity.amazonaws.com", "accounts.google.com", "*"}
 	genActions = []string{"sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:TagSession", "sts:*", "*",
@@ -82,7 +82,8 @@ var (
 		"aws:MultiFactorAuthPresent":                {"true", "false"},
 		"aws:MultiFactorAuthAge":                    {"3600", "60"},
 		"aws:CurrentTime":                           {"2026-01-01T00:00:00Z", "not-a-date"},
-		"oidc.eks.eu-west-1.amazonaws.com/id/B:sub": {"system:serviceaccount:prod:billing-api", "*"},
+		"oidc.eks.eu-west-1.amazonaws.com/id/B:sub": {"system:serviceaccount:prod:billing-api", "system:serviceaccount:*", "*"},
+		"oidc.eks.eu-west-1.amazonaws.com/id/B:aud": {"sts.amazonaws.com"},
 	}
 	genKeys = func() []string {
 		var ks []string
@@ -99,8 +100,15 @@ var (
 )
 
 func (g policyGen) principal() string {
-	if g.chance(10) {
+	if g.chance(15) {
 		return `"*"`
+	}
+	if g.chance(20) {
+		// A wildcard mixed with a legitimate principal of another type.
+		if g.chance(50) {
+			return `{"AWS":"*",` + g.pick(`"Service":`+g.strings(genService[:4]), `"Federated":`+g.strings(genFederated[:3])) + "}"
+		}
+		return `{"Service":"*",` + g.pick(`"AWS":`+g.strings(genAWS[1:]), `"Federated":`+g.strings(genFederated[:3])) + "}"
 	}
 	types := []struct {
 		name string
@@ -211,13 +219,13 @@ func (g policyGen) policy() string {
 // returns a policy that re-parses with no critical finding; and that Marshal
 // round-trips meaning.
 func TestFixProperties(t *testing.T) {
-	policies := 1200
+	policies := 1000
 	if testing.Short() {
 		policies = 300
 	}
 	g := policyGen{rand.New(rand.NewPCG(20261128, 4))}
 	kinds := map[ChangeKind]int{}
-	unchanged, allowedSomething := 0, 0
+	unchanged, allowedSomething, replaced, otherIssuer := 0, 0, 0, 0
 	for i := range policies {
 		doc := g.policy()
 		p, err := Parse([]byte(doc))
@@ -239,20 +247,114 @@ func TestFixProperties(t *testing.T) {
 				allowedSomething++
 			}
 		}
-		for _, w := range []*Workload{nil, &testWorkload} {
+		for _, w := range []*Workload{nil, &testWorkload, &otherWorkload, &noIssuerWorkload} {
 			checkFixed(t, p, w, 150)
+			checkKeepsWorkload(t, p, w)
 			_, changes, _ := Fix(p, w)
 			if len(changes) == 0 {
 				unchanged++
 			}
 			for _, c := range changes {
 				kinds[c.Kind]++
+				switch {
+				case strings.Contains(c.Detail, "replaced"):
+					replaced++
+				case c.Kind == ChangeScoped && strings.Contains(c.Detail, ":sub = ") && w == &otherWorkload:
+					otherIssuer++
+				}
 			}
 		}
 	}
 	// The generator must reach every path, or the properties prove little.
-	t.Logf("changes by kind %v, unchanged %d, allowed requests %d", kinds, unchanged, allowedSomething)
-	if kinds[ChangeRemoved] == 0 || kinds[ChangeScoped] == 0 || kinds[ChangeDenyAll] == 0 || unchanged == 0 || allowedSomething == 0 {
-		t.Errorf("generator coverage too thin: %v, unchanged %d, allowed %d", kinds, unchanged, allowedSomething)
+	t.Logf("changes by kind %v, unchanged %d, allowed requests %d, public replaced %d, other issuer scoped %d",
+		kinds, unchanged, allowedSomething, replaced, otherIssuer)
+	if kinds[ChangeRemoved] == 0 || kinds[ChangeScoped] == 0 || kinds[ChangeTrimmed] == 0 || kinds[ChangeDenyAll] == 0 ||
+		unchanged == 0 || allowedSomething == 0 || replaced == 0 || otherIssuer == 0 {
+		t.Errorf("generator coverage too thin: %v, unchanged %d, allowed %d, replaced %d, other issuer %d",
+			kinds, unchanged, allowedSomething, replaced, otherIssuer)
+	}
+}
+
+// otherWorkload is a workload of a second cluster, whose issuer is the
+// generator's ".../id/B" provider; noIssuerWorkload has no issuer at all.
+var (
+	otherWorkload = Workload{
+		ClusterARN:     "arn:aws:eks:eu-west-1:111122223333:cluster/b",
+		Namespace:      "prod",
+		ServiceAccount: "billing-api",
+		Issuer:         "https://oidc.eks.eu-west-1.amazonaws.com/id/B",
+	}
+	noIssuerWorkload = Workload{ClusterName: "prod", Namespace: "prod", ServiceAccount: "billing-api"}
+)
+
+// workloadRequests are the requests the workload itself makes: Pod Identity
+// (pods.eks.amazonaws.com with the session tags EKS sets) and, when its
+// issuer is known, IRSA (the cluster's provider with its sub and aud).
+func workloadRequests(w Workload) []Request {
+	tags := map[string][]string{
+		"aws:RequestTag/kubernetes-namespace":       {w.Namespace},
+		"aws:RequestTag/kubernetes-service-account": {w.ServiceAccount},
+		"aws:RequestTag/eks-cluster-arn":            {w.ClusterARN},
+		"aws:RequestTag/eks-cluster-name":           {w.ClusterName},
+		"aws:SourceAccount":                         {"111122223333"},
+	}
+	if w.ClusterARN == "" {
+		delete(tags, "aws:RequestTag/eks-cluster-arn")
+	}
+	if w.ClusterName == "" {
+		delete(tags, "aws:RequestTag/eks-cluster-name")
+	}
+	pods := Identity{Service, podIdentityService}
+	out := []Request{{Principal: pods, Action: "sts:AssumeRole", Context: tags}, {Principal: pods, Action: "sts:TagSession", Context: tags}}
+	if w.Issuer != "" {
+		iss := strings.TrimPrefix(w.Issuer, "https://")
+		out = append(out, Request{
+			Principal: Identity{Federated, "arn:aws:iam::111122223333:oidc-provider/" + iss},
+			Action:    "sts:AssumeRoleWithWebIdentity",
+			Context: map[string][]string{
+				iss + ":sub": {serviceAccountSubPrefix + w.Namespace + ":" + w.ServiceAccount},
+				iss + ":aud": {"sts.amazonaws.com"},
+			},
+		})
+	}
+	return out
+}
+
+// checkKeepsWorkload asserts that Fix with a workload takes nothing away
+// from that workload: every Pod Identity request of its own the original
+// allowed, the fixed policy still allows, and so does every IRSA request the
+// original allowed by naming its provider (not through a wildcard); unless
+// the size quota forced a smaller rewrite.
+func checkKeepsWorkload(t testing.TB, p Policy, w *Workload) {
+	t.Helper()
+	if w == nil {
+		return
+	}
+	fixed, changes, err := Fix(p, w)
+	if err != nil {
+		t.Fatalf("fix: %v", err)
+	}
+	if strings.Contains(changes.String(), "size quota") {
+		return
+	}
+	public := false
+	for i := range p.Statements {
+		st := &p.Statements[i]
+		if st.Effect != Allow {
+			continue
+		}
+		if st.NotPrincipal != nil {
+			public = true
+		} else if _, pub := publicPrincipal(st.Principal); pub {
+			public = true
+		}
+	}
+	for _, r := range workloadRequests(*w) {
+		if r.Principal.Type == Federated && public {
+			continue
+		}
+		if Allowed(p, r) && !Allowed(fixed, r) {
+			t.Fatalf("fix took the workload's own access away: %+v\nbefore %s\nafter  %s", r, mustMarshal(t, p), mustMarshal(t, fixed))
+		}
 	}
 }

@@ -10,6 +10,7 @@ var testWorkload = Workload{
 	ClusterARN:     "arn:aws:eks:us-east-1:111122223333:cluster/prod",
 	Namespace:      "prod",
 	ServiceAccount: "billing-api",
+	Issuer:         "https://" + testIssuer,
 }
 
 // fixedIdentities are callers every derived request set includes.

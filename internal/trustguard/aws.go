@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
@@ -28,6 +29,7 @@ type IAM interface {
 // EKS lists the EKS calls the guardrail makes.
 type EKS interface {
 	DescribePodIdentityAssociation(ctx context.Context, in *eks.DescribePodIdentityAssociationInput, optFns ...func(*eks.Options)) (*eks.DescribePodIdentityAssociationOutput, error)
+	DescribeCluster(ctx context.Context, in *eks.DescribeClusterInput, optFns ...func(*eks.Options)) (*eks.DescribeClusterOutput, error)
 }
 
 // IAMFor returns the IAM client acting in account.
@@ -186,4 +188,22 @@ func describeAssociation(ctx context.Context, client EKS, cluster, id string) (e
 		Namespace: aws.ToString(a.Namespace), ServiceAccount: aws.ToString(a.ServiceAccount),
 		RoleARN: aws.ToString(a.RoleArn), TargetRoleARN: aws.ToString(a.TargetRoleArn),
 	}, nil
+}
+
+// clusterIssuer reads the cluster's OIDC issuer URL (identity.oidc.issuer).
+// found is false when the cluster no longer exists; issuer is "" when it has
+// none.
+func clusterIssuer(ctx context.Context, client EKS, cluster string) (issuer string, found bool, err error) {
+	out, err := client.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(cluster)})
+	if err != nil {
+		var nf *ekstypes.ResourceNotFoundException
+		if errors.As(err, &nf) {
+			return "", false, nil
+		}
+		return "", false, fmt.Errorf("describe cluster %s: %w", cluster, err)
+	}
+	if c := out.Cluster; c != nil && c.Identity != nil && c.Identity.Oidc != nil {
+		issuer = aws.ToString(c.Identity.Oidc.Issuer)
+	}
+	return issuer, true, nil
 }

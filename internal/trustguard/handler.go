@@ -1,7 +1,9 @@
 // Package trustguard is the trust-policy guardrail's handler: for the roles an
 // EKS Pod Identity or IAM event names, it reads the live trust policy,
-// narrows critical (wildcard) trust, cuts off sessions already issued, and
-// announces what it did. It never widens a policy.
+// narrows critical (wildcard) trust with a minimal rewrite (scoped to the
+// association's workload, and for IRSA only with its cluster's OIDC issuer,
+// read with eks:DescribeCluster), cuts off sessions already issued, and
+// announces what it did, exemptions included. It never widens a policy.
 package trustguard
 
 import (
@@ -18,6 +20,7 @@ import (
 	"github.com/credguard/credguard/internal/announce"
 	"github.com/credguard/credguard/internal/event"
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/settings"
 	"github.com/credguard/credguard/internal/trust"
 )
 
@@ -33,11 +36,21 @@ type Config struct {
 	DryRun         bool
 	ExemptRoleARNs []string // never changed (compared without the role path)
 	SelfRoleARNs   []string // Credguard's own roles: never changed, and their changes are ignored
-	MemberRoleName string   // the member role this guardrail assumes (named in failure notifications)
-	// MemberRoleNames are every Credguard member role: their changes are
-	// ignored and they are never changed; accounts.MemberRoleNames(MemberRoleName)
-	// when empty.
+	MemberRoleName string // the member role this guardrail assumes (named in failure notifications)
+	// MemberRoleNames are every Credguard member role name (the configured
+	// ones, the defaults and the legacy one; accounts.MemberRoleNames(MemberRoleName)
+	// when empty): in organization mode their changes are ignored, and a
+	// role so named whose trust is exactly what Credguard deploys is never
+	// changed.
 	MemberRoleNames []string
+	// OrganizationID is set in organization mode, where member roles exist;
+	// without it (single-account mode) a role named like a member role is
+	// judged like any other.
+	OrganizationID string
+	// MemberTrustees are the hub role ARNs a deployed member role trusts
+	// (with aws:PrincipalOrgID = OrganizationID): a role named like a member
+	// role is Credguard's own only when its trust is exactly that.
+	MemberTrustees []string
 }
 
 // Handler handles trust events. It is safe for concurrent use.
@@ -104,10 +117,20 @@ func (h *Handler) skip(e event.Event) string {
 		return fmt.Sprintf("not a trust event (%s)", e.Kind)
 	case e.Failed():
 		return fmt.Sprintf("the recorded call failed (%s)", e.ErrorCode)
-	case guardrail.Own(e.Actor, h.cfg.SelfRoleARNs, h.cfg.MemberRoleNames...):
+	case guardrail.Own(e.Actor, h.cfg.SelfRoleARNs, h.memberRoleNames()...):
 		return "the change was made by Credguard itself"
 	}
 	return ""
+}
+
+// memberRoleNames are the member roles whose changes are Credguard's own: none
+// in single-account mode, where no member role exists and a role with that
+// name is anyone's.
+func (h *Handler) memberRoleNames() []string {
+	if h.cfg.OrganizationID == "" {
+		return nil
+	}
+	return h.cfg.MemberRoleNames
 }
 
 func roleARNOf(e event.Event) string {
@@ -230,7 +253,7 @@ func (h *Handler) check(ctx context.Context, e event.Event, t target) guardrail.
 	}
 	report := trust.Analyze(policy)
 	res.Severity = string(report.Verdict)
-	exempt := h.exemptReason(role)
+	exempt := h.exemptReason(role, policy)
 	// GetRolePolicy is called only when the caller asked for critical trust
 	// that is no longer live: a redelivery, or a narrowing since.
 	if !report.Critical() && exempt == "" && requestedCritical(e) {
@@ -249,7 +272,11 @@ func (h *Handler) check(ctx context.Context, e event.Event, t target) guardrail.
 	if !report.Critical() {
 		return set(guardrail.Warned, summary(report))
 	}
-	fixed, changes, err := trust.Fix(policy, t.workload)
+	w, err := h.withIssuer(ctx, e, t.workload, policy)
+	if err != nil {
+		return set(guardrail.Failed, err.Error())
+	}
+	fixed, changes, err := trust.Fix(policy, w)
 	if err != nil {
 		return set(guardrail.Failed, fmt.Sprintf("cannot narrow the trust policy of %s: %v", t.name, err))
 	}
@@ -315,20 +342,91 @@ func (h *Handler) completeRevocation(ctx context.Context, client IAM, e event.Ev
 }
 
 // exemptReason says why the role must not be changed ("" when it may be).
-func (h *Handler) exemptReason(r role) string {
+func (h *Handler) exemptReason(r role, p trust.Policy) string {
 	switch {
 	case strings.HasPrefix(r.Path, "/aws-service-role/"):
 		return "service-linked role (cannot be changed)"
-	case slices.Contains(h.cfg.MemberRoleNames, r.Name):
-		return "Credguard's own member role"
+	case h.ownMemberRole(r, p):
+		return "Credguard's own remediation role (its trust is exactly what Credguard deploys)"
 	case guardrail.RoleListed(r.ARN, h.cfg.SelfRoleARNs):
 		return "Credguard's own function role"
-	case guardrail.RoleListed(r.ARN, h.cfg.ExemptRoleARNs):
-		return "role is on the configured exemption list"
 	case strings.TrimSpace(r.Tags[ExemptTag]) != "":
 		return fmt.Sprintf("tag %s: %s", ExemptTag, strings.TrimSpace(r.Tags[ExemptTag]))
 	}
+	for _, entry := range h.cfg.ExemptRoleARNs {
+		if guardrail.RoleListed(r.ARN, []string{entry}) {
+			return fmt.Sprintf("allow-list entry %s (the trust guardrail's configured exemption list, %s; it records no reason)",
+				strings.TrimSpace(entry), settings.EnvExemptRoleARNs)
+		}
+	}
 	return ""
+}
+
+// ownMemberRole reports whether the role is a Credguard member role: named
+// like one, in organization mode, and trusted exactly as Credguard deploys
+// it (only hub function roles, for sts:AssumeRole, with StringEquals
+// aws:PrincipalOrgID = the organization). A role that only has the name is
+// judged like any other.
+func (h *Handler) ownMemberRole(r role, p trust.Policy) bool {
+	if h.cfg.OrganizationID == "" || !slices.Contains(h.cfg.MemberRoleNames, r.Name) {
+		return false
+	}
+	return deployedMemberTrust(p, h.cfg.MemberTrustees, h.cfg.OrganizationID)
+}
+
+// deployedMemberTrust reports whether p is the trust Credguard gives a member
+// role: Allow statements only, each trusting only listed hub roles (AWS
+// principal ARNs) for sts:AssumeRole, under exactly one condition,
+// StringEquals aws:PrincipalOrgID = org.
+func deployedMemberTrust(p trust.Policy, trustees []string, org string) bool {
+	if len(p.Statements) == 0 || len(trustees) == 0 {
+		return false
+	}
+	for _, s := range p.Statements {
+		if s.Effect != trust.Allow || s.Principal == nil || s.Principal.Any || s.NotAction != nil ||
+			len(s.Action) != 1 || s.Action[0] != "sts:AssumeRole" || len(s.Conditions) != 1 {
+			return false
+		}
+		c := s.Conditions[0]
+		if c.Operator != "StringEquals" || !strings.EqualFold(c.Key, "aws:PrincipalOrgID") || len(c.Values) != 1 || c.Values[0] != org {
+			return false
+		}
+		for _, e := range s.Principal.Entries {
+			if e.Type != trust.AWS {
+				return false
+			}
+			for _, v := range e.Values {
+				if !slices.Contains(trustees, v) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// withIssuer returns the workload with its cluster's OIDC issuer, read with
+// eks:DescribeCluster when an IRSA statement of the policy could need it.
+// A cluster that no longer exists, or an issuer that is not an EKS one,
+// leaves the issuer unknown (IRSA statements are then never scoped).
+func (h *Handler) withIssuer(ctx context.Context, e event.Event, w *trust.Workload, p trust.Policy) (*trust.Workload, error) {
+	if w == nil || w.Issuer != "" || w.ClusterName == "" || !trust.NeedsIssuer(p) {
+		return w, nil
+	}
+	client, err := h.eksFor(ctx, e.Account, e.Region)
+	if err != nil {
+		return nil, fmt.Errorf("no EKS access in %s/%s to read the OIDC issuer of cluster %s: %w", e.Account, e.Region, w.ClusterName, err)
+	}
+	issuer, _, err := clusterIssuer(ctx, client, w.ClusterName)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the OIDC issuer of cluster %s (needed to tell its IRSA statements from other clusters'): %w", w.ClusterName, err)
+	}
+	with := *w
+	with.Issuer = issuer
+	if with.Validate() != nil {
+		with.Issuer = ""
+	}
+	return &with, nil
 }
 
 func summary(r trust.Report) string {

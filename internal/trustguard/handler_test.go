@@ -70,9 +70,7 @@ func TestExemptions(t *testing.T) {
 		{"empty tag is no exemption", sandbox.Role{Name: "empty-tag", Path: "/", Tags: map[string]string{"credguard:exempt": " "}}, guardrail.Revoked, "public-principal"},
 		{"service-linked", sandbox.Role{Name: "AWSServiceRoleForThing", Path: "/aws-service-role/thing.amazonaws.com/"}, guardrail.Exempt, "service-linked"},
 		{"allow-listed", sandbox.Role{Name: "allow-listed", Path: "/"}, guardrail.Exempt, "exemption list"},
-		{"the legacy member role", sandbox.Role{Name: "credguard-remediation", Path: "/"}, guardrail.Exempt, "own member role"},
-		{"the IMDS member role", sandbox.Role{Name: "credguard-imds-remediation", Path: "/"}, guardrail.Exempt, "own member role"},
-		{"the trust member role", sandbox.Role{Name: "credguard-trust-remediation", Path: "/"}, guardrail.Exempt, "own member role"},
+		{"named like the member role", sandbox.Role{Name: "credguard-remediation", Path: "/"}, guardrail.Revoked, "public-principal"},
 		{"a hub function role", sandbox.Role{Name: "credguard-imds-enforcer", Path: "/"}, guardrail.Exempt, "own function role"},
 	}
 	for _, tt := range tests {
@@ -91,6 +89,50 @@ func TestExemptions(t *testing.T) {
 			}
 			if tt.outcome == guardrail.Exempt && len(writes(rep)) != 0 {
 				t.Errorf("exempt role written: %v", writes(rep))
+			}
+		})
+	}
+}
+
+// A role named like a member role is Credguard's own only in organization
+// mode and with exactly the trust Credguard deploys; the name alone, or
+// single-account mode, gets it judged like any other role.
+func TestOwnMemberRoleByTrust(t *testing.T) {
+	const org = "o-exampleorgid"
+	deployed := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/credguard-imds-enforcer","arn:aws:iam::111122223333:role/credguard-trust-guard","arn:aws:iam::111122223333:role/credguard-imds-defaults"]},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"` + org + `"}}}]}`
+	// A deployed trust plus a wildcard statement: critical, so not Credguard's.
+	extended := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/credguard-trust-guard"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"` + org + `"}}},{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"` + org + `"}}}]}`
+	otherOrg := strings.ReplaceAll(deployed, org, "o-otherorgid9")
+	// Warning-level (any principal of the organization): not the deployed
+	// trust, so the sessions issued under the critical trust the event's
+	// caller asked for are revoked, as for any role.
+	bounded := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"` + org + `"}}}]}`
+	tests := []struct {
+		name, role, trust, org string
+		outcome                guardrail.Outcome
+	}{
+		// The event's caller asked for critical trust, but Credguard's own
+		// role is left alone: no session revocation.
+		{"deployed trust, organization mode", "credguard-trust-remediation", deployed, org, guardrail.Compliant},
+		{"org-bounded wildcard, organization mode", "credguard-trust-remediation", bounded, org, guardrail.Revoked},
+		{"deployed trust plus a wildcard", "credguard-imds-remediation", extended, org, guardrail.Revoked},
+		{"another organization", "credguard-remediation", strings.Replace(otherOrg, `"arn:aws:iam::111122223333:role/credguard-imds-enforcer",`, `"*",`, 1), org, guardrail.Revoked},
+		{"single-account mode", "credguard-trust-remediation", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}]}`, "", guardrail.Revoked},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := fixture(t)
+			withRole(f, hub, sandbox.Role{Name: tt.role, Path: "/", TrustPolicy: json.RawMessage(tt.trust)})
+			sb := sandboxtest.Start(t, f)
+			rep, err := replay.RunAgainst(context.Background(), sb, f.HubAccount, []replay.Input{createRoleEvent(t, tt.role)}, replay.Options{OrganizationID: tt.org})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := rep.Results[0]; r.Outcome != tt.outcome {
+				t.Fatalf("result = %s (%s), want %s", r.Outcome, r.Detail, tt.outcome)
+			}
+			if w := writes(rep); tt.outcome == guardrail.Compliant && len(w) != 0 {
+				t.Errorf("Credguard's own role written: %v", w)
 			}
 		})
 	}
@@ -294,5 +336,25 @@ func TestRevocationCheckOnlyWhenNarrowed(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Changes made through a role named like the member role are Credguard's
+// own only in organization mode: in single-account mode no member role
+// exists, and such a role is anyone's.
+func TestMemberRoleNameActorOnlyInOrganizationMode(t *testing.T) {
+	ev := strings.ReplaceAll(sampleText(t, "iam-update-assume-role-policy-by-credguard.json"), "credguard-trust-guard", "credguard-remediation")
+	for _, tc := range []struct {
+		org     string
+		outcome guardrail.Outcome
+	}{{"", guardrail.Revoked}, {"o-exampleorgid", guardrail.Ignored}} {
+		sb := sandboxtest.Start(t, fixture(t))
+		rep, err := replay.RunAgainst(context.Background(), sb, hub, []replay.Input{{Name: "by-member-role", Data: []byte(ev)}}, replay.Options{OrganizationID: tc.org})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := rep.Results[0]; r.Outcome != tc.outcome {
+			t.Errorf("organization %q: %s (%s), want %s", tc.org, r.Outcome, r.Detail, tc.outcome)
+		}
 	}
 }

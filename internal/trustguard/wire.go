@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
@@ -36,5 +37,24 @@ func FromConfig(base aws.Config, s settings.Settings, log *slog.Logger, metricsO
 	return New(iamFor, eksFor, pub, Config{
 		DryRun: s.DryRun, ExemptRoleARNs: s.ExemptRoleARNs, SelfRoleARNs: s.SelfRoleARNs,
 		MemberRoleName: s.TrustRoleName, MemberRoleNames: s.MemberRoleNames(),
+		OrganizationID: s.OrganizationID, MemberTrustees: MemberTrustees(s.SelfRoleARNs),
 	}, log, metricsOut)
+}
+
+// IMDSDefaultsRoleName is the hub role of the IMDS defaults function, which a
+// member role may trust besides the function roles that act on accounts.
+const IMDSDefaultsRoleName = "credguard-imds-defaults"
+
+// MemberTrustees are the hub roles a deployed member role may trust: the
+// function roles in selfRoleARNs and, in their account and partition, the
+// IMDS defaults function's role.
+func MemberTrustees(selfRoleARNs []string) []string {
+	out := append([]string(nil), selfRoleARNs...)
+	for _, arn := range selfRoleARNs {
+		if i := strings.LastIndex(arn, ":role/"); i > 0 {
+			out = append(out, arn[:i]+":role/"+IMDSDefaultsRoleName)
+			break
+		}
+	}
+	return out
 }
