@@ -36,7 +36,7 @@ type Config struct {
 	DryRun         bool
 	ExemptRoleARNs []string // never changed (compared without the role path)
 	SelfRoleARNs   []string // Credguard's own roles: never changed, and their changes are ignored
-	MemberRoleName string // the member role this guardrail assumes (named in failure notifications)
+	MemberRoleName string   // the member role this guardrail assumes (named in failure notifications)
 	// MemberRoleNames are every Credguard member role name (the configured
 	// ones, the defaults and the legacy one; accounts.MemberRoleNames(MemberRoleName)
 	// when empty): in organization mode their changes are ignored, and a
