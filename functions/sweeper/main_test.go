@@ -44,10 +44,10 @@ func TestSweeperUnderEmulator(t *testing.T) {
 	if err := json.Unmarshal(body, &res); err != nil {
 		t.Fatalf("response %s: %v", body, err)
 	}
-	// Instances remediated; trust in dry-run: the two critical roles stay
-	// (dry-run) with the warned one.
-	if res.Accounts != 2 || res.Regions != 2 || res.Outcomes["remediated"] != 6 || res.Outcomes["dry-run"] != 2 ||
-		res.Outcomes["warned"] != 1 || res.Remaining != 3 || len(res.Errors) != 0 || !res.Notified {
+	// Instances remediated (the demo's fleet instances too); trust in
+	// dry-run: the three critical roles stay (dry-run) with the warned one.
+	if res.Accounts != 2 || res.Regions != 2 || res.Outcomes["remediated"] != 9 || res.Outcomes["dry-run"] != 3 ||
+		res.Outcomes["warned"] != 1 || res.Remaining != 4 || len(res.Errors) != 0 || !res.Notified {
 		t.Fatalf("response %s\n%s", body, em.Output())
 	}
 	for _, in := range sb.State().Accounts["444455556666"].Regions["eu-west-1"].Instances {
