@@ -33,8 +33,13 @@ type Config struct {
 	SelfRoleARNs      []string // the hub function roles: their changes are ignored
 	MemberRoleName    string   // the member role this guardrail assumes (named in failure notifications)
 	// MemberRoleNames are every Credguard member role (their changes are
-	// ignored); accounts.MemberRoleNames(MemberRoleName) when empty.
+	// ignored in organization mode); accounts.MemberRoleNames(MemberRoleName)
+	// when empty.
 	MemberRoleNames []string
+	// OrganizationID is set in organization mode. Without it no member role
+	// exists, and a role with a member role's name is anyone's: its changes
+	// are enforced like any other.
+	OrganizationID string
 	// PollInterval is the first wait before checking that new options are
 	// applied; it doubles up to MaxPollInterval. MaxPoll bounds the whole
 	// wait (the Lambda's remaining time bounds it too).
@@ -222,6 +227,15 @@ func (h *Handler) enforceIn(ctx context.Context, e event.Event, ids []string) []
 	return h.enforce(ctx, client, e, ids)
 }
 
+// memberRoleNames are the member roles whose changes are Credguard's own: none
+// in single-account mode (as in the trust guardrail).
+func (h *Handler) memberRoleNames() []string {
+	if h.cfg.OrganizationID == "" {
+		return nil
+	}
+	return h.cfg.MemberRoleNames
+}
+
 // skip returns why the event needs no EC2 call at all ("" when it does).
 func (h *Handler) skip(e event.Event) string {
 	switch {
@@ -229,7 +243,7 @@ func (h *Handler) skip(e event.Event) string {
 		return fmt.Sprintf("not an IMDS event (%s)", e.Kind)
 	case e.Failed():
 		return fmt.Sprintf("the recorded call failed (%s)", e.ErrorCode)
-	case e.Kind == event.KindModifyMetadataOptions && guardrail.Own(e.Actor, h.cfg.SelfRoleARNs, h.cfg.MemberRoleNames...):
+	case e.Kind == event.KindModifyMetadataOptions && guardrail.Own(e.Actor, h.cfg.SelfRoleARNs, h.memberRoleNames()...):
 		return "the change was made by Credguard itself"
 	case e.StateChange != nil && e.StateChange.State != "pending" && e.StateChange.State != "running" &&
 		e.StateChange.State != "terminated" && e.StateChange.State != "shutting-down":

@@ -33,6 +33,7 @@ func FromConfig(base aws.Config, s settings.Settings, log *slog.Logger, metricsO
 		SelfRoleARNs:      s.SelfRoleARNs,
 		MemberRoleName:    s.IMDSRoleName,
 		MemberRoleNames:   s.MemberRoleNames(),
+		OrganizationID:    s.OrganizationID,
 		Scope:             s.IMDSScope,
 	}, log, metricsOut)
 }
