@@ -282,7 +282,7 @@ func (h *Handler) enforce(ctx context.Context, client EC2, e event.Event, ids []
 	for i, id := range ids {
 		index[id] = i
 		inst, ok := found[id]
-		if !ok && launched && gone[id] == notFound {
+		if !ok && launched && gone[id] != malformedID {
 			later[id] = false
 			results[i] = h.result(e, id, "", guardrail.Failed, notVisibleDetail)
 			continue

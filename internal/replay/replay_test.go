@@ -298,8 +298,9 @@ func TestDryRun(t *testing.T) {
 	}
 }
 
-// TestUnknownAndMalformed: unknown instances are gone, unknown roles gone,
-// malformed events ignored, and none of them writes anything.
+// TestUnknownAndMalformed: unknown instances are gone (the sample launch
+// event is months old: a fresh one is retried, see launch_test.go), unknown
+// roles gone, malformed events ignored, and none of them writes anything.
 func TestUnknownAndMalformed(t *testing.T) {
 	pending := input(t, "ec2-state-change-pending.json")
 	unknownInstance := replay.Input{Name: "unknown-instance", Data: []byte(strings.ReplaceAll(string(pending.Data), "i-0aaa0000000000001", "i-0fff0000000000fff"))}
