@@ -244,8 +244,10 @@ func TestDemoFixtureCoversSamples(t *testing.T) {
 			}
 		}
 	}
-	if !roles["arn:aws:iam::444455556666:role/credguard-remediation"] {
-		t.Error("member account lacks the credguard-remediation role")
+	for _, name := range []string{"credguard-imds-remediation", "credguard-trust-remediation"} {
+		if !roles["arn:aws:iam::444455556666:role/"+name] {
+			t.Errorf("member account lacks the %s role", name)
+		}
 	}
 	for _, fn := range []string{"credguard-imds-enforcer", "credguard-trust-guard"} {
 		if !roles["arn:aws:iam::111122223333:role/"+fn] {

@@ -21,13 +21,14 @@ remediates. Attach it to the organizational units of the member accounts
   - ec2:RunInstances is denied when ec2:MetadataHttpPutResponseHopLimit is
     above 1 (NumericGreaterThan);
   - ec2:ModifyInstanceMetadataOptions is denied to every principal but the
-    remediation role (in any account) and the hub's imds-enforcer and sweeper
+    IMDS member role (in any account) and the hub's imds-enforcer and sweeper
     function roles (ArnNotLike on aws:PrincipalARN);
   - every action is denied to role credentials delivered by IMDSv1
     (ec2:RoleDelivery NumericLessThan 2.0).
 
 Flags:
-  --remediation-role-name NAME  the member role the guardrails assume (default credguard-remediation)
+  --remediation-role-name NAME  the member role that changes metadata options (default
+                                credguard-imds-remediation)
   --hub-account ID              pin the hub function roles to the hub account (default: any account;
                                 set it so that a same-named role elsewhere is not let through)
   --partition P                 ARN partition (default aws)
@@ -52,7 +53,7 @@ func runPolicies(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {}
 	var o scp.Options
-	fs.StringVar(&o.RemediationRoleName, "remediation-role-name", "", "the member remediation role's name")
+	fs.StringVar(&o.RemediationRoleName, "remediation-role-name", "", "the IMDS member role's name")
 	fs.StringVar(&o.HubAccount, "hub-account", "", "the hub account id")
 	fs.StringVar(&o.Partition, "partition", "", "ARN partition")
 	if err := fs.Parse(args[1:]); err != nil {

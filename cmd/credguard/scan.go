@@ -61,10 +61,15 @@ sessions revoked.
                      terminal), always, or never. It shows scopes done of the total,
                      findings so far, elapsed time and ETA, in place on a terminal,
                      else one line at each tenth of the scopes
-  --role-name NAME   the role assumed in accounts other than the caller's (default
-                     credguard-remediation, which trusts only the hub's Credguard
-                     functions: people scanning from their own credentials name a
-                     role they may assume, such as OrganizationAccountAccessRole)
+  --imds-role-name NAME   the role assumed in accounts other than the caller's
+                     for instances and launch templates (default
+                     credguard-imds-remediation)
+  --trust-role-name NAME  the same for roles (default credguard-trust-remediation)
+  --role-name NAME   one role for both, unless the flags above name their own:
+                     the member roles trust only the hub's Credguard functions,
+                     so people scanning from their own credentials name a role
+                     they may assume, such as OrganizationAccountAccessRole (or
+                     credguard-remediation, before the member roles were split)
   --imds-scope S     all (default), or eks-nodes: instances without an EKS or
                      Karpenter tag (eks:cluster-name, aws:eks:cluster-name,
                      kubernetes.io/cluster/*, karpenter.sh/nodepool) are listed
@@ -122,7 +127,9 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print JSON")
 	concurrency := fs.Int("concurrency", 4, "scopes at once")
 	progressMode := fs.String("progress", progressAuto, "auto, always or never")
-	roleName := fs.String("role-name", accounts.DefaultRoleName, "member role name")
+	roleName := fs.String("role-name", "", "one member role name for both guardrails")
+	imdsRole := fs.String("imds-role-name", accounts.IMDSRoleName, "member role for instances and launch templates")
+	trustRole := fs.String("trust-role-name", accounts.TrustRoleName, "member role for roles")
 	imdsScope := fs.String("imds-scope", settings.IMDSScopeAll, "all or eks-nodes")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -150,8 +157,10 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	if *imdsScope != settings.IMDSScopeAll && *imdsScope != settings.IMDSScopeEKSNodes {
 		return usage("--imds-scope %q: want %s or %s", *imdsScope, settings.IMDSScopeAll, settings.IMDSScopeEKSNodes)
 	}
-	if !scanRoleNameRe.MatchString(*roleName) {
-		return usage("--role-name %q is not an IAM role name", *roleName)
+	for flagName, v := range map[string]string{"role-name": *roleName, "imds-role-name": *imdsRole, "trust-role-name": *trustRole} {
+		if (v != "" || flagName != "role-name") && !scanRoleNameRe.MatchString(v) {
+			return usage("--%s %q is not an IAM role name", flagName, v)
+		}
 	}
 	wantAll := strings.TrimSpace(*accountsFlag) == "all"
 	accountList := settings.List(*accountsFlag)
@@ -229,7 +238,18 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		target.regions = regionList
 	}
 
-	st := settings.Settings{HubAccount: target.hub, MemberRoleName: *roleName, SelfRoleARNs: settings.SelfRoleARNs(target.hub), IMDSScope: *imdsScope}
+	st := settings.Settings{HubAccount: target.hub, IMDSRoleName: *imdsRole, TrustRoleName: *trustRole,
+		SelfRoleARNs: settings.SelfRoleARNs(target.base.Region, target.hub), IMDSScope: *imdsScope}
+	if *roleName != "" {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["imds-role-name"] {
+			st.IMDSRoleName = *roleName
+		}
+		if !set["trust-role-name"] {
+			st.TrustRoleName = *roleName
+		}
+	}
 	cfg := sweep.Config{DryRunIMDS: !*remediate, DryRunTrust: !*remediate, Concurrency: *concurrency}
 	if m := newProgressMeter(*progressMode, stderr, len(sweep.Scopes(target.accounts, target.regions)), time.Now); m != nil {
 		cfg.Progress = m.update

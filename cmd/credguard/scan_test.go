@@ -45,7 +45,7 @@ func scanFixture(fixable bool) *sandbox.Fixture {
 			}},
 		},
 		scanMember: {
-			Roles: []sandbox.Role{{Name: "credguard-remediation", TrustPolicy: memberRole}},
+			Roles: []sandbox.Role{{Name: "credguard-imds-remediation", TrustPolicy: memberRole}, {Name: "credguard-trust-remediation", TrustPolicy: memberRole}},
 			Regions: map[string]*sandbox.Region{"eu-west-1": {Instances: []sandbox.Instance{{ID: "i-0bbb0000000000001", State: "running",
 				MetadataOptions: sandbox.MetadataOptions{HTTPTokens: "required", HTTPPutResponseHopLimit: 2}}}}},
 		},
@@ -202,7 +202,7 @@ func TestScanTable(t *testing.T) {
 		"ACCOUNT       REGION     KIND             RESOURCE",
 		"i-0aaa0000000000001 (web)",
 		"would set HttpTokens=required HttpPutResponseHopLimit=1",
-		"scan: 3 instances, 1 launch-template, 4 roles checked in 2 accounts × 2 regions; 5 not compliant (1 warned, 4 dry-run); 5 remain",
+		"scan: 3 instances, 1 launch-template, 5 roles checked in 2 accounts × 2 regions; 5 not compliant (1 warned, 4 dry-run); 5 remain",
 		"Nothing was changed: run with --remediate",
 	} {
 		if !strings.Contains(out, want) {
@@ -248,13 +248,35 @@ func TestScanReportsAccountsItCannotEnter(t *testing.T) {
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}
-	if !strings.Contains(errOut, "credguard scan: not scanned: 444455556666 roles: no IAM access: assume arn:aws:iam::444455556666:role/credguard-remediation") {
+	if !strings.Contains(errOut, "credguard scan: not scanned: 444455556666 roles: no IAM access: assume arn:aws:iam::444455556666:role/credguard-trust-remediation") {
 		t.Errorf("stderr:\n%s", errOut)
 	}
 	for _, l := range findingLines(scanJSON(t, out)) {
 		if strings.HasPrefix(l, scanMember) {
 			t.Errorf("finding in an account never entered: %s", l)
 		}
+	}
+}
+
+// --role-name names one role for both guardrails (an account still on the
+// legacy single member role); the per-guardrail flags win over it.
+func TestScanRoleNameOverride(t *testing.T) {
+	f := scanFixture(true)
+	roles := f.Accounts[scanMember].Roles
+	roles[0].Name = "credguard-remediation"
+	f.Accounts[scanMember].Roles = roles[:1]
+	path := writeFixture(t, f)
+	if code, _, errOut := runCLI("scan", "--fixture", path, "--json", "--role-name", "credguard-remediation"); code != 1 ||
+		strings.Contains(errOut, "not scanned") {
+		t.Errorf("--role-name: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut := runCLI("scan", "--fixture", path, "--json", "--role-name", "credguard-remediation", "--trust-role-name", "credguard-trust-remediation")
+	if code != 1 || !strings.Contains(errOut, "assume arn:aws:iam::444455556666:role/credguard-trust-remediation") ||
+		strings.Contains(errOut, "instances: no EC2 access") {
+		t.Errorf("--trust-role-name over --role-name: exit %d\n%s", code, errOut)
+	}
+	if code, _, errOut := runCLI("scan", "--fixture", path, "--imds-role-name", "bad name"); code != 2 || !strings.Contains(errOut, "--imds-role-name") {
+		t.Errorf("bad --imds-role-name: exit %d\n%s", code, errOut)
 	}
 }
 
@@ -360,7 +382,7 @@ func TestPoliciesSCP(t *testing.T) {
 		t.Errorf("--help: exit %d", code)
 	}
 	if code, out, _ := runCLI("policies", "scp", "--partition", "aws-cn"); code != 0 ||
-		!strings.Contains(out, `"arn:aws-cn:iam::*:role/credguard-remediation"`) || strings.Contains(out, "arn:aws:") {
+		!strings.Contains(out, `"arn:aws-cn:iam::*:role/credguard-imds-remediation"`) || strings.Contains(out, "arn:aws:") {
 		t.Errorf("--partition aws-cn: exit %d\n%s", code, out)
 	}
 }

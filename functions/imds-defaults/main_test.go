@@ -24,7 +24,10 @@ type cfnResponse struct {
 // with CloudFormation create and delete requests, for a stack in a member
 // account: the response goes to the request's URL, and the member's defaults
 // are set, then restored. A forged delete in between (a crafted physical id
-// while the stack is idle) is answered FAILED and changes nothing.
+// while the stack is idle) gets no answer and changes nothing; so does a
+// request naming a ResponseURL that is not CloudFormation's; an answer that
+// hangs is given up after the client's timeout. The local response server is
+// let in by CREDGUARD_TEST_RESPONSE_ORIGIN (http://127.0.0.1:PORT only).
 func TestImdsDefaultsUnderEmulator(t *testing.T) {
 	const hub, member = "111122223333", "444455556666"
 	trust := json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/credguard-imds-defaults"},"Action":"sts:AssumeRole"}]}`)
@@ -34,7 +37,7 @@ func TestImdsDefaultsUnderEmulator(t *testing.T) {
 	}
 	sb, err := sandbox.New(&sandbox.Fixture{HubAccount: hub, Accounts: map[string]*sandbox.Account{
 		hub: {},
-		member: {Roles: []sandbox.Role{{Name: "credguard-remediation", TrustPolicy: trust}},
+		member: {Roles: []sandbox.Role{{Name: "credguard-imds-defaults-member", TrustPolicy: trust}},
 			Regions: map[string]*sandbox.Region{"eu-west-1": {
 				MetadataDefaults: &sandbox.MetadataDefaults{HTTPTokens: "optional"},
 				Stacks:           []sandbox.Stack{{StackID: stackID, Resources: []sandbox.StackResource{resource("CREATE_IN_PROGRESS", "")}}},
@@ -49,7 +52,14 @@ func TestImdsDefaultsUnderEmulator(t *testing.T) {
 	defer sb.Close()
 
 	responses := make(chan cfnResponse, 3)
+	hung := make(chan struct{}, 1)
 	cfn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hang" {
+			hung <- struct{}{}
+			io.Copy(io.Discard, r.Body) // then the server notices the client leaving
+			<-r.Context().Done()        // never answers; ends when the client gives up
+			return
+		}
 		body, _ := io.ReadAll(r.Body)
 		var resp cfnResponse
 		if r.Method != http.MethodPut || json.Unmarshal(body, &resp) != nil {
@@ -59,14 +69,15 @@ func TestImdsDefaultsUnderEmulator(t *testing.T) {
 	}))
 	defer cfn.Close()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	em := rie.Run(t, ctx, "imds-defaults", ".", rie.SandboxEnv(sb, hub, "eu-west-1"))
+	em := rie.Run(t, ctx, "imds-defaults", ".", append(rie.SandboxEnv(sb, hub, "eu-west-1"),
+		"CREDGUARD_TEST_RESPONSE_ORIGIN="+cfn.URL))
 
-	request := func(kind, physical string) cfnResponse {
+	invoke := func(kind, physical, responseURL string) {
 		t.Helper()
 		ev, _ := json.Marshal(map[string]any{
-			"RequestType": kind, "RequestId": "req-" + kind, "ResponseURL": cfn.URL + "/response",
+			"RequestType": kind, "RequestId": "req-" + kind, "ResponseURL": responseURL,
 			"ResourceType": "Custom::CredguardImdsDefaults", "LogicalResourceId": "ImdsDefaults",
 			"StackId":            stackID,
 			"PhysicalResourceId": physical,
@@ -75,6 +86,19 @@ func TestImdsDefaultsUnderEmulator(t *testing.T) {
 		if _, err := em.Invoke(ctx, ev); err != nil {
 			t.Fatalf("%v\n%s", err, em.Output())
 		}
+	}
+	// The answer is sent before the invocation returns.
+	noAnswer := func(what string) {
+		t.Helper()
+		select {
+		case r := <-responses:
+			t.Errorf("%s answered %+v, want no answer", what, r)
+		default:
+		}
+	}
+	request := func(kind, physical string) cfnResponse {
+		t.Helper()
+		invoke(kind, physical, cfn.URL+"/response")
 		select {
 		case r := <-responses:
 			return r
@@ -98,9 +122,39 @@ func TestImdsDefaultsUnderEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	crafted := "credguard-imds-defaults:444455556666:eu-west-1:tokens=optional,hop=64,enforced=disabled"
-	if forged := request("Delete", crafted); forged.Status != "FAILED" || forged.PhysicalResourceID != crafted ||
-		!strings.Contains(forged.Reason, "refused, nothing changed") {
-		t.Fatalf("forged delete response %+v", forged)
+	invoke("Delete", crafted, cfn.URL+"/response")
+	noAnswer("a forged delete")
+	if !strings.Contains(em.Output(), "forged request: not answered") {
+		t.Errorf("forged delete not logged as such\n%s", em.Output())
+	}
+	// ResponseURLs that are not CloudFormation's response bucket for the
+	// stack's region: not acted on, not answered.
+	for _, u := range []string{
+		"https://attacker.example/response",
+		"http://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/x",
+		"https://cloudformation-custom-resource-response-useast1.s3.us-east-1.amazonaws.com/x",
+		"http://127.0.0.1:1/response",
+	} {
+		invoke("Delete", created.PhysicalResourceID, u)
+		noAnswer(u)
+	}
+	if d := sb.State().Accounts[member].Regions["eu-west-1"].MetadataDefaults; d == nil || d.HTTPTokens != "required" {
+		t.Fatalf("member defaults after refused requests: %+v", d)
+	}
+	// An answer that hangs ends with the client's timeout, well before the
+	// function's (a delete of an id the resource never made needs no check).
+	start := time.Now()
+	invoke("Delete", "not-ours", cfn.URL+"/hang")
+	select {
+	case <-hung:
+	default:
+		t.Error("the hanging answer was never sent")
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("a hanging answer held the invocation %s, want about the 10 s client timeout", took)
+	}
+	if !strings.Contains(em.Output(), "answer to CloudFormation failed") {
+		t.Errorf("the failed answer is not logged\n%s", em.Output())
 	}
 	if d := sb.State().Accounts[member].Regions["eu-west-1"].MetadataDefaults; d == nil || d.HTTPTokens != "required" {
 		t.Fatalf("member defaults after a forged delete: %+v", d)

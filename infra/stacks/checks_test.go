@@ -248,9 +248,9 @@ func TestTrustPoliciesDogfood(t *testing.T) {
 	// single: 6 function roles (imds-defaults and the sweep's list and
 	// summary included) + scheduler and state machine roles in the hub, 1
 	// forwarding role; organization: 7 function roles + scheduler + state
-	// machine + Chatbot, 2 member roles. The per-region hub stacks use the
-	// hub's role.
-	if want := 9 + 12; checked != want {
+	// machine + Chatbot, 4 member roles (forwarding, IMDS, trust, IMDS
+	// defaults). The per-region hub stacks use the hub's role.
+	if want := 9 + 14; checked != want {
 		t.Errorf("checked %d roles, want %d", checked, want)
 	}
 }

@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/deploy"
+	"github.com/credguard/credguard/internal/partition"
 	"github.com/credguard/credguard/internal/settings"
 )
 
@@ -28,7 +30,9 @@ const (
 
 // Defaults for the optional context keys (documented in infra/README.md).
 const (
-	DefaultMemberRoleName   = "credguard-remediation"
+	DefaultIMDSRoleName     = accounts.IMDSRoleName
+	DefaultTrustRoleName    = accounts.TrustRoleName
+	DefaultDefaultsRoleName = accounts.DefaultsRoleName
 	DefaultSweepSchedule    = "rate(6 hours)"
 	DefaultHubRegion        = "us-east-1"
 	DefaultLogRetentionDays = 90
@@ -36,6 +40,26 @@ const (
 	// DefaultRunInstancesDelaySeconds: see Config.RunInstancesDelaySeconds.
 	DefaultRunInstancesDelaySeconds = deploy.DefaultRunInstancesDelaySeconds
 )
+
+// Reserved concurrency of the functions (Config.Concurrency), by function.
+// A guardrail's reservation covers its queues' MaximumConcurrency, so its
+// pollers are never throttled; imds-defaults gets a small one, so that
+// requests sent to it (any principal of the organization may invoke it)
+// can never use what the guardrails need.
+var DefaultConcurrency = map[string]int{
+	FnIMDSEnforcer: 3 * imdsMaxConcurrency, // three IMDS queues
+	FnTrustGuard:   2 * trustMaxConcurrency,
+	FnSweeper:      DefaultSweepMaxConcurrency, // the sweep map's scopes in flight
+	FnIMDSDefaults: 10,
+}
+
+// concurrencyKeys are the context keys of Config.Concurrency.
+var concurrencyKeys = map[string]string{
+	FnIMDSEnforcer: "imdsEnforcerConcurrency",
+	FnTrustGuard:   "trustGuardConcurrency",
+	FnSweeper:      "sweeperConcurrency",
+	FnIMDSDefaults: "imdsDefaultsConcurrency",
+}
 
 // IMDSDefaults says whether, and how, the stacks set each account's regional
 // IMDS defaults (ModifyInstanceMetadataDefaults) through the
@@ -73,9 +97,13 @@ type Config struct {
 	SlackChannelID        string
 	SlackWebhookSecretARN string
 
-	MemberRoleName string
-	SweepSchedule  string
-	SweepAccounts  []string // the sweeper's account list; empty: every account of the organization (or the hub alone)
+	// The member roles, one per guardrail (and one for the IMDS defaults
+	// resource): no member role holds both IMDS and IAM writes.
+	IMDSRoleName     string
+	TrustRoleName    string
+	DefaultsRoleName string
+	SweepSchedule    string
+	SweepAccounts    []string // the sweeper's account list; empty: every account of the organization (or the hub alone)
 	// SweepMaxConcurrency is the sweep's Distributed Map MaxConcurrency
 	// (scopes at once; DefaultSweepMaxConcurrency when 0).
 	SweepMaxConcurrency int
@@ -92,6 +120,9 @@ type Config struct {
 	// after the instances' pending state-change notifications: held this
 	// long, it normally finds them remediated and does nothing.
 	RunInstancesDelaySeconds int
+	// Concurrency is each function's reserved concurrency (0: none), by
+	// function name (DefaultConcurrency).
+	Concurrency map[string]int
 	// IMDSScope is settings.IMDSScopeAll (the default) or
 	// settings.IMDSScopeEKSNodes: the IMDS guardrail and the sweep then
 	// enforce only on instances with an EKS or Karpenter tag.
@@ -103,8 +134,9 @@ var ContextKeys = []string{
 	"mode", "organizationId", "targetOuIds", "regions", "hubAccount", "hubRegion",
 	"dryRunImds", "dryRunTrust", "exemptRoleArns", "exemptInstanceIds",
 	"slackWorkspaceId", "slackChannelId", "slackWebhookSecretArn",
-	"memberRoleName", "sweepSchedule", "sweepAccounts", "logRetentionDays", "stackSetCallAs",
+	"imdsRoleName", "trustRoleName", "imdsDefaultsRoleName", "sweepSchedule", "sweepAccounts", "logRetentionDays", "stackSetCallAs",
 	"imdsDefaults", "attachScp", "runInstancesDelaySeconds", "imdsScope",
+	"imdsEnforcerConcurrency", "trustGuardConcurrency", "sweeperConcurrency", "imdsDefaultsConcurrency",
 }
 
 // Getter returns a context value, or nil when the key is not set. The CDK
@@ -116,7 +148,6 @@ var (
 	reOU          = regexp.MustCompile(`^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$`)
 	reAccount     = regexp.MustCompile(`^[0-9]{12}$`)
 	reRegion      = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`)
-	reIsoRegion   = regexp.MustCompile(`^[a-z]{2}-iso([a-z]?)-`)
 	reRoleARN     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
 	reInstanceID  = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	reSlackID     = regexp.MustCompile(`^[A-Z0-9]{9,11}$`)
@@ -145,7 +176,9 @@ func LoadConfig(get Getter) (Config, error) {
 		SlackWorkspaceID:      r.str("slackWorkspaceId", ""),
 		SlackChannelID:        r.str("slackChannelId", ""),
 		SlackWebhookSecretARN: r.str("slackWebhookSecretArn", ""),
-		MemberRoleName:        r.str("memberRoleName", DefaultMemberRoleName),
+		IMDSRoleName:          r.str("imdsRoleName", DefaultIMDSRoleName),
+		TrustRoleName:         r.str("trustRoleName", DefaultTrustRoleName),
+		DefaultsRoleName:      r.str("imdsDefaultsRoleName", DefaultDefaultsRoleName),
 		SweepSchedule:         r.str("sweepSchedule", DefaultSweepSchedule),
 		SweepAccounts:         r.list("sweepAccounts"),
 		SweepMaxConcurrency:   r.integer("sweepMaxConcurrency", DefaultSweepMaxConcurrency),
@@ -156,6 +189,13 @@ func LoadConfig(get Getter) (Config, error) {
 
 		RunInstancesDelaySeconds: r.integer("runInstancesDelaySeconds", DefaultRunInstancesDelaySeconds),
 		IMDSScope:                r.str("imdsScope", settings.IMDSScopeAll),
+	}
+	c.Concurrency = map[string]int{}
+	for fn, key := range concurrencyKeys {
+		c.Concurrency[fn] = r.integer(key, DefaultConcurrency[fn])
+	}
+	if r.get("memberRoleName") != nil {
+		r.fail("memberRoleName", "replaced by imdsRoleName and trustRoleName (one member role per guardrail): see \"Moving to the split member roles\" in infra/README.md")
 	}
 	if len(c.Regions) == 0 {
 		c.Regions = []string{c.HubRegion}
@@ -256,8 +296,37 @@ func (c Config) validate() []error {
 	if c.SlackWebhookSecretARN != "" && !reSecretARN.MatchString(c.SlackWebhookSecretARN) {
 		bad("slackWebhookSecretArn", "must be a Secrets Manager secret ARN, got %q", c.SlackWebhookSecretARN)
 	}
-	if !reRoleName.MatchString(c.MemberRoleName) {
-		bad("memberRoleName", "must be a valid IAM role name (1-64 of letters, digits and +=,.@_-), got %q", c.MemberRoleName)
+	names := map[string]string{}
+	for _, k := range []struct{ key, name string }{
+		{"imdsRoleName", c.IMDSRoleName}, {"trustRoleName", c.TrustRoleName}, {"imdsDefaultsRoleName", c.DefaultsRoleName},
+	} {
+		switch {
+		case !reRoleName.MatchString(k.name):
+			bad(k.key, "must be a valid IAM role name (1-64 of letters, digits and +=,.@_-), got %q", k.name)
+		case names[k.name] != "":
+			bad(k.key, "must differ from %s (%q): each member role holds one guardrail's permissions", names[k.name], k.name)
+		case k.name == accounts.LegacyRoleName || slices.Contains([]string{FnIMDSEnforcer, FnTrustGuard, FnSweeper, FnSlackForwarder, FnIMDSDefaults}, strings.TrimPrefix(k.name, ResourcePrefix)):
+			bad(k.key, "%q is taken (the legacy member role, or a hub function role)", k.name)
+		}
+		names[k.name] = k.key
+	}
+	hubPartition := partition.Of(c.HubRegion)
+	for _, r := range c.Regions {
+		if p := partition.Of(r); p != hubPartition {
+			bad("regions", "%q is in partition %s, the hub region %s in %s: a deployment stays in one partition", r, p, c.HubRegion, hubPartition)
+		}
+	}
+	for fn, key := range concurrencyKeys {
+		n, least := c.Concurrency[fn], 1
+		switch fn {
+		case FnIMDSEnforcer:
+			least = 3 * imdsMaxConcurrency
+		case FnTrustGuard:
+			least = 2 * trustMaxConcurrency
+		}
+		if n != 0 && (n < least || n > 1000) {
+			bad(key, "must be 0 (no reservation) or %d to 1000 (the reservation must cover the function's queue pollers), got %d", least, n)
+		}
 	}
 	if !reRate.MatchString(c.SweepSchedule) && !reCron.MatchString(c.SweepSchedule) {
 		bad("sweepSchedule", "must be an EventBridge Scheduler expression such as rate(6 hours) or cron(0 */6 * * ? *), got %q", c.SweepSchedule)
@@ -291,15 +360,20 @@ func (c Config) validate() []error {
 }
 
 // GlobalRegion is the region where account-wide resources (IAM) are handled:
-// IAM delivers its CloudTrail events to EventBridge only in us-east-1, and the
-// member stack creates its named IAM role in one region only. It is us-east-1
-// when watched, else the first configured region.
+// IAM delivers its CloudTrail events to EventBridge only in its partition's
+// home region (us-east-1, us-gov-west-1, cn-north-1), and the member stack
+// creates its named IAM roles in one region only. It is that region when
+// watched, else the first configured region.
 func (c Config) GlobalRegion() string {
-	if slices.Contains(c.Regions, "us-east-1") {
-		return "us-east-1"
+	if r := c.IAMRegion(); slices.Contains(c.Regions, r) {
+		return r
 	}
 	return c.Regions[0]
 }
+
+// IAMRegion is where IAM delivers its CloudTrail events in the hub's
+// partition.
+func (c Config) IAMRegion() string { return partition.IAMRegionOf(c.HubRegion) }
 
 // SetsIMDSDefaults reports whether the account IMDS defaults custom resource
 // is deployed.
@@ -308,23 +382,11 @@ func (c Config) SetsIMDSDefaults() bool { return c.IMDSDefaults != IMDSDefaultsO
 // Partition is the ARN partition of the hub region (aws, aws-cn,
 // aws-us-gov, aws-iso, aws-iso-b…), for values that cannot be CloudFormation
 // tokens, such as the service control policy's text.
-func (c Config) Partition() string {
-	switch m := reIsoRegion.FindStringSubmatch(c.HubRegion); {
-	case strings.HasPrefix(c.HubRegion, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(c.HubRegion, "us-gov-"):
-		return "aws-us-gov"
-	case m != nil && m[1] == "":
-		return "aws-iso"
-	case m != nil:
-		return "aws-iso-" + m[1]
-	}
-	return "aws"
-}
+func (c Config) Partition() string { return partition.Of(c.HubRegion) }
 
 // WatchesIAM reports whether IAM events reach the guardrails at all (only when
-// us-east-1 is one of the regions).
-func (c Config) WatchesIAM() bool { return slices.Contains(c.Regions, "us-east-1") }
+// the partition's IAM region is one of the regions).
+func (c Config) WatchesIAM() bool { return slices.Contains(c.Regions, c.IAMRegion()) }
 
 // reader converts context values, which are JSON values from cdk.json or
 // plain strings from `-c key=value`, collecting errors.

@@ -219,7 +219,8 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 	}
 	common := map[string]*string{
 		"CREDGUARD_TOPIC_ARN":           h.Topic.TopicArn(),
-		"CREDGUARD_MEMBER_ROLE_NAME":    jsii.String(cfg.MemberRoleName),
+		"CREDGUARD_IMDS_ROLE_NAME":      jsii.String(cfg.IMDSRoleName),
+		"CREDGUARD_TRUST_ROLE_NAME":     jsii.String(cfg.TrustRoleName),
 		"CREDGUARD_HUB_ACCOUNT":         jsii.String(hubAccount),
 		"CREDGUARD_SELF_ROLE_ARNS":      jsii.String(strings.Join(selfRoles, ",")),
 		"CREDGUARD_EXEMPT_ROLE_ARNS":    jsii.String(strings.Join(cfg.ExemptRoleARNs, ",")),
@@ -244,7 +245,9 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 	// mode no member role exists: a role with its name is judged like any other.
 	protected := append([]string{}, selfRoles...)
 	if cfg.Mode == Organization {
-		protected = append(protected, fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, cfg.MemberRoleName))
+		for _, name := range MemberRoleNames(cfg) {
+			protected = append(protected, fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, name))
+		}
 	}
 	if cfg.SetsIMDSDefaults() {
 		protected = append(protected, hubRoleARN(FnIMDSDefaults))
@@ -258,16 +261,18 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 		acctScope.DefaultsStacks = memberStackSetStacks
 	}
 
-	build := func(fn, description string, timeout, memory int, env *map[string]*string, n needs) awslambda.Function {
+	build := func(fn, description string, timeout, memory int, env *map[string]*string, n needs, memberRoles ...string) awslambda.Function {
 		f := h.newFunction(cfg, props.DistDir, fn, fnOptions{
 			description: description, timeout: timeout, memory: memory, env: env,
+			reserved: cfg.Concurrency[fn],
 		}, alarmAction)
 		statements := accountStatements(acctScope, n)
-		if !n.sweep { // the sweep's summary step notifies, not its per-scope sweeper
+		if fn != FnSweeper { // the sweep's summary step notifies, not its per-scope sweeper
 			statements = append(statements, h.publishStatements()...)
 		}
 		if cfg.Mode == Organization {
-			statements = append(statements, assumeMemberRole(cfg, partition))
+			statements = append(statements, assumeMemberRoles(cfg, partition, memberRoles,
+				functionARNs(partition, account, fn, []string{*stack.Region()})))
 		}
 		for _, st := range statements {
 			h.Roles[fn].AddToPolicy(st)
@@ -279,17 +284,17 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 	build(FnIMDSEnforcer, "Credguard: enforces IMDSv2 with hop limit 1 on EC2 instances",
 		imdsTimeoutSeconds, 256, withEnv(map[string]*string{
 			"CREDGUARD_DRY_RUN": jsii.String(strconv.FormatBool(cfg.DryRunIMDS)),
-		}), needs{imds: true})
+		}), needs{imds: true}, cfg.IMDSRoleName)
 	build(FnTrustGuard, "Credguard: revokes wildcard IAM role trust policies",
 		trustTimeoutSeconds, 256, withEnv(map[string]*string{
 			"CREDGUARD_DRY_RUN": jsii.String(strconv.FormatBool(cfg.DryRunTrust)),
-		}), needs{trust: true})
+		}), needs{trust: true, pods: true}, cfg.TrustRoleName)
 	sweeper := build(FnSweeper, "Credguard: scheduled sweep of instances, launch templates and roles",
 		sweepTimeoutSeconds, 512, withEnv(map[string]*string{
 			"CREDGUARD_DRY_RUN_IMDS":  jsii.String(strconv.FormatBool(cfg.DryRunIMDS)),
 			"CREDGUARD_DRY_RUN_TRUST": jsii.String(strconv.FormatBool(cfg.DryRunTrust)),
 			"CREDGUARD_ACCOUNTS":      jsii.String(strings.Join(cfg.SweepAccounts, ",")),
-		}), needs{imds: true, trust: true, sweep: true})
+		}), needs{imds: true, templates: true, trust: true, listRoles: true}, cfg.IMDSRoleName, cfg.TrustRoleName)
 
 	// The functions' roles may use the topic key (besides their IAM grants,
 	// the key policy names them, as the issue asks).
@@ -324,7 +329,7 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 	}
 	if !cfg.WatchesIAM() {
 		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("credguard:iam-events"), jsii.String(
-			"regions does not include us-east-1: IAM delivers CreateRole and UpdateAssumeRolePolicy events only there, so the trust guardrail sees only EKS Pod Identity changes and the scheduled sweep"), nil)
+			"regions does not include "+cfg.IAMRegion()+": IAM delivers CreateRole and UpdateAssumeRolePolicy events only there (the partition's IAM region), so the trust guardrail sees only EKS Pod Identity changes and the scheduled sweep"), nil)
 	}
 	return h, nil
 }
@@ -338,20 +343,47 @@ type fnOptions struct {
 	// failed and throttled describe the error and throttle alarms (what the
 	// failure leaves behind, what to do); empty for the guardrails' wording.
 	failed, throttled string
+	// reserved is the function's reserved concurrency (0: none).
+	reserved int
 }
 
-// assumeMemberRole lets a hub function assume the member role in any account
-// of the organization.
-func assumeMemberRole(cfg Config, partition string) awsiam.PolicyStatement {
+// assumeMemberRoles lets a hub function assume the named member roles in
+// any account of the organization, and only from inside the function:
+// Lambda sets lambda:SourceFunctionArn on every call made with the
+// function's execution-role credentials, so credentials taken out of the
+// function cannot reach the member accounts. (The key works in identity
+// policies and SCPs, not in a role's trust policy.)
+func assumeMemberRoles(cfg Config, partition string, roleNames, functionARNs []string) awsiam.PolicyStatement {
+	var resources []string
+	for _, name := range roleNames {
+		resources = append(resources, fmt.Sprintf("arn:%s:iam::*:role/%s", partition, name))
+	}
+	var source any = functionARNs
+	if len(functionARNs) == 1 {
+		source = functionARNs[0]
+	}
 	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("AssumeMemberRole"),
+		Sid:       jsii.String("AssumeMemberRoles"),
 		Effect:    awsiam.Effect_ALLOW,
 		Actions:   jsii.Strings("sts:AssumeRole"),
-		Resources: jsii.Strings(fmt.Sprintf("arn:%s:iam::*:role/%s", partition, cfg.MemberRoleName)),
-		Conditions: &map[string]any{"StringEquals": map[string]any{
-			"aws:ResourceOrgID": cfg.OrganizationID,
-		}},
+		Resources: jsii.Strings(resources...),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:ResourceOrgID": cfg.OrganizationID},
+			"ArnEquals":    map[string]any{"lambda:SourceFunctionArn": source},
+		},
 	})
+}
+
+// functionARNs are the ARNs of function fn (credguard-<fn>) in regions of
+// the account, built from its fixed name (a reference to the function would
+// make its role's policy depend on the function, which depends on the
+// policy).
+func functionARNs(partition, account, fn string, regions []string) []string {
+	out := make([]string, 0, len(regions))
+	for _, r := range regions {
+		out = append(out, fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s%s", partition, r, account, ResourcePrefix, fn))
+	}
+	return out
 }
 
 // publishStatements allow publishing to the encrypted topic: sns:Publish and
@@ -424,7 +456,16 @@ func functionProps(distDir, fn string, o fnOptions, role awsiam.IRole, logs awsl
 		MemorySize:      jsii.Number(float64(o.memory)),
 		Environment:     o.env,
 		DeadLetterQueue: o.dlq,
+
+		ReservedConcurrentExecutions: reservedConcurrency(o.reserved),
 	}
+}
+
+func reservedConcurrency(n int) *float64 {
+	if n <= 0 {
+		return nil
+	}
+	return jsii.Number(float64(n))
 }
 
 // newDLQ creates a dead-letter queue and its "any message" alarm.

@@ -45,16 +45,16 @@ const (
 func RegionalStackID(region string) string { return HubStackID + "-" + region }
 
 // imdsDefaultsEnvironment is the function's environment: the hub account
-// (served with the function's own credentials) and the member role (assumed
-// in every other account).
+// (served with the function's own credentials) and its own member role
+// (assumed in every other account).
 func imdsDefaultsEnvironment(cfg Config, account string) *map[string]*string {
 	hub := cfg.HubAccount
 	if hub == "" {
 		hub = account
 	}
 	return &map[string]*string{
-		"CREDGUARD_HUB_ACCOUNT":      jsii.String(hub),
-		"CREDGUARD_MEMBER_ROLE_NAME": jsii.String(cfg.MemberRoleName),
+		"CREDGUARD_HUB_ACCOUNT":        jsii.String(hub),
+		"CREDGUARD_DEFAULTS_ROLE_NAME": jsii.String(cfg.DefaultsRoleName),
 	}
 }
 
@@ -108,10 +108,13 @@ func allowOrganizationStacks(fn awslambda.Function, organizationID string) awsla
 func (h *Hub) addIMDSDefaults(cfg Config, distDir string, acct accountScope, alarm awscloudwatch.IAlarmAction) {
 	o := imdsDefaultsFnOptions
 	o.env = imdsDefaultsEnvironment(cfg, acct.Account)
+	o.reserved = cfg.Concurrency[FnIMDSDefaults]
 	fn := h.newFunction(cfg, distDir, FnIMDSDefaults, o, alarm)
 	statements := accountStatements(acct, needs{defaults: true})
 	if cfg.Mode == Organization {
-		statements = append(statements, assumeMemberRole(cfg, acct.Partition))
+		// Only its own member role, from inside any of its regional copies.
+		statements = append(statements, assumeMemberRoles(cfg, acct.Partition, []string{cfg.DefaultsRoleName},
+			functionARNs(acct.Partition, acct.Account, FnIMDSDefaults, cfg.Regions)))
 	}
 	for _, st := range statements {
 		h.Roles[FnIMDSDefaults].AddToPolicy(st)
@@ -159,6 +162,7 @@ func NewRegional(scope constructs.Construct, id string, props *RegionalProps) (*
 	logs.GrantWrite(role)
 	o := imdsDefaultsFnOptions
 	o.env = imdsDefaultsEnvironment(cfg, *stack.Account())
+	o.reserved = cfg.Concurrency[FnIMDSDefaults]
 	r.Function = awslambda.NewFunction(stack, jsii.String("ImdsDefaults"), functionProps(props.DistDir, FnIMDSDefaults, o, role, logs))
 	if cfg.Mode == Organization {
 		allowOrganizationStacks(r.Function, cfg.OrganizationID)

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/credguard/credguard/internal/accounts"
 )
 
 // MemberStackID is the construct id (and CloudFormation stack name prefix) of
@@ -30,17 +32,26 @@ type MemberProps struct {
 	// bus (organization mode) or the hub region's default bus of the same
 	// account (single mode, other regions).
 	TargetBusARN string
-	// RemediationRole creates the role the hub functions assume
+	// RemediationRole creates the member roles the hub functions assume
 	// (organization mode).
 	RemediationRole bool
 }
+
+// Member role kinds (Member.Roles keys).
+const (
+	MemberIMDS     = "imds"
+	MemberTrust    = "trust"
+	MemberDefaults = "defaults"
+)
 
 // Member is a member account's stack. It holds no assets, so that one template
 // serves every account and region of a StackSet.
 type Member struct {
 	awscdk.Stack
-	ForwardRole     awsiam.Role
-	RemediationRole awsiam.Role // nil unless MemberProps.RemediationRole
+	ForwardRole awsiam.Role
+	// Roles are the member roles by kind (MemberIMDS, MemberTrust and, with
+	// imdsDefaults, MemberDefaults); empty unless MemberProps.RemediationRole.
+	Roles map[string]awsiam.Role
 	// IMDSDefaults are the account IMDS defaults resources (with the
 	// remediation role, when imdsDefaults is on or enforce): one for the
 	// region that creates the role, after it, one for every other region.
@@ -53,12 +64,13 @@ func NewMember(scope constructs.Construct, id string, props *MemberProps) *Membe
 	cfg := props.Config
 	sp := props.StackProps
 	stack := awscdk.NewStack(scope, &id, &sp)
-	m := &Member{Stack: stack}
+	m := &Member{Stack: stack, Roles: map[string]awsiam.Role{}}
 	partition, account, region := *stack.Partition(), *stack.Account(), *stack.Region()
 
-	// IAM events exist only in us-east-1: one template, a condition.
-	inUSEast1 := awscdk.NewCfnCondition(stack, jsii.String("InUsEast1"), &awscdk.CfnConditionProps{
-		Expression: awscdk.Fn_ConditionEquals(awscdk.Aws_REGION(), jsii.String("us-east-1")),
+	// IAM events exist only in the partition's IAM region (us-east-1,
+	// us-gov-west-1, cn-north-1): one template, a condition.
+	inIAMRegion := awscdk.NewCfnCondition(stack, jsii.String("InIamRegion"), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionEquals(awscdk.Aws_REGION(), jsii.String(cfg.IAMRegion())),
 	})
 
 	m.ForwardRole = awsiam.NewRole(stack, jsii.String("ForwardRole"), &awsiam.RoleProps{
@@ -77,19 +89,21 @@ func NewMember(scope constructs.Construct, id string, props *MemberProps) *Membe
 			EventPattern: r.eventPattern(),
 		})
 		rule.AddTarget(awseventstargets.NewEventBus(hubBus, &awseventstargets.EventBusProps{Role: m.ForwardRole}))
-		if r.USEast1Only {
-			rule.Node().DefaultChild().(awsevents.CfnRule).CfnOptions().SetCondition(inUSEast1)
+		if r.IAMRegionOnly {
+			rule.Node().DefaultChild().(awsevents.CfnRule).CfnOptions().SetCondition(inIAMRegion)
 		}
 	}
 
 	if props.RemediationRole {
-		inGlobalRegion := inUSEast1
-		if cfg.GlobalRegion() != "us-east-1" {
+		inGlobalRegion := inIAMRegion
+		if cfg.GlobalRegion() != cfg.IAMRegion() {
 			inGlobalRegion = awscdk.NewCfnCondition(stack, jsii.String("InGlobalRegion"), &awscdk.CfnConditionProps{
 				Expression: awscdk.Fn_ConditionEquals(awscdk.Aws_REGION(), jsii.String(cfg.GlobalRegion())),
 			})
 		}
-		m.RemediationRole = newRemediationRole(stack, cfg, inGlobalRegion)
+		for _, spec := range memberRoleSpecs(cfg) {
+			m.Roles[spec.kind] = newMemberRole(stack, cfg, spec, inGlobalRegion)
+		}
 		if cfg.SetsIMDSDefaults() {
 			m.addIMDSDefaults(cfg, inGlobalRegion)
 		}
@@ -110,40 +124,77 @@ func (m *Member) addIMDSDefaults(cfg Config, inGlobalRegion awscdk.CfnCondition)
 	withRole := newIMDSDefaultsResource(m.Stack, "ImdsDefaultsWithRole", cfg, token)
 	cfn := withRole.Node().DefaultChild().(awscdk.CfnResource)
 	cfn.CfnOptions().SetCondition(inGlobalRegion)
-	cfn.AddResourceDependency(m.RemediationRole.Node().DefaultChild().(awscdk.CfnResource),
-		jsii.String("the function assumes the member role to act in this account"))
+	cfn.AddResourceDependency(m.Roles[MemberDefaults].Node().DefaultChild().(awscdk.CfnResource),
+		jsii.String("the function assumes its member role to act in this account"))
 	other := newIMDSDefaultsResource(m.Stack, "ImdsDefaults", cfg, token)
 	other.Node().DefaultChild().(awscdk.CfnResource).CfnOptions().SetCondition(elsewhere)
 	m.IMDSDefaults = []awscdk.CustomResource{withRole, other}
 }
 
-// newRemediationRole creates the role the hub functions assume in this
-// account: trusted by the exact hub role ARNs inside the organization,
-// allowed only what the guardrails call. IAM is global, so the named role is
-// created in one region of the StackSet only (Config.GlobalRegion).
-func newRemediationRole(stack awscdk.Stack, cfg Config, inGlobalRegion awscdk.CfnCondition) awsiam.Role {
+// memberRoleSpec describes one member role: its name, the hub functions
+// that may assume it and what it may do.
+type memberRoleSpec struct {
+	kind, id, name, description string
+	trusted                     []string // hub functions
+	needs                       needs
+}
+
+// memberRoleSpecs are the member roles: one per guardrail, so that no role
+// (and no event-driven function) holds both IMDS and IAM writes, and, with
+// imdsDefaults, a third one that can do nothing but the defaults resource's
+// calls (imds-defaults, which the whole organization may invoke, can assume
+// nothing else).
+func memberRoleSpecs(cfg Config) []memberRoleSpec {
+	specs := []memberRoleSpec{
+		{MemberIMDS, "ImdsRemediationRole", cfg.IMDSRoleName,
+			"Credguard: assumed by the hub's IMDS guardrail and sweep to enforce IMDSv2 on this account's instances and launch templates",
+			[]string{FnIMDSEnforcer, FnSweeper}, needs{imds: true, templates: true}},
+		{MemberTrust, "TrustRemediationRole", cfg.TrustRoleName,
+			"Credguard: assumed by the hub's trust guardrail and sweep to revoke wildcard role trust in this account",
+			[]string{FnTrustGuard, FnSweeper}, needs{trust: true, pods: true, listRoles: true}},
+	}
+	if cfg.SetsIMDSDefaults() {
+		specs = append(specs, memberRoleSpec{MemberDefaults, "ImdsDefaultsRole", cfg.DefaultsRoleName,
+			"Credguard: assumed by the hub's imds-defaults function to set this account's IMDS defaults for the Custom::CredguardImdsDefaults resource",
+			[]string{FnIMDSDefaults}, needs{defaults: true}})
+	}
+	return specs
+}
+
+// MemberRoleNames are the names of every member role of cfg, and the legacy
+// single role's: roles Credguard never rewrites.
+func MemberRoleNames(cfg Config) []string {
+	var out []string
+	for _, s := range memberRoleSpecs(cfg) {
+		out = append(out, s.name)
+	}
+	return append(out, accounts.LegacyRoleName)
+}
+
+// newMemberRole creates one member role in this account: trusted by the
+// exact hub role ARNs inside the organization, allowed only what those
+// functions call. IAM is global, so the named role is created in one region
+// of the StackSet only (Config.GlobalRegion).
+func newMemberRole(stack awscdk.Stack, cfg Config, spec memberRoleSpec, inGlobalRegion awscdk.CfnCondition) awsiam.Role {
 	partition, account := *stack.Partition(), *stack.Account()
 	var hubRoles []awsiam.IPrincipal
-	trusted := SelfRoleFunctions
-	if cfg.SetsIMDSDefaults() {
-		trusted = append(append([]string{}, trusted...), FnIMDSDefaults)
-	}
-	for _, fn := range trusted {
+	for _, fn := range spec.trusted {
 		arn := fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, cfg.HubAccount, RoleName(fn))
 		hubRoles = append(hubRoles, awsiam.NewArnPrincipal(jsii.String(arn)))
 	}
-	// The role must never rewrite its own trust (the hub's roles live in
-	// another account and are out of its reach anyway).
-	protected := []string{fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, cfg.MemberRoleName)}
-
+	// The trust role must never rewrite a member role (its own included).
+	var protected []string
+	for _, name := range MemberRoleNames(cfg) {
+		protected = append(protected, fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, name))
+	}
 	statements := accountStatements(accountScope{
 		Partition: partition, Account: account, Regions: cfg.Regions, Protected: protected,
 		DefaultsStacks: memberStackSetStacks,
-	}, needs{imds: true, trust: true, sweep: true, defaults: cfg.SetsIMDSDefaults()})
+	}, spec.needs)
 	doc := awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements})
-	role := awsiam.NewRole(stack, jsii.String("RemediationRole"), &awsiam.RoleProps{
-		RoleName:    jsii.String(cfg.MemberRoleName),
-		Description: jsii.String("Credguard: assumed by the hub's guardrail functions to remediate this account"),
+	role := awsiam.NewRole(stack, jsii.String(spec.id), &awsiam.RoleProps{
+		RoleName:    jsii.String(spec.name),
+		Description: jsii.String(spec.description),
 		AssumedBy: awsiam.NewPrincipalWithConditions(awsiam.NewCompositePrincipal(hubRoles...), &map[string]any{
 			"StringEquals": map[string]any{"aws:PrincipalOrgID": cfg.OrganizationID},
 		}),

@@ -49,7 +49,7 @@ type Org struct {
 // options.
 func SCPOptions(cfg Config) scp.Options {
 	return scp.Options{
-		RemediationRoleName: cfg.MemberRoleName,
+		RemediationRoleName: cfg.IMDSRoleName,
 		HubAccount:          cfg.HubAccount,
 		Partition:           cfg.Partition(),
 	}

@@ -13,9 +13,11 @@ import (
 
 // needs says which guardrail calls a role makes in an account.
 type needs struct {
-	imds  bool // describe and modify instance metadata options
-	trust bool // read and rewrite role trust policies, describe pod identity associations
-	sweep bool // launch templates and role listing (the scheduled sweep)
+	imds      bool // describe and modify instance metadata options
+	templates bool // describe launch templates and write new versions (the sweep)
+	trust     bool // read and rewrite role trust policies
+	pods      bool // describe pod identity associations (the trust guardrail's EKS events)
+	listRoles bool // list the account's roles (the sweep)
 	// defaults reads and sets the account's regional IMDS defaults (the
 	// Custom::CredguardImdsDefaults resource).
 	defaults bool
@@ -78,29 +80,32 @@ func accountStatements(s accountScope, n needs) []awsiam.PolicyStatement {
 	// Actions without resource-level permissions (the Service Authorization
 	// Reference lists only "*" for them).
 	var unscoped []string
-	if n.imds || n.sweep {
+	if n.imds || n.templates {
 		unscoped = append(unscoped, "ec2:DescribeInstances")
 	}
-	if n.sweep {
-		unscoped = append(unscoped, "ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions", "iam:ListRoles")
+	if n.templates {
+		unscoped = append(unscoped, "ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions")
+	}
+	if n.listRoles {
+		unscoped = append(unscoped, "iam:ListRoles")
 	}
 	if len(unscoped) > 0 {
 		allow("ReadWithoutResourceScope", unscoped, []string{"*"})
 	}
-	if n.imds || n.sweep {
+	if n.imds {
 		allow("EnforceInstanceMetadataOptions", []string{"ec2:ModifyInstanceMetadataOptions"}, perRegion("ec2", "instance/*"))
 	}
-	if n.sweep {
+	if n.templates {
 		allow("EnforceLaunchTemplateMetadataOptions",
 			[]string{"ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate"}, perRegion("ec2", "launch-template/*"))
 	}
-	if n.trust || n.sweep {
+	if n.trust {
 		// GetRolePolicy reads AWSRevokeOlderSessions, so that a retry can
 		// finish a session revocation that failed after the trust was narrowed.
 		allow("ReviseRoleTrust",
 			[]string{"iam:GetRole", "iam:ListRoleTags", "iam:UpdateAssumeRolePolicy", "iam:GetRolePolicy", "iam:PutRolePolicy"}, []string{roles})
 	}
-	if n.trust {
+	if n.pods {
 		allow("DescribePodIdentityAssociations",
 			[]string{"eks:DescribePodIdentityAssociation"}, perRegion("eks", "podidentityassociation/*"))
 		// The cluster's OIDC issuer tells its IRSA statements from other clusters'.
@@ -126,7 +131,7 @@ func accountStatements(s accountScope, n needs) []awsiam.PolicyStatement {
 			allow("VerifyImdsDefaultsRequests", []string{"cloudformation:DescribeStackResource"}, stacks)
 		}
 	}
-	if (n.trust || n.sweep) && len(s.Protected) > 0 {
+	if n.trust && len(s.Protected) > 0 {
 		out = append(out, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("NeverRewriteCredguardRoles"),
 			Effect:    awsiam.Effect_DENY,

@@ -88,7 +88,7 @@ func checkIMDSDefaultsFunction(t *testing.T, where string, tp template, p pseudo
 		t.Fatal(err)
 	}
 	if want := map[string]any{"Variables": map[string]any{
-		"CREDGUARD_HUB_ACCOUNT": hubAccount, "CREDGUARD_MEMBER_ROLE_NAME": "credguard-remediation",
+		"CREDGUARD_HUB_ACCOUNT": hubAccount, "CREDGUARD_DEFAULTS_ROLE_NAME": "credguard-imds-defaults-member",
 	}}; !reflect.DeepEqual(env, want) {
 		t.Errorf("%s: environment %v, want %v", where, env, want)
 	}
@@ -215,7 +215,7 @@ func TestIMDSDefaultsOrganizationMode(t *testing.T) {
 	}
 	var role resource
 	for _, r := range m.ofType("AWS::IAM::Role") {
-		if r.Props["RoleName"] == "credguard-remediation" {
+		if r.Props["RoleName"] == "credguard-imds-defaults-member" {
 			role = r
 		}
 	}
@@ -267,7 +267,7 @@ func TestServiceControlPolicy(t *testing.T) {
 	if !jsonEqual(p["TargetIds"], []any{"ou-ab12-cdef3456", "ou-ab12-9876fedc"}) {
 		t.Errorf("policy attached to %v, want the target OUs", p["TargetIds"])
 	}
-	body, err := scp.JSON(scp.Options{RemediationRoleName: "credguard-remediation", HubAccount: hubAccount, Partition: "aws"})
+	body, err := scp.JSON(scp.Options{RemediationRoleName: "credguard-imds-remediation", HubAccount: hubAccount, Partition: "aws"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,14 +323,19 @@ func TestPreventionOffByDefault(t *testing.T) {
 	if n := len(m.ofType(stacks.IMDSDefaultsResourceType)); n != 0 {
 		t.Errorf("member template: %d IMDS defaults resources, want none", n)
 	}
-	role := m.byProp(t, "AWS::IAM::Role", "RoleName", "credguard-remediation")
-	trust, _ := json.Marshal(role.Props["AssumeRolePolicyDocument"])
-	if strings.Contains(string(trust), imdsDefaultsFunction) {
-		t.Errorf("member role trusts the imds-defaults role: %s", trust)
-	}
-	for action := range allowedActions(rolePolicies(t, m, role.ID, memberPseudo)) {
-		if strings.HasSuffix(action, "InstanceMetadataDefaults") || strings.HasPrefix(action, "cloudformation:") {
-			t.Errorf("member role may %s", action)
+	for _, role := range m.ofType("AWS::IAM::Role") {
+		name := str(role.Props["RoleName"])
+		if name == "credguard-imds-defaults-member" {
+			t.Errorf("member template: the IMDS defaults role without imdsDefaults")
+		}
+		trust, _ := json.Marshal(role.Props["AssumeRolePolicyDocument"])
+		if strings.Contains(string(trust), imdsDefaultsFunction) {
+			t.Errorf("member role %s trusts the imds-defaults role: %s", name, trust)
+		}
+		for action := range allowedActions(rolePolicies(t, m, role.ID, memberPseudo)) {
+			if strings.HasSuffix(action, "InstanceMetadataDefaults") || strings.HasPrefix(action, "cloudformation:") {
+				t.Errorf("member role %s may %s", name, action)
+			}
 		}
 	}
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})

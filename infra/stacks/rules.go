@@ -32,9 +32,9 @@ type Rule struct {
 	ID          string // construct id and name suffix: credguard-<ID>
 	Description string
 	Function    string // the hub function that handles the events
-	// USEast1Only marks events AWS delivers only in us-east-1 (IAM is global):
+	// IAMRegionOnly marks events AWS delivers only in us-east-1 (IAM is global):
 	// member stacks create the forwarding rule there alone.
-	USEast1Only bool
+	IAMRegionOnly bool
 	// SecondChance marks a rule whose events repeat what a faster rule
 	// already delivered (RunInstances repeats the instances' pending
 	// state-change notifications, which arrive within seconds): its hub
@@ -122,13 +122,13 @@ func Rules() []Rule {
 			Detail:      cloudTrail("eks.amazonaws.com", "CreatePodIdentityAssociation", "UpdatePodIdentityAssociation"),
 		},
 		{
-			ID:          "iam-trust-policy",
-			Description: "CloudTrail CreateRole and UpdateAssumeRolePolicy: revoke wildcard trust",
-			Function:    FnTrustGuard,
-			USEast1Only: true,
-			Source:      "aws.iam",
-			DetailType:  cloudTrailDetailType,
-			Detail:      cloudTrail("iam.amazonaws.com", "CreateRole", "UpdateAssumeRolePolicy"),
+			ID:            "iam-trust-policy",
+			Description:   "CloudTrail CreateRole and UpdateAssumeRolePolicy: revoke wildcard trust",
+			Function:      FnTrustGuard,
+			IAMRegionOnly: true,
+			Source:        "aws.iam",
+			DetailType:    cloudTrailDetailType,
+			Detail:        cloudTrail("iam.amazonaws.com", "CreateRole", "UpdateAssumeRolePolicy"),
 		},
 	}
 }

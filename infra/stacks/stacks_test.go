@@ -100,7 +100,7 @@ func checkEnv(t *testing.T, s *scenario, fn string, vars map[string]any, topic s
 		return
 	}
 	if fn == stacks.FnIMDSDefaults {
-		want := map[string]any{"CREDGUARD_HUB_ACCOUNT": hubAccount, "CREDGUARD_MEMBER_ROLE_NAME": "credguard-remediation"}
+		want := map[string]any{"CREDGUARD_HUB_ACCOUNT": hubAccount, "CREDGUARD_DEFAULTS_ROLE_NAME": "credguard-imds-defaults-member"}
 		if !reflect.DeepEqual(vars, want) {
 			t.Errorf("%s: environment %v, want %v", fn, vars, want)
 		}
@@ -108,7 +108,8 @@ func checkEnv(t *testing.T, s *scenario, fn string, vars map[string]any, topic s
 	}
 	want := map[string]any{
 		"CREDGUARD_TOPIC_ARN":           "ref-" + topic,
-		"CREDGUARD_MEMBER_ROLE_NAME":    "credguard-remediation",
+		"CREDGUARD_IMDS_ROLE_NAME":      "credguard-imds-remediation",
+		"CREDGUARD_TRUST_ROLE_NAME":     "credguard-trust-remediation",
 		"CREDGUARD_HUB_ACCOUNT":         hubAccount,
 		"CREDGUARD_SELF_ROLE_ARNS":      hubRoleARNs(),
 		"CREDGUARD_EXEMPT_ROLE_ARNS":    strings.Join(s.cfg.ExemptRoleARNs, ","),
@@ -346,7 +347,8 @@ func TestHubRolePermissions(t *testing.T) {
 	sqs := []string{"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"}
 	common := []string{"kms:Decrypt", "kms:GenerateDataKey", "logs:CreateLogStream", "logs:PutLogEvents", "sns:Publish"}
 	imds := []string{"ec2:DescribeInstances", "ec2:ModifyInstanceMetadataOptions"}
-	trust := []string{"eks:DescribeCluster", "eks:DescribePodIdentityAssociation", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRoleTags", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"}
+	trust := []string{"iam:GetRole", "iam:GetRolePolicy", "iam:ListRoleTags", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"}
+	pods := []string{"eks:DescribeCluster", "eks:DescribePodIdentityAssociation"}
 	sweep := []string{"ec2:CreateLaunchTemplateVersion", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLaunchTemplates",
 		"ec2:ModifyLaunchTemplate", "iam:ListRoles"}
 	defaults := []string{"ec2:GetInstanceMetadataDefaults", "ec2:ModifyInstanceMetadataDefaults"}
@@ -369,7 +371,7 @@ func TestHubRolePermissions(t *testing.T) {
 			}
 			want := map[string][]string{
 				stacks.FnIMDSEnforcer: join(common, sqs, imds, org),
-				stacks.FnTrustGuard:   join(common, sqs, trust, org),
+				stacks.FnTrustGuard:   join(common, sqs, trust, pods, org),
 				// The per-scope sweeper acts but does not notify; the list
 				// step writes the scopes, the summary step reads the
 				// results and notifies.
@@ -404,15 +406,7 @@ func TestHubRolePermissions(t *testing.T) {
 					}
 				}
 				if rs := granted["sts:AssumeRole"]; rs != nil {
-					if !reflect.DeepEqual(rs, []string{"arn:aws:iam::*:role/credguard-remediation"}) {
-						t.Errorf("%s: sts:AssumeRole on %v, want only the member role", fn, rs)
-					}
-					for _, st := range sts {
-						if st["Action"] == "sts:AssumeRole" && !jsonEqual(st["Condition"], map[string]any{
-							"StringEquals": map[string]any{"aws:ResourceOrgID": orgID}}) {
-							t.Errorf("%s: sts:AssumeRole not bounded to the organization: %v", fn, st["Condition"])
-						}
-					}
+					checkAssumeMemberRoles(t, fn, sts, rs)
 				}
 				for _, a := range defaults {
 					if rs := granted[a]; rs != nil && !reflect.DeepEqual(rs, []string{"*"}) {
@@ -452,7 +446,10 @@ func TestHubRolePermissions(t *testing.T) {
 					}
 					if s.cfg.Mode == stacks.Organization {
 						// Single mode has no member role: a role with its name is judged.
-						protected = append(protected[:3:3], "arn:aws:iam::"+hubAccount+":role/credguard-remediation", protected[3])
+						protected = append(protected[:3:3], "arn:aws:iam::"+hubAccount+":role/credguard-imds-remediation",
+							"arn:aws:iam::"+hubAccount+":role/credguard-trust-remediation",
+							"arn:aws:iam::"+hubAccount+":role/credguard-imds-defaults-member",
+							"arn:aws:iam::"+hubAccount+":role/credguard-remediation", protected[3])
 					}
 					checkProtected(t, fn, sts, protected)
 				}
@@ -688,11 +685,9 @@ func TestMemberTemplate(t *testing.T) {
 	}
 
 	forward := m.ofType("AWS::IAM::Role")
-	var forwardRole, remediation resource
+	var forwardRole resource
 	for _, r := range forward {
-		if r.Props["RoleName"] == "credguard-remediation" {
-			remediation = r
-		} else {
+		if r.Props["RoleName"] == nil {
 			forwardRole = r
 		}
 	}
@@ -711,7 +706,7 @@ func TestMemberTemplate(t *testing.T) {
 		if !jsonEqual(targets, want) {
 			t.Errorf("%s: targets %v, want %v", rule.ID, targets, want)
 		}
-		if rule.USEast1Only {
+		if rule.IAMRegionOnly {
 			if regionIs(r.Condition) != "us-east-1" {
 				t.Errorf("%s: condition %q, want one that holds only in us-east-1", rule.ID, r.Condition)
 			}
@@ -737,56 +732,7 @@ func TestMemberTemplate(t *testing.T) {
 		t.Errorf("forward role may %v, want only events:PutEvents on the hub bus", got)
 	}
 
-	if remediation.ID == "" {
-		t.Fatal("no credguard-remediation role")
-	}
-	if regionIs(remediation.Condition) != "us-east-1" {
-		t.Errorf("remediation role condition %q, want us-east-1 only (IAM is global: one region creates it)", remediation.Condition)
-	}
-	rt := statements(t, remediation.Props["AssumeRolePolicyDocument"], memberPseudo)
-	var trusted []string
-	for _, st := range rt {
-		if st["Action"] != "sts:AssumeRole" || st["Effect"] != "Allow" ||
-			!jsonEqual(st["Condition"], map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": orgID}}) {
-			t.Errorf("remediation trust statement %v: want sts:AssumeRole bounded by aws:PrincipalOrgID", st)
-		}
-		for _, p := range list(st["Principal"].(map[string]any)["AWS"]) {
-			trusted = append(trusted, str(p))
-		}
-	}
-	sort.Strings(trusted)
-	if got := strings.Join(trusted, ","); got != "arn:aws:iam::"+hubAccount+":role/credguard-imds-defaults,arn:aws:iam::"+
-		hubAccount+":role/credguard-imds-enforcer,arn:aws:iam::"+
-		hubAccount+":role/credguard-sweeper,arn:aws:iam::"+hubAccount+":role/credguard-trust-guard" {
-		t.Errorf("remediation role trusts %s, want exactly the hub function roles (imds-defaults included)", got)
-	}
-	sts := rolePolicies(t, m, remediation.ID, memberPseudo)
-	got := sortedKeys(allowedActions(sts))
-	want := []string{
-		"cloudformation:DescribeStackResource",
-		"ec2:CreateLaunchTemplateVersion", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplateVersions", "ec2:DescribeLaunchTemplates",
-		"ec2:GetInstanceMetadataDefaults", "ec2:ModifyInstanceMetadataDefaults",
-		"ec2:ModifyInstanceMetadataOptions", "ec2:ModifyLaunchTemplate",
-		"eks:DescribeCluster", "eks:DescribePodIdentityAssociation",
-		"iam:GetRole", "iam:GetRolePolicy", "iam:ListRoleTags", "iam:ListRoles", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy",
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("remediation role actions\n got %v\nwant %v", got, want)
-	}
-	for _, r := range allowedActions(sts)["iam:UpdateAssumeRolePolicy"] {
-		if r != "arn:aws:iam::"+memberAccount+":role/*" {
-			t.Errorf("iam:UpdateAssumeRolePolicy on %s, outside the member account", r)
-		}
-	}
-	// The IMDS defaults function checks each request against the StackSet's
-	// own stack in the account, and may describe no other.
-	if got, want := allowedActions(sts)["cloudformation:DescribeStackResource"], []string{
-		"arn:aws:cloudformation:us-east-1:" + memberAccount + ":stack/StackSet-credguard-member-*/*",
-		"arn:aws:cloudformation:eu-west-1:" + memberAccount + ":stack/StackSet-credguard-member-*/*",
-	}; !reflect.DeepEqual(got, want) {
-		t.Errorf("cloudformation:DescribeStackResource on %v, want %v", got, want)
-	}
-	checkProtected(t, "remediation role", sts, []string{"arn:aws:iam::" + memberAccount + ":role/credguard-remediation"})
+	checkMemberRoles(t, m, regionIs, "us-east-1")
 }
 
 // When us-east-1 is not watched, the remediation role lives in the first
@@ -796,7 +742,7 @@ func TestMemberTemplateWithoutUSEast1(t *testing.T) {
 		return map[string]any{
 			"mode": "organization", "organizationId": orgID, "targetOuIds": "ou-ab12-cdef3456",
 			"hubAccount": hubAccount, "hubRegion": "eu-west-1", "regions": "eu-west-1,eu-central-1",
-			"memberRoleName": "guardrails", "imdsDefaults": "on",
+			"imdsRoleName": "guardrails-imds", "imdsDefaultsRoleName": "guardrails-defaults", "imdsDefaults": "on",
 		}[k]
 	})
 	if err != nil {
@@ -807,16 +753,20 @@ func TestMemberTemplateWithoutUSEast1(t *testing.T) {
 		t.Fatal(err)
 	}
 	tmpl := assertions.Template_FromString(jsii.String(body), nil)
-	must(t, "remediation role in eu-west-1 only", func() {
+	must(t, "member roles in eu-west-1 only", func() {
 		tmpl.HasCondition(jsii.String("InGlobalRegion"), map[string]any{
 			"Fn::Equals": []any{map[string]any{"Ref": "AWS::Region"}, "eu-west-1"},
 		})
 		tmpl.HasResource(jsii.String("AWS::IAM::Role"), map[string]any{
 			"Condition":  "InGlobalRegion",
-			"Properties": assertions.Match_ObjectLike(&map[string]any{"RoleName": "guardrails"}),
+			"Properties": assertions.Match_ObjectLike(&map[string]any{"RoleName": "guardrails-imds"}),
+		})
+		tmpl.HasResource(jsii.String("AWS::IAM::Role"), map[string]any{
+			"Condition":  "InGlobalRegion",
+			"Properties": assertions.Match_ObjectLike(&map[string]any{"RoleName": "credguard-trust-remediation"}),
 		})
 		tmpl.HasResource(jsii.String("AWS::Events::Rule"), map[string]any{
-			"Condition":  "InUsEast1",
+			"Condition":  "InIamRegion",
 			"Properties": assertions.Match_ObjectLike(&map[string]any{"Name": "credguard-forward-iam-trust-policy"}),
 		})
 		tmpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{
@@ -831,7 +781,7 @@ func TestMemberTemplateWithoutUSEast1(t *testing.T) {
 			"Fn::Not": []any{map[string]any{"Condition": "InGlobalRegion"}},
 		})
 		role := tmpl.FindResources(jsii.String("AWS::IAM::Role"), map[string]any{
-			"Properties": assertions.Match_ObjectLike(&map[string]any{"RoleName": "guardrails"}),
+			"Properties": assertions.Match_ObjectLike(&map[string]any{"RoleName": "guardrails-defaults"}),
 		})
 		var roleID string
 		for id := range *role {

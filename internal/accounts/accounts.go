@@ -7,16 +7,50 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/credguard/credguard/internal/partition"
 )
 
-// DefaultRoleName is the member role every member account carries.
-const DefaultRoleName = "credguard-remediation"
+// The member roles every member account carries, one per guardrail, so that
+// no role holds both IMDS and IAM writes (their default names; the
+// deployment may rename them).
+const (
+	// IMDSRoleName: instance and launch-template metadata options; assumed
+	// by the IMDS guardrail and the sweep.
+	IMDSRoleName = "credguard-imds-remediation"
+	// TrustRoleName: role trust policies (and the EKS reads behind them);
+	// assumed by the trust guardrail and the sweep.
+	TrustRoleName = "credguard-trust-remediation"
+	// DefaultsRoleName: the account's IMDS defaults, and the CloudFormation
+	// read that verifies a request; assumed only by the imds-defaults custom
+	// resource.
+	DefaultsRoleName = "credguard-imds-defaults-member"
+	// LegacyRoleName is the single member role of earlier versions, which
+	// held every power. It is still recognised as Credguard's own (its
+	// changes are ignored, it is never rewritten) while deployments move to
+	// the split roles.
+	LegacyRoleName = "credguard-remediation"
+)
+
+// MemberRoleNames lists Credguard's member role names: the configured ones,
+// then the default and legacy names, without blanks or repeats. A guardrail
+// treats every one of them as its own.
+func MemberRoleNames(configured ...string) []string {
+	var out []string
+	for _, n := range append(configured, IMDSRoleName, TrustRoleName, DefaultsRoleName, LegacyRoleName) {
+		if n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
 
 // STS lists the calls the provider makes.
 type STS interface {
@@ -34,23 +68,27 @@ type Provider struct {
 	roleName    string
 	sessionName string
 
+	hub *hubAccount // shared by the providers of ForRole
+
 	mu    sync.Mutex
-	hub   string
 	creds map[string]*aws.CredentialsCache
+}
+
+// hubAccount is the account the base credentials act in, looked up once.
+type hubAccount struct {
+	mu sync.Mutex
+	id string
 }
 
 // Options configure a Provider.
 type Options struct {
 	HubAccount  string // the account the base credentials act in; looked up with GetCallerIdentity when empty
-	RoleName    string // member role name; DefaultRoleName when empty
+	RoleName    string // member role name (required: IMDSRoleName, TrustRoleName, …)
 	SessionName string // role session name, e.g. "credguard-imds-enforcer"
 }
 
 // New returns a provider over the base configuration (the hub's credentials).
 func New(base aws.Config, stsClient STS, o Options) *Provider {
-	if o.RoleName == "" {
-		o.RoleName = DefaultRoleName
-	}
 	if o.SessionName == "" {
 		o.SessionName = "credguard"
 	}
@@ -59,32 +97,43 @@ func New(base aws.Config, stsClient STS, o Options) *Provider {
 		sts:         stsClient,
 		roleName:    o.RoleName,
 		sessionName: o.SessionName,
-		hub:         o.HubAccount,
+		hub:         &hubAccount{id: o.HubAccount},
 		creds:       map[string]*aws.CredentialsCache{},
 	}
+}
+
+// ForRole is a provider over the same base configuration, STS client,
+// session name and hub account (looked up once for both) that assumes
+// another member role.
+func (p *Provider) ForRole(roleName string) *Provider {
+	return &Provider{base: p.base, sts: p.sts, roleName: roleName, sessionName: p.sessionName, hub: p.hub,
+		creds: map[string]*aws.CredentialsCache{}}
 }
 
 // RoleName is the member role's name.
 func (p *Provider) RoleName() string { return p.roleName }
 
-// RoleARN is the member role's ARN in account.
+// RoleARN is the member role's ARN in account, in the partition of the base
+// configuration's region (the hub region: a hub only serves accounts of its
+// own partition).
 func (p *Provider) RoleARN(account string) string {
-	return fmt.Sprintf("arn:aws:iam::%s:role/%s", account, p.roleName)
+	return partition.RoleARN(p.base.Region, account, p.roleName)
 }
 
 // HubAccount returns the account the base credentials act in.
 func (p *Provider) HubAccount(ctx context.Context) (string, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.hub != "" {
-		return p.hub, nil
+	h := p.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.id != "" {
+		return h.id, nil
 	}
 	out, err := p.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return "", fmt.Errorf("get caller identity: %w", err)
 	}
-	p.hub = aws.ToString(out.Account)
-	return p.hub, nil
+	h.id = aws.ToString(out.Account)
+	return h.id, nil
 }
 
 // Config returns a configuration acting in account and region. For the hub
@@ -105,6 +154,9 @@ func (p *Provider) Config(ctx context.Context, account, region string) (aws.Conf
 	}
 	if account == hub {
 		return cfg, nil
+	}
+	if p.roleName == "" {
+		return aws.Config{}, fmt.Errorf("account %s: no member role name configured", account)
 	}
 	cache := p.cache(account)
 	if _, err := cache.Retrieve(ctx); err != nil {

@@ -15,7 +15,7 @@ import (
 func TestConfigAssumesOnceAndCaches(t *testing.T) {
 	f, err := sandbox.ParseFixture([]byte(`{"hubAccount":"111122223333","accounts":{
 		"111122223333":{"roles":[]},
-		"444455556666":{"roles":[{"name":"credguard-remediation","path":"/","trustPolicy":{"Version":"2012-10-17","Statement":[]}}]},
+		"444455556666":{"roles":[{"name":"credguard-imds-remediation","path":"/","trustPolicy":{"Version":"2012-10-17","Statement":[]}}]},
 		"777788889999":{"roles":[]}}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +26,7 @@ func TestConfigAssumesOnceAndCaches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := accounts.New(base, sts.NewFromConfig(base), accounts.Options{SessionName: "credguard-test"})
+	p := accounts.New(base, sts.NewFromConfig(base), accounts.Options{RoleName: accounts.IMDSRoleName, SessionName: "credguard-test"})
 
 	// The hub account is learned once from GetCallerIdentity.
 	hub, err := p.HubAccount(ctx)
@@ -50,7 +50,7 @@ func TestConfigAssumesOnceAndCaches(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if *id.Account != "444455556666" || !strings.Contains(*id.Arn, "assumed-role/credguard-remediation/credguard-test") {
+		if *id.Account != "444455556666" || !strings.Contains(*id.Arn, "assumed-role/credguard-imds-remediation/credguard-test") {
 			t.Errorf("identity = %s", *id.Arn)
 		}
 	}
@@ -71,7 +71,7 @@ func TestConfigAssumesOnceAndCaches(t *testing.T) {
 	}
 
 	// A member without the role: the error names the role.
-	if _, err := p.Config(ctx, "777788889999", "us-east-1"); err == nil || !strings.Contains(err.Error(), "arn:aws:iam::777788889999:role/credguard-remediation") {
+	if _, err := p.Config(ctx, "777788889999", "us-east-1"); err == nil || !strings.Contains(err.Error(), "arn:aws:iam::777788889999:role/credguard-imds-remediation") {
 		t.Errorf("missing role error = %v", err)
 	}
 	if _, err := p.Config(ctx, "12345", "us-east-1"); err == nil {

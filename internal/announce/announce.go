@@ -31,7 +31,7 @@ type Announcer struct {
 	DryRun    bool
 	ExemptTag string
 	// RemediationRole is the member role's name, named by failure
-	// notifications ("" means notify.DefaultRemediationRole).
+	// notifications ("" means notify.DefaultRemediationRole of the guardrail).
 	RemediationRole string
 }
 

@@ -120,7 +120,7 @@ func TestFinish(t *testing.T) {
 			}
 			if tt.role != "" {
 				b, _ := json.Marshal(pub.sent)
-				if !strings.Contains(string(b), tt.role) || strings.Contains(string(b), notify.DefaultRemediationRole) {
+				if !strings.Contains(string(b), tt.role) || strings.Contains(string(b), notify.DefaultRemediationRole(guardrail.IMDS)) {
 					t.Errorf("message does not name role %s: %s", tt.role, b)
 				}
 			}

@@ -72,15 +72,18 @@ func For(kind event.Kind) Name {
 
 // Own reports whether the CloudTrail caller is one of Credguard's own roles:
 // a hub function role listed in selfRoleARNs (compared exactly, ignoring the
-// role path), or the member remediation role (memberRoleName) in any account.
-// The guardrails ignore their own changes so they can never loop.
-func Own(a event.Actor, selfRoleARNs []string, memberRoleName string) bool {
+// role path), or one of the member roles (memberRoleNames: the IMDS, trust
+// and defaults roles and the legacy single role) in any account. The
+// guardrails ignore their own changes so they can never loop.
+func Own(a event.Actor, selfRoleARNs []string, memberRoleNames ...string) bool {
 	account, name, ok := roleOf(a)
 	if !ok {
 		return false
 	}
-	if memberRoleName != "" && name == memberRoleName {
-		return true
+	for _, n := range memberRoleNames {
+		if n != "" && name == n {
+			return true
+		}
 	}
 	return listed(account, name, selfRoleARNs)
 }

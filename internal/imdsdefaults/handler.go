@@ -115,10 +115,11 @@ const SessionName = "credguard-imds-defaults"
 
 // FromConfig wires a handler from the function's AWS configuration: stacks in
 // its own account are served with its own credentials, stacks in other
-// accounts through the member role (s.MemberRoleName).
+// accounts through its own member role (s.DefaultsRoleName), which may do
+// nothing but this resource's calls.
 func FromConfig(base aws.Config, s settings.Settings, o Options) *Handler {
 	prov := accounts.New(base, sts.NewFromConfig(base), accounts.Options{
-		HubAccount: s.HubAccount, RoleName: s.MemberRoleName, SessionName: SessionName,
+		HubAccount: s.HubAccount, RoleName: s.DefaultsRoleName, SessionName: SessionName,
 	})
 	return New(accounts.Clients(prov, func(cfg aws.Config) Clients {
 		return Clients{EC2: ec2.NewFromConfig(cfg), CloudFormation: cloudformation.NewFromConfig(cfg)}
@@ -153,7 +154,7 @@ func (h *Handler) Handle(ctx context.Context, e cfn.Event) (physicalID string, d
 		previous = prev
 	}
 	if e.LogicalResourceID == "" {
-		return e.PhysicalResourceID, nil, h.refused(ctx, e, "the request names no LogicalResourceId")
+		return e.PhysicalResourceID, nil, h.refused(ctx, e, "the request names no LogicalResourceId", true)
 	}
 	clients, skip, err := h.verify(ctx, e, account, region)
 	if err != nil || skip {
@@ -205,7 +206,9 @@ func (h *Handler) verify(ctx context.Context, e cfn.Event, account, region strin
 			h.log.WarnContext(ctx, "request not acted on", logAttrs(e, "reason", reason)...)
 			return Clients{}, true, nil
 		case Refuse:
-			return Clients{}, false, h.refused(ctx, e, reason)
+			// Evidence from CloudFormation itself shows the request is not
+			// genuine; a refusal for lack of access may be genuine.
+			return Clients{}, false, h.refused(ctx, e, reason, f.Evidence == Described)
 		}
 		waited, limit := &accessWaited, h.accessWait
 		if verdict == AwaitSettle {
@@ -214,7 +217,7 @@ func (h *Handler) verify(ctx context.Context, e cfn.Event, account, region strin
 		d := min(delay, limit-*waited)
 		if d <= 0 || !h.timeLeft(ctx, d) {
 			return Clients{}, false, h.refused(ctx, e, fmt.Sprintf("%s; still so after %d attempts over %s",
-				reason, attempt, (accessWaited+settleWaited).Round(time.Second)))
+				reason, attempt, (accessWaited+settleWaited).Round(time.Second)), verdict == AwaitSettle)
 		}
 		h.log.InfoContext(ctx, "request not verified yet; trying again", logAttrs(e, "reason", reason, "attempt", attempt, "wait", d.String())...)
 		if err := h.sleep(ctx, d); err != nil {
@@ -232,11 +235,13 @@ func (h *Handler) timeLeft(ctx context.Context, d time.Duration) bool {
 	return !ok || time.Until(deadline) > d+h.reserve
 }
 
-// refused logs a refused request and returns the reason as the error that
-// answers FAILED.
-func (h *Handler) refused(ctx context.Context, e cfn.Event, reason string) error {
-	h.log.WarnContext(ctx, "request refused; nothing written", logAttrs(e, "reason", reason)...)
-	return fmt.Errorf("refused, nothing changed: %s", reason)
+// refused logs a refused request and returns the reason as the error: one
+// that answers FAILED, or, when forged (CloudFormation's own record or the
+// request's shape shows it does not come from CloudFormation), one that
+// gets no answer (Forged).
+func (h *Handler) refused(ctx context.Context, e cfn.Event, reason string, forged bool) error {
+	h.log.WarnContext(ctx, "request refused; nothing written", logAttrs(e, "reason", reason, "forged", forged)...)
+	return &refusal{reason: reason, forged: forged}
 }
 
 func logAttrs(e cfn.Event, more ...any) []any {

@@ -59,7 +59,7 @@ func fixture() *sandbox.Fixture {
 		hub: {Roles: []sandbox.Role{{Name: "credguard-imds-defaults", TrustPolicy: lambdaTrust}},
 			Regions: map[string]*sandbox.Region{"us-east-1": {Stacks: []sandbox.Stack{stack(hub, "us-east-1", "CREATE_IN_PROGRESS", "")}}}},
 		member: {
-			Roles: []sandbox.Role{{Name: accounts.DefaultRoleName, TrustPolicy: memberTrust}},
+			Roles: []sandbox.Role{{Name: accounts.DefaultsRoleName, TrustPolicy: memberTrust}},
 			Regions: map[string]*sandbox.Region{"eu-west-1": {
 				MetadataDefaults: &sandbox.MetadataDefaults{HTTPTokens: "optional", HTTPPutResponseHopLimit: 2, HTTPTokensEnforced: "disabled", HTTPEndpoint: "enabled"},
 				Stacks:           []sandbox.Stack{stack(member, "eu-west-1", "CREATE_IN_PROGRESS", "")},
@@ -111,7 +111,7 @@ func start(t *testing.T, f *sandbox.Fixture) (*sandbox.Server, *Handler, *clock)
 	}
 	base.Retryer = accounts.Retryer
 	c := &clock{}
-	return s, FromConfig(base, settings.Settings{HubAccount: hub, MemberRoleName: accounts.DefaultRoleName},
+	return s, FromConfig(base, settings.Settings{HubAccount: hub, DefaultsRoleName: accounts.DefaultsRoleName},
 		Options{Sleep: c.sleep, Reserve: testReserve}), c
 }
 
@@ -250,7 +250,7 @@ func TestLifecycleInAMemberAccountRestoresWhatWasThere(t *testing.T) {
 	for _, call := range s.Journal() {
 		switch call.Operation {
 		case "ModifyInstanceMetadataDefaults", "DescribeStackResource":
-			if call.Account != member || !strings.Contains(call.Principal, "assumed-role/credguard-remediation/"+SessionName) {
+			if call.Account != member || !strings.Contains(call.Principal, "assumed-role/credguard-imds-defaults-member/"+SessionName) {
 				t.Errorf("%s as %s in %s", call.Operation, call.Principal, call.Account)
 			}
 			assumed = assumed || call.Operation == "ModifyInstanceMetadataDefaults"
@@ -438,7 +438,7 @@ func TestCreateWaitsForTheMemberRole(t *testing.T) {
 	clk.then = func(n int) {
 		if n == 2 { // the role's region creates it after the second failed attempt
 			if _, err := iam.NewFromConfig(memberCfg).CreateRole(context.Background(), &iam.CreateRoleInput{
-				RoleName: aws.String(accounts.DefaultRoleName), AssumeRolePolicyDocument: aws.String(string(memberTrust))}); err != nil {
+				RoleName: aws.String(accounts.DefaultsRoleName), AssumeRolePolicyDocument: aws.String(string(memberTrust))}); err != nil {
 				t.Error(err)
 			}
 		}
@@ -473,7 +473,7 @@ func TestCreateGivesUpWhenTheRoleNeverComes(t *testing.T) {
 	s, h, clk := start(t, f)
 	_, _, err := h.Handle(ctx(t), event(cfn.RequestCreate, member, "eu-west-1", "", enforce("true"), nil))
 	if err == nil || !strings.Contains(err.Error(), "the member role cannot be assumed") ||
-		!strings.Contains(err.Error(), "arn:aws:iam::444455556666:role/credguard-remediation") || !strings.Contains(err.Error(), "over 4m0s") {
+		!strings.Contains(err.Error(), "arn:aws:iam::444455556666:role/credguard-imds-defaults-member") || !strings.Contains(err.Error(), "over 4m0s") {
 		t.Errorf("err %v", err)
 	}
 	if clk.total() != DefaultAccessWait {

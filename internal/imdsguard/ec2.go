@@ -80,7 +80,7 @@ func describeBatch(ctx context.Context, client EC2, ids []string) (map[string]im
 			return found, gone, nil
 		}
 		code := errorCode(err)
-		if code != "InvalidInstanceID.NotFound" && code != "InvalidInstanceID.Malformed" {
+		if code != notFound && code != malformedID {
 			return found, gone, fmt.Errorf("describe %d instances: %w", len(remaining), err)
 		}
 		// Drop the ids EC2 named and try the rest; if it named none we
@@ -146,8 +146,12 @@ const (
 	refusedState                             // IncorrectInstanceState: pending, or terminating (a describe tells)
 )
 
-// notFound is EC2's error code for an instance it does not know (yet).
-const notFound = "InvalidInstanceID.NotFound"
+// EC2's error codes for an instance it does not know (yet), and for an id
+// that cannot be one.
+const (
+	notFound    = "InvalidInstanceID.NotFound"
+	malformedID = "InvalidInstanceID.Malformed"
+)
 
 // modify sets tokens required and hop limit 1 and nothing else. It returns an
 // empty outcome on success, the refusal when the instance is to be tried

@@ -68,27 +68,6 @@ func runInstances(t *testing.T, ids []string) guardrailtest.Input {
 	return guardrailtest.Input{Name: fmt.Sprintf("run-instances-%d", len(ids)), Data: data, Resources: ids}
 }
 
-// fresh is in with its time set to now: a launch event minutes old, for
-// which EC2 not finding an instance means "not visible yet", never "gone".
-func fresh(t *testing.T, in guardrailtest.Input) guardrailtest.Input {
-	t.Helper()
-	var ev map[string]any
-	if err := json.Unmarshal(in.Data, &ev); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().UTC().Format(time.RFC3339)
-	ev["time"] = now
-	if d, ok := ev["detail"].(map[string]any); ok && d["eventTime"] != nil {
-		d["eventTime"] = now
-	}
-	data, err := json.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in.Data = data
-	return in
-}
-
 // launchKnobs sets the sandbox's visibleAfterMs and runningAfterMs on the
 // named instances of f.
 func launchKnobs(visibleAfterMs, runningAfterMs int, ids ...string) func(*sandbox.Fixture) {
@@ -142,7 +121,7 @@ func TestFaultMatrix(t *testing.T) {
 	freshLaunches := func(t *testing.T) []guardrailtest.Input {
 		var out []guardrailtest.Input
 		for _, in := range withStorm(t) {
-			out = append(out, fresh(t, in))
+			out = append(out, guardrailtest.Fresh(t, in))
 		}
 		return out
 	}

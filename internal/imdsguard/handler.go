@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/announce"
 	"github.com/credguard/credguard/internal/event"
 	"github.com/credguard/credguard/internal/guardrail"
@@ -30,7 +31,15 @@ type Config struct {
 	DryRun            bool
 	ExemptInstanceIDs []string
 	SelfRoleARNs      []string // the hub function roles: their changes are ignored
-	MemberRoleName    string   // the member remediation role: its changes are ignored
+	MemberRoleName    string   // the member role this guardrail assumes (named in failure notifications)
+	// MemberRoleNames are every Credguard member role (their changes are
+	// ignored in organization mode); accounts.MemberRoleNames(MemberRoleName)
+	// when empty.
+	MemberRoleNames []string
+	// OrganizationID is set in organization mode. Without it no member role
+	// exists, and a role with a member role's name is anyone's: its changes
+	// are enforced like any other.
+	OrganizationID string
 	// PollInterval is the first wait before checking that new options are
 	// applied; it doubles up to MaxPollInterval. MaxPoll bounds the whole
 	// wait (the Lambda's remaining time bounds it too).
@@ -102,6 +111,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Reserve <= 0 {
 		c.Reserve = DefaultReserve
+	}
+	if len(c.MemberRoleNames) == 0 {
+		c.MemberRoleNames = accounts.MemberRoleNames(c.MemberRoleName)
 	}
 	if c.LaunchWait <= 0 {
 		c.LaunchWait = DefaultLaunchWait
@@ -215,6 +227,15 @@ func (h *Handler) enforceIn(ctx context.Context, e event.Event, ids []string) []
 	return h.enforce(ctx, client, e, ids)
 }
 
+// memberRoleNames are the member roles whose changes are Credguard's own: none
+// in single-account mode (as in the trust guardrail).
+func (h *Handler) memberRoleNames() []string {
+	if h.cfg.OrganizationID == "" {
+		return nil
+	}
+	return h.cfg.MemberRoleNames
+}
+
 // skip returns why the event needs no EC2 call at all ("" when it does).
 func (h *Handler) skip(e event.Event) string {
 	switch {
@@ -222,7 +243,7 @@ func (h *Handler) skip(e event.Event) string {
 		return fmt.Sprintf("not an IMDS event (%s)", e.Kind)
 	case e.Failed():
 		return fmt.Sprintf("the recorded call failed (%s)", e.ErrorCode)
-	case e.Kind == event.KindModifyMetadataOptions && guardrail.Own(e.Actor, h.cfg.SelfRoleARNs, h.cfg.MemberRoleName):
+	case e.Kind == event.KindModifyMetadataOptions && guardrail.Own(e.Actor, h.cfg.SelfRoleARNs, h.memberRoleNames()...):
 		return "the change was made by Credguard itself"
 	case e.StateChange != nil && e.StateChange.State != "pending" && e.StateChange.State != "running" &&
 		e.StateChange.State != "terminated" && e.StateChange.State != "shutting-down":
@@ -261,7 +282,7 @@ func (h *Handler) enforce(ctx context.Context, client EC2, e event.Event, ids []
 	for i, id := range ids {
 		index[id] = i
 		inst, ok := found[id]
-		if !ok && launched && gone[id] == notFound {
+		if !ok && launched && gone[id] != malformedID {
 			later[id] = false
 			results[i] = h.result(e, id, "", guardrail.Failed, notVisibleDetail)
 			continue

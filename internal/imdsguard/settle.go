@@ -78,8 +78,8 @@ func (h *Handler) settle(ctx context.Context, client EC2, e event.Event, waiting
 			i := index[id]
 			inst, ok := found[id]
 			switch {
-			case !ok && launched && gone[id] == notFound:
-				// still not visible
+			case !ok && launched && gone[id] != malformedID:
+				// still not visible (not found, or left out of the answer)
 			case !ok:
 				results[i] = h.result(e, id, "", guardrail.Gone, "instance not found")
 				delete(waiting, id)

@@ -21,7 +21,7 @@ const SessionName = "credguard-imds-enforcer"
 // function settings: the Lambda and `credguard replay` both build it this way.
 func FromConfig(base aws.Config, s settings.Settings, log *slog.Logger, metricsOut io.Writer) *Handler {
 	prov := accounts.New(base, sts.NewFromConfig(base), accounts.Options{
-		HubAccount: s.HubAccount, RoleName: s.MemberRoleName, SessionName: SessionName,
+		HubAccount: s.HubAccount, RoleName: s.IMDSRoleName, SessionName: SessionName,
 	})
 	var pub Publisher
 	if s.TopicARN != "" {
@@ -31,7 +31,9 @@ func FromConfig(base aws.Config, s settings.Settings, log *slog.Logger, metricsO
 		DryRun:            s.DryRun,
 		ExemptInstanceIDs: s.ExemptInstanceIDs,
 		SelfRoleARNs:      s.SelfRoleARNs,
-		MemberRoleName:    s.MemberRoleName,
+		MemberRoleName:    s.IMDSRoleName,
+		MemberRoleNames:   s.MemberRoleNames(),
+		OrganizationID:    s.OrganizationID,
 		Scope:             s.IMDSScope,
 	}, log, metricsOut)
 }

@@ -7,14 +7,22 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/partition"
 )
 
-// Defaults for the optional Incident fields.
-const (
-	DefaultExemptTag       = "credguard:exempt"
-	DefaultRemediationRole = "credguard-remediation"
-)
+// DefaultExemptTag is the default of Incident.ExemptTag.
+const DefaultExemptTag = "credguard:exempt"
+
+// DefaultRemediationRole is the member role a guardrail assumes unless the
+// deployment renamed it: accounts.IMDSRoleName or accounts.TrustRoleName.
+func DefaultRemediationRole(g guardrail.Name) string {
+	if g == guardrail.Trust {
+		return accounts.TrustRoleName
+	}
+	return accounts.IMDSRoleName
+}
 
 // Incident is what one guardrail tells about one event.
 type Incident struct {
@@ -32,7 +40,8 @@ type Incident struct {
 	// ExemptTag is the tag that exempts a resource ("" means credguard:exempt).
 	ExemptTag string
 	// RemediationRole is the role name the guardrails assume in member
-	// accounts ("" means credguard-remediation); failure messages name it.
+	// accounts ("" means DefaultRemediationRole(Guardrail)); failure
+	// messages name it.
 	RemediationRole string
 }
 
@@ -115,7 +124,7 @@ func Build(inc Incident) (Message, Attributes, error) {
 		inc.ExemptTag = DefaultExemptTag
 	}
 	if inc.RemediationRole == "" {
-		inc.RemediationRole = DefaultRemediationRole
+		inc.RemediationRole = DefaultRemediationRole(inc.Guardrail)
 	}
 
 	var shown []guardrail.Result
@@ -330,7 +339,7 @@ func (b builder) relatedResources() []string {
 			continue
 		}
 		if b.imds() && strings.HasPrefix(r.Resource, "i-") {
-			out = append(out, fmt.Sprintf("arn:aws:ec2:%s:%s:instance/%s", b.inc.Region, b.inc.Account, r.Resource))
+			out = append(out, partition.ARN("ec2", b.inc.Region, b.inc.Account, "instance/"+r.Resource))
 		} else {
 			out = append(out, r.Resource)
 		}

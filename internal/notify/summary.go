@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/partition"
 )
 
 // SweepGuardrail is the guardrail attribute of a sweep summary.
@@ -274,9 +275,9 @@ func sweepResources(s Sweep) []string {
 		}
 		switch it.Kind {
 		case "instance":
-			out = append(out, fmt.Sprintf("arn:aws:ec2:%s:%s:instance/%s", it.Region, it.Account, it.Resource))
+			out = append(out, partition.ARN("ec2", it.Region, it.Account, "instance/"+it.Resource))
 		case "launch-template":
-			out = append(out, fmt.Sprintf("arn:aws:ec2:%s:%s:launch-template/%s", it.Region, it.Account, it.Resource))
+			out = append(out, partition.ARN("ec2", it.Region, it.Account, "launch-template/"+it.Resource))
 		default:
 			out = append(out, it.Resource)
 		}

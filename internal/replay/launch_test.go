@@ -8,30 +8,28 @@ import (
 	"time"
 
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/guardrail/guardrailtest"
 	"github.com/credguard/credguard/internal/imds"
 	"github.com/credguard/credguard/internal/imdsguard"
 	"github.com/credguard/credguard/internal/replay"
 	"github.com/credguard/credguard/internal/sandbox"
 )
 
-// freshInput is the sample with its time set to now: a launch minutes old.
+// freshInput is the sample with its time set to now (a launch minutes
+// old), edited by edit when given.
 func freshInput(t *testing.T, name string, edit func(ev map[string]any)) replay.Input {
 	t.Helper()
-	var ev map[string]any
-	if err := json.Unmarshal(input(t, name).Data, &ev); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().UTC().Format(time.RFC3339)
-	ev["time"] = now
-	if d, ok := ev["detail"].(map[string]any); ok && d["eventTime"] != nil {
-		d["eventTime"] = now
-	}
+	data := guardrailtest.Fresh(t, guardrailtest.Input{Data: input(t, name).Data}).Data
 	if edit != nil {
+		var ev map[string]any
+		if err := json.Unmarshal(data, &ev); err != nil {
+			t.Fatal(err)
+		}
 		edit(ev)
-	}
-	data, err := json.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
+		var err error
+		if data, err = json.Marshal(ev); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return replay.Input{Name: name, Data: data}
 }

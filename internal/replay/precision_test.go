@@ -294,3 +294,25 @@ func TestRoleNamedLikeCredguardsIsJudged(t *testing.T) {
 		}
 	}
 }
+
+// The IMDS guardrail, like the trust one, takes a change made through a role
+// named like a member role for its own only in organization mode: in
+// single-account mode no member role exists, and such a role is anyone's.
+func TestIMDSMemberRoleNameActorOnlyInOrganizationMode(t *testing.T) {
+	ev := renamed(t, "cloudtrail-modify-metadata-options-by-credguard.json", "credguard-imds-enforcer", "credguard-imds-remediation")
+	for _, tc := range []struct {
+		org     string
+		ignored bool
+	}{{"", false}, {"o-exampleorgid", true}} {
+		rep, err := replay.Run(context.Background(), demoFixture(t), []replay.Input{ev}, replay.Options{OrganizationID: tc.org})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Results) != 1 {
+			t.Fatalf("organization %q: results %+v", tc.org, rep.Results)
+		}
+		if r := rep.Results[0]; (r.Outcome == guardrail.Ignored) != tc.ignored {
+			t.Errorf("organization %q: %s (%s), ignored should be %v", tc.org, r.Outcome, r.Detail, tc.ignored)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/credguard/credguard/internal/event"
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imdsguard"
+	"github.com/credguard/credguard/internal/partition"
 	"github.com/credguard/credguard/internal/sandbox"
 	"github.com/credguard/credguard/internal/settings"
 	"github.com/credguard/credguard/internal/trustguard"
@@ -183,13 +184,13 @@ func RunAgainst(ctx context.Context, sb *sandbox.Server, hub string, inputs []In
 }
 
 // Settings are the function settings replay gives both guardrails: the hub's
-// topic, the default member role, and the hub function roles as "self".
+// topic, the default member roles (accounts.IMDSRoleName, TrustRoleName),
+// and the hub function roles as "self", every ARN in region's partition.
 func Settings(hub, region string, dryRun bool) settings.Settings {
 	return settings.Settings{
-		TopicARN:       fmt.Sprintf("arn:aws:sns:%s:%s:%s", region, hub, TopicName),
-		MemberRoleName: accounts.DefaultRoleName,
-		HubAccount:     hub,
-		DryRun:         dryRun,
-		SelfRoleARNs:   settings.SelfRoleARNs(hub),
-	}
+		TopicARN:     partition.ARN("sns", region, hub, TopicName),
+		HubAccount:   hub,
+		DryRun:       dryRun,
+		SelfRoleARNs: settings.SelfRoleARNs(region, hub),
+	}.WithDefaultRoles()
 }

@@ -179,7 +179,7 @@ func TestDemoState(t *testing.T) {
 	}
 	// The cross-account change was made by the member role, not the hub.
 	for _, c := range rep.Journal {
-		if c.Operation == "ModifyInstanceMetadataOptions" && c.Account == "444455556666" && !strings.Contains(c.Principal, "assumed-role/credguard-remediation/") {
+		if c.Operation == "ModifyInstanceMetadataOptions" && c.Account == "444455556666" && !strings.Contains(c.Principal, "assumed-role/credguard-imds-remediation/") {
 			t.Errorf("cross-account modify by %s", c.Principal)
 		}
 	}
@@ -298,8 +298,9 @@ func TestDryRun(t *testing.T) {
 	}
 }
 
-// TestUnknownAndMalformed: unknown instances are gone, unknown roles gone,
-// malformed events ignored, and none of them writes anything.
+// TestUnknownAndMalformed: unknown instances are gone (the sample launch
+// event is months old: a fresh one is retried, see launch_test.go), unknown
+// roles gone, malformed events ignored, and none of them writes anything.
 func TestUnknownAndMalformed(t *testing.T) {
 	pending := input(t, "ec2-state-change-pending.json")
 	unknownInstance := replay.Input{Name: "unknown-instance", Data: []byte(strings.ReplaceAll(string(pending.Data), "i-0aaa0000000000001", "i-0fff0000000000fff"))}

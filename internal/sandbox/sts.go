@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/credguard/credguard/internal/partition"
 )
 
 var sessionNameRe = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
@@ -63,6 +65,12 @@ func (s *Server) stsAssumeRole(r *request) (any, error) {
 	accountID, path, name := m[1], m[2]+"/", m[3]
 	denied := newError(http.StatusForbidden, "AccessDenied",
 		"User: %s is not authorized to perform: sts:AssumeRole on resource: %s", r.id.arn, roleARN)
+	// Credentials never cross partitions: STS in a region of one partition
+	// answers AccessDenied for a role ARN of another (arn:aws:… asked of
+	// us-gov-west-1, for example).
+	if got, _, _ := strings.Cut(strings.TrimPrefix(roleARN, "arn:"), ":"); got != partition.Of(r.region) {
+		return nil, denied
+	}
 	a := s.world.accounts[accountID]
 	if a == nil {
 		return nil, denied
@@ -77,7 +85,7 @@ func (s *Server) stsAssumeRole(r *request) (any, error) {
 	}
 	id := identity{
 		account: accountID,
-		arn:     "arn:aws:sts::" + accountID + ":assumed-role/" + ro.name + "/" + session,
+		arn:     "arn:" + partition.Of(r.region) + ":sts::" + accountID + ":assumed-role/" + ro.name + "/" + session,
 		userID:  ro.id + ":" + session,
 	}
 	key := "ASIA" + randomString(16)

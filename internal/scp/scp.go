@@ -46,8 +46,9 @@ var HubFunctions = []string{"credguard-imds-enforcer", "credguard-sweeper"}
 
 // Options configure the policy.
 type Options struct {
-	// RemediationRoleName is the member role the guardrails assume
-	// (accounts.DefaultRoleName when empty).
+	// RemediationRoleName is the member role the IMDS guardrail and the
+	// sweep assume to change metadata options (accounts.IMDSRoleName when
+	// empty).
 	RemediationRoleName string
 	// HubAccount pins the hub function roles to the hub account. When empty
 	// they are matched in any account ("*"), which also lets a same-named
@@ -81,7 +82,7 @@ type Statement struct {
 // Build returns the policy.
 func Build(o Options) (Policy, error) {
 	if o.RemediationRoleName == "" {
-		o.RemediationRoleName = accounts.DefaultRoleName
+		o.RemediationRoleName = accounts.IMDSRoleName
 	}
 	if o.Partition == "" {
 		o.Partition = "aws"

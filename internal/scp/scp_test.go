@@ -39,7 +39,7 @@ func TestPolicyStatementsExactly(t *testing.T) {
 				"Sid": "CredguardOnlyCredguardChangesIMDSOptions", "Effect": "Deny", "Action": "ec2:ModifyInstanceMetadataOptions",
 				"Resource": "*",
 				"Condition": map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalARN": []any{
-					"arn:aws:iam::*:role/credguard-remediation",
+					"arn:aws:iam::*:role/credguard-imds-remediation",
 					"arn:aws:iam::*:role/credguard-imds-enforcer",
 					"arn:aws:iam::*:role/credguard-sweeper",
 				}}},

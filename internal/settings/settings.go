@@ -8,12 +8,15 @@ import (
 	"strings"
 
 	"github.com/credguard/credguard/internal/accounts"
+	"github.com/credguard/credguard/internal/partition"
 )
 
 // Environment variable names (a contract with infra/).
 const (
 	EnvTopicARN          = "CREDGUARD_TOPIC_ARN"
-	EnvMemberRoleName    = "CREDGUARD_MEMBER_ROLE_NAME"
+	EnvIMDSRoleName      = "CREDGUARD_IMDS_ROLE_NAME"
+	EnvTrustRoleName     = "CREDGUARD_TRUST_ROLE_NAME"
+	EnvDefaultsRoleName  = "CREDGUARD_DEFAULTS_ROLE_NAME"
 	EnvHubAccount        = "CREDGUARD_HUB_ACCOUNT"
 	EnvDryRun            = "CREDGUARD_DRY_RUN"
 	EnvSelfRoleARNs      = "CREDGUARD_SELF_ROLE_ARNS"
@@ -33,8 +36,14 @@ const (
 
 // Settings is the configuration every guardrail function shares.
 type Settings struct {
-	TopicARN          string
-	MemberRoleName    string
+	TopicARN string
+	// The member roles, one per guardrail (accounts.IMDSRoleName,
+	// TrustRoleName and DefaultsRoleName unless renamed): each function
+	// assumes only its own, and every guardrail treats all of them (and
+	// accounts.LegacyRoleName) as Credguard's (MemberRoleNames).
+	IMDSRoleName      string
+	TrustRoleName     string
+	DefaultsRoleName  string
 	HubAccount        string
 	DryRun            bool
 	SelfRoleARNs      []string
@@ -53,7 +62,9 @@ type Settings struct {
 func FromEnv(getenv func(string) string) (Settings, error) {
 	s := Settings{
 		TopicARN:          strings.TrimSpace(getenv(EnvTopicARN)),
-		MemberRoleName:    strings.TrimSpace(getenv(EnvMemberRoleName)),
+		IMDSRoleName:      strings.TrimSpace(getenv(EnvIMDSRoleName)),
+		TrustRoleName:     strings.TrimSpace(getenv(EnvTrustRoleName)),
+		DefaultsRoleName:  strings.TrimSpace(getenv(EnvDefaultsRoleName)),
 		HubAccount:        strings.TrimSpace(getenv(EnvHubAccount)),
 		SelfRoleARNs:      List(getenv(EnvSelfRoleARNs)),
 		ExemptRoleARNs:    List(getenv(EnvExemptRoleARNs)),
@@ -62,9 +73,7 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 		Regions:           List(getenv(EnvRegions)),
 		Accounts:          List(getenv(EnvAccounts)),
 	}
-	if s.MemberRoleName == "" {
-		s.MemberRoleName = accounts.DefaultRoleName
-	}
+	s = s.WithDefaultRoles()
 	switch s.IMDSScope = strings.TrimSpace(getenv(EnvIMDSScope)); s.IMDSScope {
 	case "":
 		s.IMDSScope = IMDSScopeAll
@@ -82,17 +91,38 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 	return s, nil
 }
 
+// WithDefaultRoles fills in the default name of every member role left blank.
+func (s Settings) WithDefaultRoles() Settings {
+	if s.IMDSRoleName == "" {
+		s.IMDSRoleName = accounts.IMDSRoleName
+	}
+	if s.TrustRoleName == "" {
+		s.TrustRoleName = accounts.TrustRoleName
+	}
+	if s.DefaultsRoleName == "" {
+		s.DefaultsRoleName = accounts.DefaultsRoleName
+	}
+	return s
+}
+
+// MemberRoleNames are every member role name Credguard may act as: the
+// configured ones, the defaults and the legacy single role.
+func (s Settings) MemberRoleNames() []string {
+	return accounts.MemberRoleNames(s.IMDSRoleName, s.TrustRoleName, s.DefaultsRoleName)
+}
+
 // FunctionRoles are the fixed role names of the hub functions that change
 // resources; the infrastructure gives the roles these names.
 var FunctionRoles = []string{"credguard-imds-enforcer", "credguard-trust-guard", "credguard-sweeper"}
 
 // SelfRoleARNs are the hub function roles in the hub account: the guardrails
 // never rewrite them and ignore their changes. The deployed functions get the
-// list from CREDGUARD_SELF_ROLE_ARNS; the CLI and tests use this one.
-func SelfRoleARNs(hub string) []string {
+// list from CREDGUARD_SELF_ROLE_ARNS; the CLI and tests use this one. The
+// ARNs are in the partition of region (the hub region).
+func SelfRoleARNs(region, hub string) []string {
 	out := make([]string, 0, len(FunctionRoles))
 	for _, name := range FunctionRoles {
-		out = append(out, fmt.Sprintf("arn:aws:iam::%s:role/%s", hub, name))
+		out = append(out, partition.RoleARN(region, hub, name))
 	}
 	return out
 }

@@ -36,8 +36,9 @@ var (
 	trustHub = json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/credguard-sweeper"]},"Action":"sts:AssumeRole"}]}`)
 )
 
-func memberRole() sandbox.Role {
-	return sandbox.Role{Name: accounts.DefaultRoleName, TrustPolicy: trustHub}
+// memberRoles are the two member roles the sweep assumes.
+func memberRoles() []sandbox.Role {
+	return []sandbox.Role{{Name: accounts.IMDSRoleName, TrustPolicy: trustHub}, {Name: accounts.TrustRoleName, TrustPolicy: trustHub}}
 }
 
 func startSandbox(t testing.TB, f *sandbox.Fixture) *sandbox.Server {
@@ -92,8 +93,8 @@ func sweeperWith(t testing.TB, s *sandbox.Server, cfg Config, retryer func() aws
 	}
 	base.Retryer = retryer
 	st := settings.Settings{
-		HubAccount: s.HubAccount(), MemberRoleName: accounts.DefaultRoleName,
-		SelfRoleARNs: settings.SelfRoleARNs(s.HubAccount()),
+		HubAccount: s.HubAccount(), IMDSRoleName: accounts.IMDSRoleName, TrustRoleName: accounts.TrustRoleName,
+		SelfRoleARNs: settings.SelfRoleARNs("us-east-1", s.HubAccount()),
 	}
 	return FromConfig(base, st, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }

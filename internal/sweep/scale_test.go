@@ -21,7 +21,7 @@ var (
 // of roles, instances (in us-east-1) and launch templates; bad(i) says which
 // are not compliant.
 func bigAccount(roles, instances, templates int, bad func(int) bool, prefix string) *sandbox.Account {
-	a := &sandbox.Account{Roles: []sandbox.Role{memberRole()}}
+	a := &sandbox.Account{Roles: memberRoles()}
 	for i := range roles {
 		trust := trustLambda
 		if bad(i) {
@@ -84,8 +84,8 @@ func TestSweepPagesEveryListing(t *testing.T) {
 	s := startSandbox(t, f)
 	rep := sweeper(t, s, readOnly()).Run(testContext(t), []string{hub}, []string{"us-east-1"})
 	noErrors(t, rep)
-	// 2,500 generated roles and the member role; a third of each generated kind compliant.
-	wantCounts(t, rep, KindRole, 2501, 834+1)
+	// 2,500 generated roles and the two member roles; a third of each generated kind compliant.
+	wantCounts(t, rep, KindRole, 2502, 834+2)
 	wantCounts(t, rep, KindInstance, 2500, 834)
 	wantCounts(t, rep, KindLaunchTemplate, 450, 150)
 	for op, pages := range map[string]int{"ListRoles": 3, "DescribeInstances": 3, "DescribeLaunchTemplates": 3, "DescribeLaunchTemplateVersions": 3} {
@@ -122,7 +122,7 @@ func TestSweepRemediatesThroughThrottling(t *testing.T) {
 	accounts := []string{hub, member}
 	rep := sweeperWith(t, s, Config{}, fastRetryer).Run(ctx, accounts, []string{"us-east-1"})
 	noErrors(t, rep)
-	wantCounts(t, rep, KindRole, 2*61, 2*(57+1))
+	wantCounts(t, rep, KindRole, 2*62, 2*(57+2))
 	wantCounts(t, rep, KindInstance, 2*1100, 2*1045)
 	wantCounts(t, rep, KindLaunchTemplate, 2*210, 2*199)
 	for _, code := range []string{"RequestLimitExceeded", "Throttling"} {
@@ -160,7 +160,7 @@ func TestSweepAtScaleReportsEveryResource(t *testing.T) {
 	s := startSandbox(t, f)
 	rep := sweeper(t, s, readOnly()).Run(testContext(t), []string{hub}, []string{"us-east-1"})
 	noErrors(t, rep)
-	wantCounts(t, rep, KindRole, 10001, 1)
+	wantCounts(t, rep, KindRole, 10002, 2)
 	wantCounts(t, rep, KindInstance, 5000, 0)
 	seen := map[string]bool{}
 	for _, f := range rep.Findings {

@@ -46,10 +46,8 @@ func newMachine(t *testing.T, s *sandbox.Server, st settings.Settings, cfg Confi
 		t.Fatal(err)
 	}
 	base.Retryer = accounts.Retryer
-	if st.MemberRoleName == "" {
-		st.MemberRoleName = accounts.DefaultRoleName
-	}
-	st.SelfRoleARNs = settings.SelfRoleARNs(s.HubAccount())
+	st = st.WithDefaultRoles()
+	st.SelfRoleARNs = settings.SelfRoleARNs("us-east-1", s.HubAccount())
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	m := &machine{list: NewListStep(base, st, bucket, log), scope: NewScopeStep(base, st, cfg, log), s3: s3.NewFromConfig(base)}
 	m.summary = NewSummaryStep(base, st, bucket, cfg.DryRunIMDS || cfg.DryRunTrust, &m.emf, log)
@@ -177,7 +175,7 @@ func TestStepsSweepTheOrganizationAndNotifyOnce(t *testing.T) {
 
 func TestStepsReportFailedScopesRemediationsAndUnreachableAccounts(t *testing.T) {
 	f := kindsFixture()
-	f.Accounts[member].Roles = f.Accounts[member].Roles[1:] // no member role
+	f.Accounts[member].Roles = f.Accounts[member].Roles[2:] // no member roles
 	f.Faults = &sandbox.Faults{Errors: map[string]sandbox.ErrorFault{"iam:UpdateAssumeRolePolicy": {Rate: 1, Code: "AccessDenied"}}}
 	s := startSandbox(t, f)
 	var logs bytes.Buffer

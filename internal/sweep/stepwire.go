@@ -37,7 +37,7 @@ func NewScopeStep(base aws.Config, s settings.Settings, cfg Config, log *slog.Lo
 func NewListStep(base aws.Config, s settings.Settings, bucket string, log *slog.Logger) *ListStep {
 	j := &ListStep{
 		Accounts: s.Accounts, OrganizationID: s.OrganizationID,
-		Hub:     newProvider(base, s).HubAccount,
+		Hub:     newProviders(base, s).imds.HubAccount,
 		Regions: s.Regions, Region: base.Region,
 		Bucket: bucket, S3: s3.NewFromConfig(base), Log: log,
 	}

@@ -70,7 +70,7 @@ func kindsFixture() *sandbox.Fixture {
 				},
 			},
 			member: {
-				Roles: []sandbox.Role{memberRole(), {Name: "member-ci", TrustPolicy: trustFederatedAny}},
+				Roles: append(memberRoles(), sandbox.Role{Name: "member-ci", TrustPolicy: trustFederatedAny}),
 				Regions: map[string]*sandbox.Region{
 					"eu-west-1": {Instances: []sandbox.Instance{{ID: "i-0bbb0000000000001", State: "running",
 						MetadataOptions: sandbox.MetadataOptions{HTTPTokens: "optional", HTTPPutResponseHopLimit: 2}}}},
@@ -114,7 +114,7 @@ func TestSweepReadOnlyReportsEachKindAndWritesNothing(t *testing.T) {
 	if diff := compareFindings(byKey(t, rep), want); diff != "" {
 		t.Fatal(diff)
 	}
-	wantCounts := map[Kind][2]int{KindInstance: {8, 1}, KindLaunchTemplate: {5, 1}, KindRole: {7, 3}}
+	wantCounts := map[Kind][2]int{KindInstance: {8, 1}, KindLaunchTemplate: {5, 1}, KindRole: {8, 4}}
 	for k, c := range wantCounts {
 		if rep.Checked[k] != c[0] || rep.Compliant[k] != c[1] {
 			t.Errorf("%s: checked %d, compliant %d; want %d, %d", k, rep.Checked[k], rep.Compliant[k], c[0], c[1])
@@ -283,7 +283,7 @@ func TestSweepDryRunSwitchesApplyPerGuardrail(t *testing.T) {
 
 func TestSweepReportsAnAccountItCannotEnter(t *testing.T) {
 	f := kindsFixture()
-	f.Accounts[member].Roles = f.Accounts[member].Roles[1:] // no member role
+	f.Accounts[member].Roles = f.Accounts[member].Roles[2:] // no member role
 	s := startSandbox(t, f)
 	rep := sweeper(t, s, readOnly()).Run(testContext(t), sweepAccounts, sweepRegions)
 	var memberErrs []ScopeError
@@ -293,7 +293,7 @@ func TestSweepReportsAnAccountItCannotEnter(t *testing.T) {
 			continue
 		}
 		memberErrs = append(memberErrs, e)
-		if !strings.Contains(e.Error(), "credguard-remediation") {
+		if !strings.Contains(e.Error(), "credguard-imds-remediation") && !strings.Contains(e.Error(), "credguard-trust-remediation") {
 			t.Errorf("error does not name the member role: %v", e)
 		}
 	}

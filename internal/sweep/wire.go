@@ -55,36 +55,41 @@ func DryRunFromEnv(getenv func(string) string, fallback bool) (dryRunIMDS, dryRu
 }
 
 // FromConfig wires a sweeper from the hub's AWS configuration: member
-// accounts through the member role (s.MemberRoleName), the IMDS and trust
+// accounts through the member roles (s.IMDSRoleName for instances and
+// launch templates, s.TrustRoleName for roles), the IMDS and trust
 // guardrails with s's exemptions and Credguard's own roles, and cfg's
 // dry-run switches applied to both guardrails and to launch templates.
 // The sweeper Lambda and `credguard scan` both build it this way.
 func FromConfig(base aws.Config, s settings.Settings, cfg Config, log *slog.Logger) *Sweeper {
-	return fromProvider(newProvider(base, s), s, cfg, log)
+	return fromProviders(newProviders(base, s), s, cfg, log)
 }
 
-// newProvider hands out the sweep's configurations: the hub's own for the
-// hub account, the member role's (session SessionName) for any other.
-func newProvider(base aws.Config, s settings.Settings) *accounts.Provider {
-	return accounts.New(base, sts.NewFromConfig(base), accounts.Options{
-		HubAccount: s.HubAccount, RoleName: s.MemberRoleName, SessionName: SessionName,
-	})
+// providers hand out the sweep's configurations: the hub's own for the hub
+// account, a member role's (session SessionName) for any other: the IMDS
+// role for EC2, the trust role for IAM. No member role holds both.
+type providers struct{ imds, trust *accounts.Provider }
+
+func newProviders(base aws.Config, s settings.Settings) providers {
+	s = s.WithDefaultRoles()
+	imds := accounts.New(base, sts.NewFromConfig(base), accounts.Options{HubAccount: s.HubAccount, RoleName: s.IMDSRoleName, SessionName: SessionName})
+	return providers{imds: imds, trust: imds.ForRole(s.TrustRoleName)}
 }
 
-// fromProvider wires the sweeper and both guardrails over one provider and
-// one client cache per service.
-func fromProvider(prov *accounts.Provider, s settings.Settings, cfg Config, log *slog.Logger) *Sweeper {
+// fromProviders wires the sweeper and both guardrails over the providers
+// and one client cache per service.
+func fromProviders(prov providers, s settings.Settings, cfg Config, log *slog.Logger) *Sweeper {
+	s = s.WithDefaultRoles()
 	if cfg.IMDSScope == "" {
 		cfg.IMDSScope = s.IMDSScope
 	}
-	clients := accounts.Clients(prov, func(c aws.Config) *ec2.Client { return ec2.NewFromConfig(c) })
-	iamClients := accounts.Clients(prov, func(c aws.Config) *iam.Client { return iam.NewFromConfig(c) })
+	clients := accounts.Clients(prov.imds, func(c aws.Config) *ec2.Client { return ec2.NewFromConfig(c) })
+	iamClients := accounts.Clients(prov.trust, func(c aws.Config) *iam.Client { return iam.NewFromConfig(c) })
 	iamFor := func(ctx context.Context, account string) (*iam.Client, error) { return iamClients(ctx, account, "") }
 	instances := imdsguard.New(func(ctx context.Context, account, region string) (imdsguard.EC2, error) {
 		return clients(ctx, account, region)
 	}, nil, imdsguard.Config{
 		DryRun: cfg.DryRunIMDS, ExemptInstanceIDs: s.ExemptInstanceIDs,
-		SelfRoleARNs: s.SelfRoleARNs, MemberRoleName: s.MemberRoleName, Scope: s.IMDSScope,
+		SelfRoleARNs: s.SelfRoleARNs, MemberRoleName: s.IMDSRoleName, MemberRoleNames: s.MemberRoleNames(), Scope: s.IMDSScope,
 	}, log, nil)
 	roles := trustguard.New(func(ctx context.Context, account string) (trustguard.IAM, error) {
 		return iamFor(ctx, account)
@@ -92,7 +97,7 @@ func fromProvider(prov *accounts.Provider, s settings.Settings, cfg Config, log 
 		return nil, fmt.Errorf("the sweep reads no EKS pod identity associations")
 	}, nil, trustguard.Config{
 		DryRun: cfg.DryRunTrust, ExemptRoleARNs: s.ExemptRoleARNs,
-		SelfRoleARNs: s.SelfRoleARNs, MemberRoleName: s.MemberRoleName,
+		SelfRoleARNs: s.SelfRoleARNs, MemberRoleName: s.TrustRoleName, MemberRoleNames: s.MemberRoleNames(),
 		OrganizationID: s.OrganizationID, MemberTrustees: trustguard.MemberTrustees(s.SelfRoleARNs),
 	}, log, nil)
 	return New(func(ctx context.Context, account, region string) (EC2, error) {

@@ -36,7 +36,13 @@ type Config struct {
 	DryRun         bool
 	ExemptRoleARNs []string // never changed (compared without the role path)
 	SelfRoleARNs   []string // Credguard's own roles: never changed, and their changes are ignored
-	MemberRoleName string
+	MemberRoleName string   // the member role this guardrail assumes (named in failure notifications)
+	// MemberRoleNames are every Credguard member role name (the configured
+	// ones, the defaults and the legacy one; accounts.MemberRoleNames(MemberRoleName)
+	// when empty): in organization mode their changes are ignored, and a
+	// role so named whose trust is exactly what Credguard deploys is never
+	// changed.
+	MemberRoleNames []string
 	// OrganizationID is set in organization mode, where member roles exist;
 	// without it (single-account mode) a role named like a member role is
 	// judged like any other.
@@ -58,6 +64,9 @@ type Handler struct {
 
 // New builds a handler. metricsOut receives Embedded Metric Format lines (nil to skip).
 func New(iamFor IAMFor, eksFor EKSFor, pub announce.Publisher, cfg Config, log *slog.Logger, metricsOut io.Writer) *Handler {
+	if len(cfg.MemberRoleNames) == 0 {
+		cfg.MemberRoleNames = accounts.MemberRoleNames(cfg.MemberRoleName)
+	}
 	return &Handler{iamFor: iamFor, eksFor: eksFor, cfg: cfg, now: time.Now, announce: &announce.Announcer{
 		Guardrail: guardrail.Trust, Log: log, Metrics: metricsOut, Publisher: pub, DryRun: cfg.DryRun, ExemptTag: ExemptTag,
 		RemediationRole: cfg.MemberRoleName,
@@ -108,20 +117,20 @@ func (h *Handler) skip(e event.Event) string {
 		return fmt.Sprintf("not a trust event (%s)", e.Kind)
 	case e.Failed():
 		return fmt.Sprintf("the recorded call failed (%s)", e.ErrorCode)
-	case guardrail.Own(e.Actor, h.cfg.SelfRoleARNs, h.memberRoleName()):
+	case guardrail.Own(e.Actor, h.cfg.SelfRoleARNs, h.memberRoleNames()...):
 		return "the change was made by Credguard itself"
 	}
 	return ""
 }
 
-// memberRoleName is the member role whose changes are Credguard's own: none
+// memberRoleNames are the member roles whose changes are Credguard's own: none
 // in single-account mode, where no member role exists and a role with that
 // name is anyone's.
-func (h *Handler) memberRoleName() string {
+func (h *Handler) memberRoleNames() []string {
 	if h.cfg.OrganizationID == "" {
-		return ""
+		return nil
 	}
-	return h.cfg.MemberRoleName
+	return h.cfg.MemberRoleNames
 }
 
 func roleARNOf(e event.Event) string {
@@ -359,8 +368,7 @@ func (h *Handler) exemptReason(r role, p trust.Policy) string {
 // aws:PrincipalOrgID = the organization). A role that only has the name is
 // judged like any other.
 func (h *Handler) ownMemberRole(r role, p trust.Policy) bool {
-	names := []string{accounts.IMDSRoleName, accounts.TrustRoleName, accounts.LegacyRoleName, h.cfg.MemberRoleName}
-	if h.cfg.OrganizationID == "" || !slices.Contains(names, r.Name) {
+	if h.cfg.OrganizationID == "" || !slices.Contains(h.cfg.MemberRoleNames, r.Name) {
 		return false
 	}
 	return deployedMemberTrust(p, h.cfg.MemberTrustees, h.cfg.OrganizationID)

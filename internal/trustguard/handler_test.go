@@ -192,7 +192,7 @@ func TestTargetRoleInMemberAccount(t *testing.T) {
 		t.Fatalf("target role: %+v", r)
 	}
 	for _, c := range rep.Journal {
-		if c.Operation == "UpdateAssumeRolePolicy" && (c.Account != "444455556666" || !strings.Contains(c.Principal, "credguard-remediation")) {
+		if c.Operation == "UpdateAssumeRolePolicy" && (c.Account != "444455556666" || !strings.Contains(c.Principal, "assumed-role/credguard-trust-remediation/")) {
 			t.Errorf("update made as %s in %s", c.Principal, c.Account)
 		}
 	}

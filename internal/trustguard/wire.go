@@ -25,7 +25,7 @@ const SessionName = "credguard-trust-guard"
 // function settings: the Lambda and `credguard replay` both build it this way.
 func FromConfig(base aws.Config, s settings.Settings, log *slog.Logger, metricsOut io.Writer) *Handler {
 	prov := accounts.New(base, sts.NewFromConfig(base), accounts.Options{
-		HubAccount: s.HubAccount, RoleName: s.MemberRoleName, SessionName: SessionName,
+		HubAccount: s.HubAccount, RoleName: s.TrustRoleName, SessionName: SessionName,
 	})
 	var pub announce.Publisher
 	if s.TopicARN != "" {
@@ -35,7 +35,8 @@ func FromConfig(base aws.Config, s settings.Settings, log *slog.Logger, metricsO
 	iamFor := func(ctx context.Context, account string) (IAM, error) { return iamClients(ctx, account, "") }
 	eksFor := accounts.Clients(prov, func(cfg aws.Config) EKS { return eks.NewFromConfig(cfg) })
 	return New(iamFor, eksFor, pub, Config{
-		DryRun: s.DryRun, ExemptRoleARNs: s.ExemptRoleARNs, SelfRoleARNs: s.SelfRoleARNs, MemberRoleName: s.MemberRoleName,
+		DryRun: s.DryRun, ExemptRoleARNs: s.ExemptRoleARNs, SelfRoleARNs: s.SelfRoleARNs,
+		MemberRoleName: s.TrustRoleName, MemberRoleNames: s.MemberRoleNames(),
 		OrganizationID: s.OrganizationID, MemberTrustees: MemberTrustees(s.SelfRoleARNs),
 	}, log, metricsOut)
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,13 +66,36 @@ func Sample(t testing.TB, name string, resources ...string) Input {
 	return Input{Name: name, Data: data, Resources: resources}
 }
 
-// WithoutMemberRole removes the member remediation role from the Member
-// account of f.
+// Fresh is in with the event's time (and CloudTrail's eventTime) set to now:
+// an event minutes old, as the guardrails see them in production. A launch
+// event's instance that EC2 does not find is then "not visible yet", never
+// "gone".
+func Fresh(t testing.TB, in Input) Input {
+	t.Helper()
+	var ev map[string]any
+	if err := json.Unmarshal(in.Data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Format(time.RFC3339)
+	ev["time"] = now
+	if d, ok := ev["detail"].(map[string]any); ok && d["eventTime"] != nil {
+		d["eventTime"] = now
+	}
+	data, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Data = data
+	return in
+}
+
+// WithoutMemberRole removes every Credguard member role (split and legacy)
+// from the Member account of f.
 func WithoutMemberRole(f *sandbox.Fixture) {
 	a := f.Accounts[Member]
 	var kept []sandbox.Role
 	for _, r := range a.Roles {
-		if r.Name != accounts.DefaultRoleName {
+		if !slices.Contains(accounts.MemberRoleNames(), r.Name) {
 			kept = append(kept, r)
 		}
 	}
