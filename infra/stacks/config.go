@@ -338,6 +338,8 @@ func (c Config) validate() []error {
 	}
 	if c.SweepMaxConcurrency < 1 || c.SweepMaxConcurrency > 1000 {
 		bad("sweepMaxConcurrency", "must be 1 to 1000 scopes at once (the sweeper's Lambda concurrency), got %d", c.SweepMaxConcurrency)
+	} else if n := c.Concurrency[FnSweeper]; n != 0 && n < c.SweepMaxConcurrency {
+		bad("sweeperConcurrency", "must be 0 (no reservation) or at least sweepMaxConcurrency (%d): the map would be throttled, got %d", c.SweepMaxConcurrency, n)
 	}
 	for _, a := range c.SweepAccounts {
 		if !reAccount.MatchString(a) {

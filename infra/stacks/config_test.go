@@ -187,6 +187,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"legacy name", map[string]any{"trustRoleName": "credguard-remediation"}, []string{"trustRoleName: \"credguard-remediation\" is taken"}},
 		{"mixed partitions", map[string]any{"hubRegion": "us-gov-west-1", "regions": "us-gov-west-1,us-east-1"}, []string{`regions: "us-east-1" is in partition aws`}},
 		{"concurrency below the pollers", map[string]any{"imdsEnforcerConcurrency": float64(5)}, []string{"imdsEnforcerConcurrency: must be 0 (no reservation) or 15 to 1000"}},
+		{"sweeper reservation below the map", map[string]any{"sweeperConcurrency": float64(10), "sweepMaxConcurrency": float64(20)}, []string{"sweeperConcurrency: must be 0 (no reservation) or at least sweepMaxConcurrency (20)"}},
 		{"bad schedule", map[string]any{"sweepSchedule": "every 6 hours"}, []string{"sweepSchedule: must be an EventBridge Scheduler expression"}},
 		{"plural schedule", map[string]any{"sweepSchedule": "rate(1 hours)"}, []string{"sweepSchedule: use the singular unit with 1"}},
 		{"singular schedule", map[string]any{"sweepSchedule": "rate(6 hour)"}, []string{"sweepSchedule: use the singular unit with 1"}},
