@@ -52,7 +52,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	if rep.Failed() > 0 {
 		return 1
 	}
-	if err := demoK8sAudit(context.Background(), fixture, stdout); err != nil {
+	if err := demoK8sAudit(context.Background(), rep.State, stdout); err != nil {
 		fmt.Fprintf(stderr, "credguard demo: k8s audit: %v\n", err)
 		return 1
 	}
@@ -60,9 +60,11 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 }
 
 // demoK8sAudit ends the demo with credguard k8s audit --cluster of every
-// fixture cluster that has pods, against a fresh sandbox: the token, the
-// endpoint, the Kubernetes API, EKS and IAM all go through the sandbox. Its
-// findings are the demo's subject, not a failure of the demo.
+// cluster that has pods, against a sandbox holding the state the guardrails
+// left (fixture is the replay's final state): what remains is what the cloud
+// side cannot fix. The token, the endpoint, the Kubernetes API, EKS and IAM
+// all go through the sandbox. Its findings are the demo's subject, not a
+// failure of the demo.
 func demoK8sAudit(ctx context.Context, fixture *sandbox.Fixture, stdout io.Writer) error {
 	sb, err := sandbox.New(fixture)
 	if err != nil {
@@ -82,7 +84,7 @@ func demoK8sAudit(ctx context.Context, fixture *sandbox.Fixture, stdout io.Write
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(stdout, "\nKubernetes workload audit of cluster %s (%s, %s): credguard k8s audit --cluster %s --region %s\n",
+				fmt.Fprintf(stdout, "\nKubernetes workload audit of cluster %s (%s, %s), after the guardrails: credguard k8s audit --cluster %s --region %s\n",
 					c.Name, account, region, c.Name, region)
 				inv, err := inventoryFromEKS(ctx, cfg, c.Name)
 				if err != nil {
