@@ -44,7 +44,7 @@ func ResponseBucket(region string) string {
 func ResponseHosts(region string) []string {
 	p := partition.Of(region)
 	suffix := partition.DNSSuffix(p)
-	if suffix == "" || region == "" {
+	if suffix == "" || !regionRe.MatchString(region) {
 		return nil
 	}
 	b := ResponseBucket(region)
@@ -104,7 +104,7 @@ type HTTPDoer interface {
 
 // Responder runs a request through the handler and answers CloudFormation.
 type Responder struct {
-	Client HTTPDoer // default: an http.Client with DefaultResponseTimeout
+	Client HTTPDoer // default: NewHTTPClient(DefaultResponseTimeout)
 	Log    *slog.Logger
 	// Loopback, when set (LoopbackOrigin), is accepted as well: tests only.
 	Loopback string
@@ -171,7 +171,7 @@ func (r *Responder) send(ctx context.Context, target string, resp *cfn.Response)
 	}
 	client := r.Client
 	if client == nil {
-		client = &http.Client{Timeout: DefaultResponseTimeout}
+		client = NewHTTPClient(DefaultResponseTimeout)
 	}
 	res, err := client.Do(req)
 	if err != nil {
@@ -201,4 +201,14 @@ func (r *refusal) Error() string { return "refused, nothing changed: " + r.reaso
 func Forged(err error) bool {
 	var r *refusal
 	return errors.As(err, &r) && r.forged
+}
+
+// NewHTTPClient is the client answers are sent with: it gives up after
+// timeout and never follows a redirect (a 3xx is a failed answer), so an
+// answer reaches no host but the one CheckResponseURL accepted.
+func NewHTTPClient(timeout time.Duration) *http.Client {
+	return &http.Client{
+		Timeout:       timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
