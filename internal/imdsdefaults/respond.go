@@ -108,6 +108,10 @@ type Responder struct {
 	Log    *slog.Logger
 	// Loopback, when set (LoopbackOrigin), is accepted as well: tests only.
 	Loopback string
+	// Region is the function's own region. CloudFormation invokes a
+	// ServiceToken only for stacks of its region, so a request naming
+	// another one is refused unanswered. Empty: any region.
+	Region string
 }
 
 // Handle is the function's handler: it checks the ResponseURL, runs handle,
@@ -120,6 +124,9 @@ func (r *Responder) Handle(ctx context.Context, e cfn.Event, handle func(context
 		log = slog.New(slog.DiscardHandler)
 	}
 	_, region, err := StackLocation(e.StackID)
+	if err == nil && r.Region != "" && region != r.Region {
+		err = fmt.Errorf("stack in %s: this function serves stacks of %s only", region, r.Region)
+	}
 	if err == nil {
 		err = r.checkURL(e.ResponseURL, region)
 	}

@@ -149,6 +149,30 @@ func TestResponder(t *testing.T) {
 	}
 }
 
+// CloudFormation invokes a ServiceToken only for stacks of the function's own
+// region: a request naming another region is neither acted on nor answered.
+func TestResponderOwnRegionOnly(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	origin, err := LoopbackOrigin(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	called := 0
+	handle := func(context.Context, cfn.Event) (string, map[string]any, error) { called++; return "p1", nil, nil }
+	r := &Responder{Client: NewHTTPClient(time.Second), Loopback: origin, Region: "us-east-1"}
+	r.Handle(context.Background(), respondEvent(srv.URL+"/ok"), handle) // a eu-west-1 stack
+	if called != 0 || hits.Load() != 0 {
+		t.Errorf("another region's request: handler called %d times, %d answers", called, hits.Load())
+	}
+	r.Region = "eu-west-1"
+	r.Handle(context.Background(), respondEvent(srv.URL+"/ok"), handle)
+	if called != 1 || hits.Load() != 1 {
+		t.Errorf("own region's request: handler called %d times, %d answers", called, hits.Load())
+	}
+}
+
 // A 3xx from the answer's host is not followed: a pre-signed PUT carrying
 // the answer must never reach another host.
 func TestResponderDoesNotFollowRedirects(t *testing.T) {
