@@ -10,7 +10,6 @@ package main
 
 import (
 	"context"
-	"net/http"
 	"os"
 
 	"github.com/aws/aws-lambda-go/cfn"
@@ -28,7 +27,7 @@ const envTestResponseOrigin = "CREDGUARD_TEST_RESPONSE_ORIGIN"
 func main() {
 	cfg, s, log := invoke.Setup()
 	h := imdsdefaults.FromConfig(cfg, s, imdsdefaults.Options{Log: log})
-	r := &imdsdefaults.Responder{Client: &http.Client{Timeout: imdsdefaults.DefaultResponseTimeout}, Log: log}
+	r := &imdsdefaults.Responder{Client: imdsdefaults.NewHTTPClient(imdsdefaults.DefaultResponseTimeout), Log: log, Region: cfg.Region}
 	if v := os.Getenv(envTestResponseOrigin); v != "" {
 		origin, err := imdsdefaults.LoopbackOrigin(v)
 		if err != nil {

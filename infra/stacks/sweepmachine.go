@@ -60,7 +60,8 @@ var lambdaServiceErrors = []string{"Lambda.ClientExecutionTimeoutException", "La
 	"Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
 
 // sweepDefinition is the state machine in Amazon States Language (JSONPath),
-// with ${…} substitutions for the ARNs.
+// with ${…} substitutions for the ARNs and the partition of the service
+// integrations' ARNs (arn:aws-cn:states:::s3:getObject in China).
 func sweepDefinition(maxConcurrency int) (string, error) {
 	lambdaRetry := map[string]any{"ErrorEquals": lambdaServiceErrors, "IntervalSeconds": 5, "BackoffRate": 2, "MaxAttempts": 6, "JitterStrategy": "FULL"}
 	def := map[string]any{
@@ -79,7 +80,7 @@ func sweepDefinition(maxConcurrency int) (string, error) {
 				"Type":  "Map",
 				"Label": "SweepScopes",
 				"ItemReader": map[string]any{
-					"Resource":     "arn:aws:states:::s3:getObject",
+					"Resource":     "arn:${Partition}:states:::s3:getObject",
 					"ReaderConfig": map[string]any{"InputType": "JSON"},
 					"Parameters":   map[string]any{"Bucket.$": "$.listed.bucket", "Key.$": "$.listed.key"},
 				},
@@ -106,7 +107,7 @@ func sweepDefinition(maxConcurrency int) (string, error) {
 				"MaxConcurrency":             maxConcurrency,
 				"ToleratedFailurePercentage": sweepToleratedFailurePercentage,
 				"ResultWriter": map[string]any{
-					"Resource":   "arn:aws:states:::s3:putObject",
+					"Resource":   "arn:${Partition}:states:::s3:putObject",
 					"Parameters": map[string]any{"Bucket": "${BucketName}", "Prefix": sweep.ResultsPrefix},
 				},
 				"ResultPath": "$.map",
@@ -280,6 +281,7 @@ func (h *Hub) addSweepMachine(cfg Config, distDir string, sweeper awslambda.Func
 			"SweeperFunctionArn": sweeper.FunctionArn(),
 			"SummaryFunctionArn": summary.FunctionArn(),
 			"BucketName":         bucket.BucketName(),
+			"Partition":          stack.Partition(),
 		},
 		LoggingConfiguration: &awsstepfunctions.CfnStateMachine_LoggingConfigurationProperty{
 			Level: jsii.String("ALL"), IncludeExecutionData: jsii.Bool(false),

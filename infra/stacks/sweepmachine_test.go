@@ -45,11 +45,11 @@ func TestSweepMachine(t *testing.T) {
 				t.Error("the organization scenario sets sweepMaxConcurrency 20")
 			}
 			// Scopes come from S3 (ItemReader), results go to S3 (ResultWriter).
-			if !jsonEqual(mp["ItemReader"], map[string]any{"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": map[string]any{"InputType": "JSON"},
+			if !jsonEqual(mp["ItemReader"], map[string]any{"Resource": "arn:${Partition}:states:::s3:getObject", "ReaderConfig": map[string]any{"InputType": "JSON"},
 				"Parameters": map[string]any{"Bucket.$": "$.listed.bucket", "Key.$": "$.listed.key"}}) {
 				t.Errorf("ItemReader %v", mp["ItemReader"])
 			}
-			if !jsonEqual(mp["ResultWriter"], map[string]any{"Resource": "arn:aws:states:::s3:putObject",
+			if !jsonEqual(mp["ResultWriter"], map[string]any{"Resource": "arn:${Partition}:states:::s3:putObject",
 				"Parameters": map[string]any{"Bucket": "${BucketName}", "Prefix": "results"}}) {
 				t.Errorf("ResultWriter %v", mp["ResultWriter"])
 			}
@@ -80,7 +80,9 @@ func TestSweepMachine(t *testing.T) {
 			subs := m.Props["DefinitionSubstitutions"].(map[string]any)
 			bucket := s.hubT.ofType("AWS::S3::Bucket")
 			sweeper := s.hubT.byProp(t, "AWS::Lambda::Function", "FunctionName", "credguard-sweeper")
-			if len(bucket) != 1 || ref(subs["BucketName"]) != bucket[0].ID || ref(subs["SweeperFunctionArn"]) != sweeper.ID {
+			// Service integrations are named in the stack's partition (aws-cn, aws-us-gov too).
+			if len(bucket) != 1 || ref(subs["BucketName"]) != bucket[0].ID || ref(subs["SweeperFunctionArn"]) != sweeper.ID ||
+				ref(subs["Partition"]) != "AWS::Partition" {
 				t.Errorf("substitutions %v", subs)
 			}
 			logging := m.Props["LoggingConfiguration"].(map[string]any)

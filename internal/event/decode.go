@@ -3,8 +3,9 @@ package event
 import (
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
+
+	"github.com/credguard/credguard/internal/partition"
 )
 
 // EventBridge detail-types and sources the guardrails handle.
@@ -45,18 +46,9 @@ func ValidInstanceID(id string) bool { return instanceIDPattern.MatchString(id) 
 // ValidAccountID reports whether id is a 12-digit AWS account id.
 func ValidAccountID(id string) bool { return accountIDPattern.MatchString(id) }
 
-// Partition returns the ARN partition of a region ("aws", "aws-cn",
-// "aws-us-gov").
-func Partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	default:
-		return "aws"
-	}
-}
+// Partition returns the ARN partition of a region (partition.Of: aws,
+// aws-cn, aws-us-gov and the isolated partitions).
+func Partition(region string) string { return partition.Of(region) }
 
 // Decode parses one EventBridge event (the JSON a Lambda receives from an
 // EventBridge rule) into an Event. Errors are *DecodeError values that wrap

@@ -18,6 +18,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/credguard/credguard/internal/partition"
 )
 
 // ResourceType is the custom resource type the infrastructure declares.
@@ -102,6 +104,11 @@ func PhysicalID(account, region string, previous Defaults) string {
 
 var accountRe = regexp.MustCompile(`^[0-9]{12}$`)
 
+// regionRe is the shape of a region name (eu-west-1, us-gov-west-1,
+// us-isob-east-1). The region in a request is a claim: it names the clients'
+// endpoints and CloudFormation's response bucket, so nothing else passes.
+var regionRe = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
 var physicalRe = regexp.MustCompile(`^` + physicalPrefix + `:([0-9]{12}):([a-z]{2}(?:-[a-z]+)+-[0-9]+):tokens=(optional|required|-),hop=([0-9]{1,2}|-),enforced=(enabled|disabled|-)$`)
 
 // ParsePhysicalID reads a PhysicalID back. ok is false for any other id (for
@@ -135,8 +142,11 @@ func StackLocation(stackID string) (account, region string, err error) {
 	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "cloudformation" || !strings.HasPrefix(parts[5], "stack/") {
 		return "", "", fmt.Errorf("StackId %q is not a CloudFormation stack ARN", stackID)
 	}
-	if !accountRe.MatchString(parts[4]) || parts[3] == "" {
+	if !accountRe.MatchString(parts[4]) || !regionRe.MatchString(parts[3]) {
 		return "", "", fmt.Errorf("StackId %q names no account and region", stackID)
+	}
+	if parts[1] != partition.Of(parts[3]) {
+		return "", "", fmt.Errorf("StackId %q: partition %q is not region %s's", stackID, parts[1], parts[3])
 	}
 	return parts[4], parts[3], nil
 }

@@ -83,7 +83,10 @@ func TestStackLocation(t *testing.T) {
 	if err != nil || a != "444455556666" || r != "eu-west-1" {
 		t.Errorf("%s %s %v", a, r, err)
 	}
-	for _, bad := range []string{"", "stack/x", "arn:aws:s3:::bucket", "arn:aws:cloudformation:eu-west-1:4444:stack/x/y", "arn:aws:cloudformation::444455556666:stack/x/y"} {
+	for _, bad := range []string{"", "stack/x", "arn:aws:s3:::bucket", "arn:aws:cloudformation:eu-west-1:4444:stack/x/y", "arn:aws:cloudformation::444455556666:stack/x/y",
+		"arn:aws:cloudformation:x.evil:444455556666:stack/x/y", "arn:aws:cloudformation:EU-WEST-1:444455556666:stack/x/y",
+		"arn:aws:cloudformation:eu-west-1.:444455556666:stack/x/y", "arn:aws:cloudformation:eu-west:444455556666:stack/x/y",
+		"arn:aws-cn:cloudformation:eu-west-1:444455556666:stack/x/y", "arn:aws:cloudformation:cn-north-1:444455556666:stack/x/y"} {
 		if _, _, err := StackLocation(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

@@ -44,7 +44,7 @@ func ResponseBucket(region string) string {
 func ResponseHosts(region string) []string {
 	p := partition.Of(region)
 	suffix := partition.DNSSuffix(p)
-	if suffix == "" || region == "" {
+	if suffix == "" || !regionRe.MatchString(region) {
 		return nil
 	}
 	b := ResponseBucket(region)
@@ -104,10 +104,14 @@ type HTTPDoer interface {
 
 // Responder runs a request through the handler and answers CloudFormation.
 type Responder struct {
-	Client HTTPDoer // default: an http.Client with DefaultResponseTimeout
+	Client HTTPDoer // default: NewHTTPClient(DefaultResponseTimeout)
 	Log    *slog.Logger
 	// Loopback, when set (LoopbackOrigin), is accepted as well: tests only.
 	Loopback string
+	// Region is the function's own region. CloudFormation invokes a
+	// ServiceToken only for stacks of its region, so a request naming
+	// another one is refused unanswered. Empty: any region.
+	Region string
 }
 
 // Handle is the function's handler: it checks the ResponseURL, runs handle,
@@ -120,6 +124,9 @@ func (r *Responder) Handle(ctx context.Context, e cfn.Event, handle func(context
 		log = slog.New(slog.DiscardHandler)
 	}
 	_, region, err := StackLocation(e.StackID)
+	if err == nil && r.Region != "" && region != r.Region {
+		err = fmt.Errorf("stack in %s: this function serves stacks of %s only", region, r.Region)
+	}
 	if err == nil {
 		err = r.checkURL(e.ResponseURL, region)
 	}
@@ -171,7 +178,7 @@ func (r *Responder) send(ctx context.Context, target string, resp *cfn.Response)
 	}
 	client := r.Client
 	if client == nil {
-		client = &http.Client{Timeout: DefaultResponseTimeout}
+		client = NewHTTPClient(DefaultResponseTimeout)
 	}
 	res, err := client.Do(req)
 	if err != nil {
@@ -201,4 +208,14 @@ func (r *refusal) Error() string { return "refused, nothing changed: " + r.reaso
 func Forged(err error) bool {
 	var r *refusal
 	return errors.As(err, &r) && r.forged
+}
+
+// NewHTTPClient is the client answers are sent with: it gives up after
+// timeout and never follows a redirect (a 3xx is a failed answer), so an
+// answer reaches no host but the one CheckResponseURL accepted.
+func NewHTTPClient(timeout time.Duration) *http.Client {
+	return &http.Client{
+		Timeout:       timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }

@@ -43,6 +43,19 @@ func TestCheckResponseURL(t *testing.T) {
 		{"https://my-bucket.s3.eu-west-1.amazonaws.com/x", "eu-west-1", false},
 		{"https://169.254.169.254/latest/meta-data/", "eu-west-1", false},
 		{"http://127.0.0.1:9001/2018-06-01/runtime/invocation/next", "eu-west-1", false},
+		{"https://x@evil.example/cloudformation-custom-resource-response-useast1.s3.amazonaws.com", "us-east-1", false},
+		{"https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com./x", "us-east-1", false}, // trailing dot
+		{"https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com.evil.com/x", "us-east-1", false},
+		{"https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com%2Eevil.com/x", "us-east-1", false}, // percent-encoded dot
+		{"https://evil.com\\@cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x", "us-east-1", false}, // backslash
+		{"https://[::1]/x", "us-east-1", false},
+		{"https://52.216.0.1/x", "us-east-1", false},
+		{"https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com:0443/x", "us-east-1", false},
+		// The region comes from the request's StackId: a region an attacker
+		// names must not turn into a bucket the attacker can create.
+		{"https://cloudformation-custom-resource-response-x.evil.s3.amazonaws.com/x", "x.evil", false},
+		{"https://cloudformation-custom-resource-response-x.evil.s3.x.evil.amazonaws.com/x", "x.evil", false},
+		{"https://cloudformation-custom-resource-response-.s3.amazonaws.com/x", "", false},
 		{"", "eu-west-1", false},
 		{"::not a url", "eu-west-1", false},
 	}
@@ -133,6 +146,54 @@ func TestResponder(t *testing.T) {
 	}
 	if hits.Load() != 3 {
 		t.Errorf("hanging answer not sent")
+	}
+}
+
+// CloudFormation invokes a ServiceToken only for stacks of the function's own
+// region: a request naming another region is neither acted on nor answered.
+func TestResponderOwnRegionOnly(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	origin, err := LoopbackOrigin(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	called := 0
+	handle := func(context.Context, cfn.Event) (string, map[string]any, error) { called++; return "p1", nil, nil }
+	r := &Responder{Client: NewHTTPClient(time.Second), Loopback: origin, Region: "us-east-1"}
+	r.Handle(context.Background(), respondEvent(srv.URL+"/ok"), handle) // a eu-west-1 stack
+	if called != 0 || hits.Load() != 0 {
+		t.Errorf("another region's request: handler called %d times, %d answers", called, hits.Load())
+	}
+	r.Region = "eu-west-1"
+	r.Handle(context.Background(), respondEvent(srv.URL+"/ok"), handle)
+	if called != 1 || hits.Load() != 1 {
+		t.Errorf("own region's request: handler called %d times, %d answers", called, hits.Load())
+	}
+}
+
+// A 3xx from the answer's host is not followed: a pre-signed PUT carrying
+// the answer must never reach another host.
+func TestResponderDoesNotFollowRedirects(t *testing.T) {
+	var elsewhere, hits atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { elsewhere.Add(1) }))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Redirect(w, r, other.URL+"/stolen", http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	origin, err := LoopbackOrigin(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handle := func(context.Context, cfn.Event) (string, map[string]any, error) { return "p1", nil, nil }
+	for _, r := range []*Responder{{Client: NewHTTPClient(time.Second), Loopback: origin}, {Loopback: origin}} {
+		r.Handle(context.Background(), respondEvent(srv.URL+"/ok"), handle)
+	}
+	if hits.Load() != 2 || elsewhere.Load() != 0 {
+		t.Errorf("answers %d, redirected answers %d", hits.Load(), elsewhere.Load())
 	}
 }
 
