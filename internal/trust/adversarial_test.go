@@ -11,6 +11,7 @@ import "testing"
 // the quota; keep lists requests of legitimate principals that must still be
 // allowed after the fix, deny requests of strangers that must not be.
 func TestFixAdversarial(t *testing.T) {
+	const migrationIssuer = "oidc.eks.eu-west-1.amazonaws.com/id/5C64E3A1F0B2D7C8E9A04B1D2C3E4F50"
 	ctx := map[string][]string{
 		testIssuer + ":sub": {serviceAccountSubPrefix + "prod:billing-api"},
 		testIssuer + ":aud": {"sts.amazonaws.com"},
@@ -72,6 +73,15 @@ func TestFixAdversarial(t *testing.T) {
 			name: "public wildcard ARN with NotAction",
 			doc:  `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::*:role/x"},"NotAction":"sts:AssumeRoleWithWebIdentity"}]}`,
 			deny: []Request{{Principal: Identity{AWS, "arn:aws:iam::999988887777:role/x"}, Action: "sts:AssumeRole"}},
+		},
+		{
+			name: "IRSA to Pod Identity migration with a public value: the other cluster's IRSA statement is kept",
+			doc:  readTestdata(t, "critical-irsa-to-pod-identity-migration-with-public"),
+			keep: []Request{
+				{Principal: Identity{Federated, "arn:aws:iam::111122223333:oidc-provider/" + migrationIssuer}, Action: "sts:AssumeRoleWithWebIdentity", Context: map[string][]string{
+					migrationIssuer + ":sub": {serviceAccountSubPrefix + "payments:checkout"}, migrationIssuer + ":aud": {"sts.amazonaws.com"}}},
+			},
+			deny: []Request{mallory},
 		},
 		{
 			name: "percent-encoded, as GetRole returns it",
