@@ -104,6 +104,10 @@ func listed(account, name string, list []string) bool {
 	return false
 }
 
+// ActorRole is the account and name of the role behind an assumed-role
+// caller; ok is false for any other caller.
+func ActorRole(a event.Actor) (account, name string, ok bool) { return roleOf(a) }
+
 // roleOf finds the role behind an assumed-role caller: from the session
 // issuer's ARN when CloudTrail recorded it, else from the session ARN
 // (arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION).

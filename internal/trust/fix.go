@@ -552,7 +552,17 @@ func scopePodIdentity(s *Statement, crit []principalValue, w Workload) (st State
 	case w.ClusterName != "":
 		c.Conditions, ok = addExact(c.Conditions, "aws:RequestTag/eks-cluster-name", w.ClusterName)
 	}
-	if !ok || criticalRules(&c) != nil {
+	tags := map[string][]string{
+		"aws:RequestTag/kubernetes-namespace":       {w.Namespace},
+		"aws:RequestTag/kubernetes-service-account": {w.ServiceAccount},
+	}
+	if w.ClusterARN != "" {
+		tags["aws:RequestTag/eks-cluster-arn"] = []string{w.ClusterARN}
+	}
+	if w.ClusterName != "" {
+		tags["aws:RequestTag/eks-cluster-name"] = []string{w.ClusterName}
+	}
+	if !ok || criticalRules(&c) != nil || excludes(c.Conditions, tags) {
 		return Statement{}, nil, nil, "", false
 	}
 	how = "scoped " + podIdentityService + " to Pod Identity for " + w.String()
@@ -587,10 +597,25 @@ func scopeIRSA(s *Statement, v principalValue, w Workload) (Statement, string, b
 		c.Conditions, ok = addExact(c.Conditions, prov.issuer+":aud", irsaAudience)
 		how += fmt.Sprintf(" and %s:aud = %s", prov.issuer, irsaAudience)
 	}
-	if !ok || criticalRules(&c) != nil {
+	known := map[string][]string{prov.issuer + ":sub": {sub}, prov.issuer + ":aud": {irsaAudience}}
+	if !ok || criticalRules(&c) != nil || excludes(c.Conditions, known) {
 		return Statement{}, "", false
 	}
 	return c, how, true
+}
+
+// excludes reports whether a condition on a key whose value the workload's
+// requests are known to carry (its session tags, or its token's sub and aud)
+// fails for that value, such as StringNotEquals or Null on the namespace tag:
+// the scoped statement could then never admit the workload, so it is not
+// written (and not reported as keeping the workload working).
+func excludes(conds []Condition, known map[string][]string) bool {
+	for _, c := range conds {
+		if lookup(known, c.Key) != nil && evalCondition(c, known) == no {
+			return true
+		}
+	}
+	return false
 }
 
 // irsaAudience is the audience of the tokens EKS projects for IRSA.

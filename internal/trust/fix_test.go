@@ -71,6 +71,27 @@ func TestFix(t *testing.T) {
 			changes: []string{"2:removed:public-principal,oidc-no-sub"},
 		},
 		{
+			name:    "a condition excludes the workload's namespace: removed, not scoped",
+			doc:     `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringNotEquals":{"aws:RequestTag/kubernetes-namespace":"prod"}}}]}`,
+			w:       &w,
+			want:    `{"Version":"2012-10-17","Statement":[` + denyAllJSON + `]}`,
+			changes: []string{"1:removed:public-principal", "0:deny-all:"},
+		},
+		{
+			name:    "a Null condition excludes every Pod Identity session: removed, not scoped",
+			doc:     `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":["sts:AssumeRole","sts:TagSession"],"Condition":{"Null":{"aws:RequestTag/kubernetes-service-account":"true"}}}]}`,
+			w:       &w,
+			want:    `{"Version":"2012-10-17","Statement":[` + denyAllJSON + `]}`,
+			changes: []string{"1:removed:public-principal", "0:deny-all:"},
+		},
+		{
+			name:    "an aud other than IRSA's: removed, not scoped",
+			doc:     `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"` + testProvider + `"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"` + testIssuer + `:aud":"other"}}}]}`,
+			w:       &w,
+			want:    `{"Version":"2012-10-17","Statement":[` + denyAllJSON + `]}`,
+			changes: []string{"1:removed:oidc-no-sub", "0:deny-all:"},
+		},
+		{
 			name:    "IRSA broad sub scoped to the workload, aud kept",
 			doc:     readTestdata(t, "critical-oidc-sub-all-namespaces"),
 			w:       &w,

@@ -39,9 +39,9 @@ type Config struct {
 	MemberRoleName string   // the member role this guardrail assumes (named in failure notifications)
 	// MemberRoleNames are every Credguard member role name (the configured
 	// ones, the defaults and the legacy one; accounts.MemberRoleNames(MemberRoleName)
-	// when empty): in organization mode their changes are ignored, and a
-	// role so named whose trust is exactly what Credguard deploys is never
-	// changed.
+	// when empty): in organization mode, a role so named whose trust is
+	// exactly what Credguard deploys is never changed, and changes made
+	// through it are ignored (the name alone is not enough).
 	MemberRoleNames []string
 	// OrganizationID is set in organization mode, where member roles exist;
 	// without it (single-account mode) a role named like a member role is
@@ -97,6 +97,9 @@ func (h *Handler) HandleEvent(ctx context.Context, e event.Event) []guardrail.Re
 	if reason := h.skip(e); reason != "" {
 		return []guardrail.Result{h.result(e, roleARNOf(e), "", guardrail.Ignored, reason)}
 	}
+	if h.byMemberRole(ctx, e) {
+		return []guardrail.Result{h.result(e, roleARNOf(e), "", guardrail.Ignored, "the change was made by Credguard itself (its member role)")}
+	}
 	targets, err := h.targets(ctx, e)
 	if err != nil {
 		return []guardrail.Result{h.result(e, roleARNOf(e), "", guardrail.Failed, err.Error())}
@@ -117,20 +120,42 @@ func (h *Handler) skip(e event.Event) string {
 		return fmt.Sprintf("not a trust event (%s)", e.Kind)
 	case e.Failed():
 		return fmt.Sprintf("the recorded call failed (%s)", e.ErrorCode)
-	case guardrail.Own(e.Actor, h.cfg.SelfRoleARNs, h.memberRoleNames()...):
+	case guardrail.Own(e.Actor, h.cfg.SelfRoleARNs):
 		return "the change was made by Credguard itself"
 	}
 	return ""
 }
 
-// memberRoleNames are the member roles whose changes are Credguard's own: none
-// in single-account mode, where no member role exists and a role with that
-// name is anyone's.
-func (h *Handler) memberRoleNames() []string {
-	if h.cfg.OrganizationID == "" {
-		return nil
+// byMemberRole reports whether the caller is one of Credguard's member roles:
+// in organization mode, a role named like one whose trust is exactly what
+// Credguard deploys (read with GetRole). The name alone is not enough: where
+// a member role name is free (the legacy name, an account Credguard does not
+// deploy to), anyone allowed iam:CreateRole could make a role of that name
+// and have every change made through it ignored. When the caller's role
+// cannot be read, the change is judged like anyone's: Credguard's own
+// rewrites are never critical, so this cannot loop.
+func (h *Handler) byMemberRole(ctx context.Context, e event.Event) bool {
+	if h.cfg.OrganizationID == "" || !guardrail.Own(e.Actor, nil, h.cfg.MemberRoleNames...) {
+		return false
 	}
-	return h.cfg.MemberRoleNames
+	account, name, ok := guardrail.ActorRole(e.Actor)
+	if !ok {
+		return false
+	}
+	client, err := h.iamFor(ctx, account)
+	if err != nil {
+		return false
+	}
+	r, err := getRole(ctx, client, name)
+	if err != nil {
+		return false
+	}
+	doc, err := url.PathUnescape(r.EncodedPolicy)
+	if err != nil {
+		return false
+	}
+	p, err := trust.Parse([]byte(doc))
+	return err == nil && h.ownMemberRole(r, p)
 }
 
 func roleARNOf(e event.Event) string {

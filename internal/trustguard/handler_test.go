@@ -340,21 +340,37 @@ func TestRevocationCheckOnlyWhenNarrowed(t *testing.T) {
 }
 
 // Changes made through a role named like the member role are Credguard's
-// own only in organization mode: in single-account mode no member role
-// exists, and such a role is anyone's.
+// own only in organization mode, and only when that role's trust is exactly
+// what Credguard deploys: in single-account mode no member role exists, and
+// anyone allowed iam:CreateRole can make a role of a free member role name
+// (the legacy one) trusting themselves.
 func TestMemberRoleNameActorOnlyInOrganizationMode(t *testing.T) {
+	const org = "o-exampleorgid"
 	ev := strings.ReplaceAll(sampleText(t, "iam-update-assume-role-policy-by-credguard.json"), "credguard-trust-guard", "credguard-remediation")
+	deployed := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/credguard-imds-enforcer","arn:aws:iam::111122223333:role/credguard-trust-guard"]},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"` + org + `"}}}]}`
+	attacker := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/mallory"},"Action":"sts:AssumeRole"}]}`
 	for _, tc := range []struct {
-		org     string
-		outcome guardrail.Outcome
-	}{{"", guardrail.Revoked}, {"o-exampleorgid", guardrail.Ignored}} {
-		sb := sandboxtest.Start(t, fixture(t))
-		rep, err := replay.RunAgainst(context.Background(), sb, hub, []replay.Input{{Name: "by-member-role", Data: []byte(ev)}}, replay.Options{OrganizationID: tc.org})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r := rep.Results[0]; r.Outcome != tc.outcome {
-			t.Errorf("organization %q: %s (%s), want %s", tc.org, r.Outcome, r.Detail, tc.outcome)
-		}
+		name, org, actorTrust string // actorTrust "" leaves the actor's role out of the account
+		outcome               guardrail.Outcome
+	}{
+		{"single-account mode", "", deployed, guardrail.Revoked},
+		{"deployed member role", org, deployed, guardrail.Ignored},
+		{"a role with the name, trusting its maker", org, attacker, guardrail.Revoked},
+		{"the name of a role that does not exist", org, "", guardrail.Revoked},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := fixture(t)
+			if tc.actorTrust != "" {
+				withRole(f, hub, sandbox.Role{Name: "credguard-remediation", Path: "/", TrustPolicy: json.RawMessage(tc.actorTrust)})
+			}
+			sb := sandboxtest.Start(t, f)
+			rep, err := replay.RunAgainst(context.Background(), sb, hub, []replay.Input{{Name: "by-member-role", Data: []byte(ev)}}, replay.Options{OrganizationID: tc.org})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := rep.Results[0]; r.Outcome != tc.outcome {
+				t.Errorf("%s (%s), want %s", r.Outcome, r.Detail, tc.outcome)
+			}
+		})
 	}
 }
