@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/announce"
 	"github.com/credguard/credguard/internal/event"
 	"github.com/credguard/credguard/internal/guardrail"
@@ -31,11 +30,7 @@ type Config struct {
 	DryRun            bool
 	ExemptInstanceIDs []string
 	SelfRoleARNs      []string // the hub function roles: their changes are ignored
-	MemberRoleName    string   // the member role this guardrail assumes (named in failure notifications)
-	// MemberRoleNames are every Credguard member role (their changes are
-	// ignored in organization mode); accounts.MemberRoleNames(MemberRoleName)
-	// when empty.
-	MemberRoleNames []string
+	MemberRoleName    string   // the member role this guardrail assumes (named in failure notifications; in organization mode its changes are ignored)
 	// OrganizationID is set in organization mode. Without it no member role
 	// exists, and a role with a member role's name is anyone's: its changes
 	// are enforced like any other.
@@ -111,9 +106,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Reserve <= 0 {
 		c.Reserve = DefaultReserve
-	}
-	if len(c.MemberRoleNames) == 0 {
-		c.MemberRoleNames = accounts.MemberRoleNames(c.MemberRoleName)
 	}
 	if c.LaunchWait <= 0 {
 		c.LaunchWait = DefaultLaunchWait
@@ -227,13 +219,19 @@ func (h *Handler) enforceIn(ctx context.Context, e event.Event, ids []string) []
 	return h.enforce(ctx, client, e, ids)
 }
 
-// memberRoleNames are the member roles whose changes are Credguard's own: none
-// in single-account mode (as in the trust guardrail).
+// memberRoleNames are the member roles whose changes are Credguard's own:
+// none in single-account mode (as in the trust guardrail), and in
+// organization mode only the role this guardrail writes through. The other
+// member names (the legacy one above all, free once the split roles are
+// deployed) never change instance metadata options for Credguard, so a role
+// anyone creates under such a name is judged like any other caller.
+// Recognising a change is only a saving: a change of Credguard's own that
+// was not recognised is described, found compliant and left alone.
 func (h *Handler) memberRoleNames() []string {
-	if h.cfg.OrganizationID == "" {
+	if h.cfg.OrganizationID == "" || h.cfg.MemberRoleName == "" {
 		return nil
 	}
-	return h.cfg.MemberRoleNames
+	return []string{h.cfg.MemberRoleName}
 }
 
 // skip returns why the event needs no EC2 call at all ("" when it does).

@@ -32,7 +32,6 @@ func FromConfig(base aws.Config, s settings.Settings, log *slog.Logger, metricsO
 		ExemptInstanceIDs: s.ExemptInstanceIDs,
 		SelfRoleARNs:      s.SelfRoleARNs,
 		MemberRoleName:    s.IMDSRoleName,
-		MemberRoleNames:   s.MemberRoleNames(),
 		OrganizationID:    s.OrganizationID,
 		Scope:             s.IMDSScope,
 	}, log, metricsOut)

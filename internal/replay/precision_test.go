@@ -295,24 +295,31 @@ func TestRoleNamedLikeCredguardsIsJudged(t *testing.T) {
 	}
 }
 
-// The IMDS guardrail, like the trust one, takes a change made through a role
-// named like a member role for its own only in organization mode: in
-// single-account mode no member role exists, and such a role is anyone's.
+// The IMDS guardrail takes a change made through a role named like a member
+// role for its own only in organization mode, and only for the role it writes
+// through: in single-account mode no member role exists, and the other names
+// (the legacy one above all, free once the split roles are deployed) are
+// anyone's to create.
 func TestIMDSMemberRoleNameActorOnlyInOrganizationMode(t *testing.T) {
-	ev := renamed(t, "cloudtrail-modify-metadata-options-by-credguard.json", "credguard-imds-enforcer", "credguard-imds-remediation")
 	for _, tc := range []struct {
-		org     string
-		ignored bool
-	}{{"", false}, {"o-exampleorgid", true}} {
+		role, org string
+		ignored   bool
+	}{
+		{"credguard-imds-remediation", "", false},
+		{"credguard-imds-remediation", "o-exampleorgid", true},
+		{"credguard-remediation", "o-exampleorgid", false},
+		{"credguard-trust-remediation", "o-exampleorgid", false},
+	} {
+		ev := renamed(t, "cloudtrail-modify-metadata-options-by-credguard.json", "credguard-imds-enforcer", tc.role)
 		rep, err := replay.Run(context.Background(), demoFixture(t), []replay.Input{ev}, replay.Options{OrganizationID: tc.org})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(rep.Results) != 1 {
-			t.Fatalf("organization %q: results %+v", tc.org, rep.Results)
+			t.Fatalf("%s, organization %q: results %+v", tc.role, tc.org, rep.Results)
 		}
 		if r := rep.Results[0]; (r.Outcome == guardrail.Ignored) != tc.ignored {
-			t.Errorf("organization %q: %s (%s), ignored should be %v", tc.org, r.Outcome, r.Detail, tc.ignored)
+			t.Errorf("%s, organization %q: %s (%s), ignored should be %v", tc.role, tc.org, r.Outcome, r.Detail, tc.ignored)
 		}
 	}
 }

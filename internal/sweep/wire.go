@@ -89,7 +89,7 @@ func fromProviders(prov providers, s settings.Settings, cfg Config, log *slog.Lo
 		return clients(ctx, account, region)
 	}, nil, imdsguard.Config{
 		DryRun: cfg.DryRunIMDS, ExemptInstanceIDs: s.ExemptInstanceIDs,
-		SelfRoleARNs: s.SelfRoleARNs, MemberRoleName: s.IMDSRoleName, MemberRoleNames: s.MemberRoleNames(), Scope: s.IMDSScope,
+		SelfRoleARNs: s.SelfRoleARNs, MemberRoleName: s.IMDSRoleName, Scope: s.IMDSScope,
 	}, log, nil)
 	roles := trustguard.New(func(ctx context.Context, account string) (trustguard.IAM, error) {
 		return iamFor(ctx, account)
