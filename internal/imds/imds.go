@@ -14,8 +14,9 @@ import (
 	"github.com/credguard/credguard/internal/guardrail"
 )
 
-// ExemptTag exempts an instance when it carries a non-empty reason.
-const ExemptTag = "credguard:exempt"
+// ExemptTag exempts an instance or a launch template when it carries a
+// non-empty reason (guardrail.ExemptTag, the one definition).
+const ExemptTag = guardrail.ExemptTag
 
 // Target values.
 const (
@@ -31,10 +32,24 @@ type Options struct {
 	State        string // "pending" | "applied"
 }
 
-// Compliant reports whether the options already meet the target.
-func (o Options) Compliant() bool {
-	return o.HTTPTokens == TokensRequired && o.HopLimit == TargetHopLimit
+// Gap says which of the two enforced settings miss the target. An empty
+// tokens value or a zero hop limit (not set, as in a launch template without
+// them) misses it: a launch would then take the account or AMI defaults,
+// which may allow IMDSv1 or a hop limit of 2. The endpoint does not matter: a
+// disabled endpoint is still enforced, so that re-enabling it cannot expose
+// IMDSv1.
+type Gap struct {
+	Tokens   bool // HttpTokens is not required
+	HopLimit bool // the PUT response hop limit is not 1
 }
+
+// Gap returns what o lacks of the target.
+func (o Options) Gap() Gap {
+	return Gap{Tokens: o.HTTPTokens != TokensRequired, HopLimit: o.HopLimit != TargetHopLimit}
+}
+
+// Compliant reports whether the options already meet the target.
+func (o Options) Compliant() bool { return o.Gap() == Gap{} }
 
 // Target returns o with tokens required and hop limit 1, everything else kept.
 func (o Options) Target() Options {
@@ -105,51 +120,66 @@ type Policy struct {
 	Scope string
 }
 
-// InScope reports whether the policy's scope covers the instance.
-func (p Policy) InScope(in Instance) bool {
-	return p.Scope != ScopeEKSNodes || EKSNode(in.Tags)
+// InScope reports whether the policy's scope covers a resource with these
+// tags (an instance's or a launch template's).
+func (p Policy) InScope(tags map[string]string) bool {
+	return p.Scope != ScopeEKSNodes || EKSNode(tags)
 }
 
-// Decision is what to do with one instance.
+// Decision is what to do with one instance or launch template.
 type Decision struct {
-	// Modify is true when ModifyInstanceMetadataOptions must be called with
-	// After's tokens and hop limit (and nothing else).
+	// Modify is true when the metadata options must be written with After's
+	// tokens and hop limit (and nothing else changed).
 	Modify  bool
 	Outcome guardrail.Outcome // the outcome when no write is made, or remediated when Modify
 	Reason  string
-	Before  Options
-	After   Options
+	// Change names the parameters a write sets ("HttpTokens=required
+	// HttpPutResponseHopLimit=1"); set with dry-run and remediated outcomes.
+	Change string
+	Before Options
+	After  Options
 }
 
-// Decide is the guardrail's whole judgement for one instance.
+// Decide is the guardrail's whole judgement for one instance: a terminated or
+// shutting-down instance is gone, any other is judged by Judge.
 func Decide(in Instance, p Policy) Decision {
-	d := Decision{Before: in.Options, After: in.Options}
+	if in.State == "terminated" || in.State == "shutting-down" {
+		return Decision{Before: in.Options, After: in.Options, Outcome: guardrail.Gone, Reason: "instance is " + in.State}
+	}
+	return Judge(in.ID, in.Tags, in.Options, p)
+}
+
+// Judge is the IMDS rule, the same for an instance and a launch template
+// (whose id never appears in the policy's ExemptIDs): a resource outside the
+// policy's scope is ignored, compliant options are left alone, an exempt
+// resource (ExemptTag with a reason, or an exempted id) is not written, and
+// the others get tokens required and hop limit 1 (in dry-run, only said).
+func Judge(id string, tags map[string]string, o Options, p Policy) Decision {
+	d := Decision{Before: o, After: o}
 	switch {
-	case in.State == "terminated" || in.State == "shutting-down":
-		d.Outcome, d.Reason = guardrail.Gone, "instance is "+in.State
-	case !p.InScope(in):
+	case !p.InScope(tags):
 		d.Outcome, d.Reason = guardrail.Ignored, OutOfScope
-	case in.Options.Compliant():
+	case o.Compliant():
 		d.Outcome, d.Reason = guardrail.Compliant, "IMDSv2 required with hop limit 1"
-	case exemptReason(in, p) != "":
-		d.Outcome, d.Reason = guardrail.Exempt, exemptReason(in, p)
+	case exemptReason(id, tags, p) != "":
+		d.Outcome, d.Reason = guardrail.Exempt, exemptReason(id, tags, p)
 	case p.DryRun:
-		d.After = in.Options.Target()
-		d.Outcome, d.Reason = guardrail.DryRun, "would set "+change(in.Options)
+		d.After, d.Change = o.Target(), change(o)
+		d.Outcome, d.Reason = guardrail.DryRun, "would set "+d.Change
 	default:
-		d.After = in.Options.Target()
+		d.After, d.Change = o.Target(), change(o)
 		d.Modify = true
-		d.Outcome, d.Reason = guardrail.Remediated, "set "+change(in.Options)
+		d.Outcome, d.Reason = guardrail.Remediated, "set "+d.Change
 	}
 	return d
 }
 
-func exemptReason(in Instance, p Policy) string {
-	if r := strings.TrimSpace(in.Tags[ExemptTag]); r != "" {
+func exemptReason(id string, tags map[string]string, p Policy) string {
+	if r := strings.TrimSpace(tags[ExemptTag]); r != "" {
 		return fmt.Sprintf("tag %s: %s", ExemptTag, r)
 	}
-	if p.ExemptIDs[in.ID] {
-		return "allow-list entry " + in.ID + " (the IMDS guardrail's configured exemption list, CREDGUARD_EXEMPT_INSTANCE_IDS; it records no reason)"
+	if p.ExemptIDs[id] {
+		return "allow-list entry " + id + " (the IMDS guardrail's configured exemption list, CREDGUARD_EXEMPT_INSTANCE_IDS; it records no reason)"
 	}
 	return ""
 }
@@ -157,10 +187,11 @@ func exemptReason(in Instance, p Policy) string {
 // change describes which of the two parameters are wrong.
 func change(o Options) string {
 	var parts []string
-	if o.HTTPTokens != TokensRequired {
+	g := o.Gap()
+	if g.Tokens {
 		parts = append(parts, "HttpTokens=required")
 	}
-	if o.HopLimit != TargetHopLimit {
+	if g.HopLimit {
 		parts = append(parts, "HttpPutResponseHopLimit=1")
 	}
 	if o.HTTPEndpoint == "disabled" {

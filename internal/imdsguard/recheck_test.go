@@ -133,3 +133,59 @@ func TestRecheckBeforeWrite(t *testing.T) {
 		})
 	}
 }
+
+// TestRecheckConcurrentWrites: with several writes in flight, every write
+// still follows a description younger than recheckAfter, an instance fixed
+// meanwhile is not written, and each instance is written at most once
+// (run with -race: results are filled by index).
+func TestRecheckConcurrentWrites(t *testing.T) {
+	var ids []string
+	for n := range 12 {
+		ids = append(ids, fmt.Sprintf("i-0bbb00000000000%02d", n))
+	}
+	fixed := ids[len(ids)-1]
+	client := &raceEC2{tokens: map[string]string{}, hop: map[string]int32{}}
+	for _, id := range ids {
+		client.tokens[id], client.hop[id] = "optional", 2
+	}
+	var clockMu sync.Mutex
+	var once sync.Once
+	clock := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
+	client.afterMod = func(string) {
+		clockMu.Lock()
+		clock = clock.Add(time.Second)
+		clockMu.Unlock()
+		once.Do(func() { client.fix(fixed) }) // its own event lands during the first write
+	}
+	h := New(func(context.Context, string, string) (EC2, error) { return client, nil }, nil,
+		Config{Concurrency: 3}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	h.now = func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return clock }
+
+	e := event.Event{Envelope: event.Envelope{Account: "111122223333", Region: "us-east-1"}}
+	results := h.enforce(context.Background(), client, e, ids)
+	seen := map[string]int{}
+	for _, id := range client.modifies {
+		seen[id]++
+	}
+	for i, r := range results {
+		if r.Resource != ids[i] {
+			t.Fatalf("result %d is for %s, want %s", i, r.Resource, ids[i])
+		}
+		if seen[ids[i]] > 1 {
+			t.Errorf("%s written %d times", ids[i], seen[ids[i]])
+		}
+		want := guardrail.Remediated
+		if ids[i] == fixed {
+			want = guardrail.Compliant
+		}
+		if r.Outcome != want {
+			t.Errorf("%s: %s (%s), want %s", ids[i], r.Outcome, r.Detail, want)
+		}
+	}
+	if seen[fixed] != 0 {
+		t.Errorf("the instance fixed meanwhile was written")
+	}
+	if len(client.describes) < 3 {
+		t.Errorf("described %v: the slow writes were never rechecked", client.describes)
+	}
+}

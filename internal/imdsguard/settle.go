@@ -3,8 +3,9 @@ package imdsguard
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/credguard/credguard/internal/event"
 	"github.com/credguard/credguard/internal/guardrail"
@@ -142,18 +143,15 @@ type modifyResult struct {
 // each call answered, in order.
 func (h *Handler) modifyAll(ctx context.Context, client EC2, insts []imds.Instance, launched bool) []modifyResult {
 	out := make([]modifyResult, len(insts))
-	sem := make(chan struct{}, h.cfg.Concurrency)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(h.cfg.Concurrency)
 	for k, inst := range insts {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
+		g.Go(func() error {
 			o, d, r := modify(ctx, client, inst.ID, launched)
 			out[k] = modifyResult{o, d, r}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait() // each call reports through out, never an error
 	return out
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // DefaultExemptTag is the default of Incident.ExemptTag.
-const DefaultExemptTag = "credguard:exempt"
+const DefaultExemptTag = guardrail.ExemptTag
 
 // DefaultRemediationRole is the member role a guardrail assumes unless the
 // deployment renamed it: accounts.IMDSRoleName or accounts.TrustRoleName.

@@ -44,19 +44,15 @@ const (
 	VerdictUnreadable Verdict = "unreadable" // the trust policy could not be decoded or parsed
 )
 
-// IMDSVerdict judges metadata options: "" when tokens are required and the
-// hop limit is 1. An empty tokens value or a zero hop limit (not set, as in a
-// launch template without them) is not compliant: the launch would then take
-// the account or AMI defaults, which may allow IMDSv1 or a hop limit of 2.
+// IMDSVerdict names, in the scan contract's words, what metadata options lack
+// of the IMDS rule's target (imds.Options.Gap): "" when nothing.
 func IMDSVerdict(o imds.Options) Verdict {
-	tokens := o.HTTPTokens != imds.TokensRequired
-	hop := o.HopLimit != imds.TargetHopLimit
-	switch {
-	case tokens && hop:
+	switch g := o.Gap(); {
+	case g.Tokens && g.HopLimit:
 		return VerdictIMDSv1HopLimit
-	case tokens:
+	case g.Tokens:
 		return VerdictIMDSv1
-	case hop:
+	case g.HopLimit:
 		return VerdictHopLimit
 	}
 	return ""

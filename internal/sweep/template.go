@@ -3,7 +3,6 @@ package sweep
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imds"
@@ -24,11 +23,11 @@ func (o TemplateOptions) imds() imds.Options {
 	return imds.Options{HTTPTokens: o.HTTPTokens, HopLimit: o.HopLimit, HTTPEndpoint: o.HTTPEndpoint}
 }
 
-// Target returns o with tokens required and hop limit 1, everything else kept
-// (a disabled endpoint stays disabled).
+// Target returns o with imds's target tokens and hop limit, everything else
+// kept (a disabled endpoint stays disabled).
 func (o TemplateOptions) Target() TemplateOptions {
-	o.HTTPTokens = imds.TokensRequired
-	o.HopLimit = imds.TargetHopLimit
+	t := o.imds().Target()
+	o.HTTPTokens, o.HopLimit = t.HTTPTokens, t.HopLimit
 	return o
 }
 
@@ -82,45 +81,28 @@ type TemplateDecision struct {
 	After   string // "" when nothing would change
 }
 
-// DecideTemplate is the launch-template counterpart of imds.Decide: the same
-// target (tokens required, hop limit 1, nothing else changed), the same
-// exemption tag and the same scope (imds.ScopeEKSNodes: only templates
-// carrying an EKS or Karpenter tag; the others are ignored).
+// DecideTemplate applies imds.Judge, the rule instances follow too (the same
+// target, exemption tag and scope), to the template's default version. A
+// compliant default version is compliant whatever the scope.
 func DecideTemplate(t Template, dryRun bool, scope string) TemplateDecision {
 	before := t.options()
 	d := TemplateDecision{Before: before.String()}
-	v := t.Verdict()
-	switch {
-	case v == "":
+	if before.imds().Compliant() {
 		d.Outcome, d.Reason = guardrail.Compliant, "default version requires IMDSv2 with hop limit 1"
-	case scope == imds.ScopeEKSNodes && !imds.EKSNode(t.Tags):
-		d.Outcome, d.Reason = guardrail.Ignored, imds.OutOfScope
-	case strings.TrimSpace(t.Tags[imds.ExemptTag]) != "":
-		d.Outcome, d.Reason = guardrail.Exempt, fmt.Sprintf("tag %s: %s", imds.ExemptTag, strings.TrimSpace(t.Tags[imds.ExemptTag]))
+		return d
+	}
+	j := imds.Judge(t.ID, t.Tags, before.imds(), imds.Policy{DryRun: dryRun, Scope: scope})
+	d.Outcome, d.Reason = j.Outcome, j.Reason
+	switch j.Outcome {
+	case guardrail.DryRun:
+		d.Reason = fmt.Sprintf("would create a new default version from version %d with %s", t.DefaultVersion, j.Change)
+	case guardrail.Remediated:
+		d.Write = true
+		d.Reason = fmt.Sprintf("created a new default version from version %d with %s", t.DefaultVersion, j.Change)
 	default:
-		d.Target = before.Target()
-		d.After = d.Target.String()
-		change := templateChange(before)
-		if dryRun {
-			d.Outcome, d.Reason = guardrail.DryRun, fmt.Sprintf("would create a new default version from version %d with %s", t.DefaultVersion, change)
-		} else {
-			d.Write = true
-			d.Outcome, d.Reason = guardrail.Remediated, fmt.Sprintf("created a new default version from version %d with %s", t.DefaultVersion, change)
-		}
+		return d
 	}
+	d.Target = before.Target()
+	d.After = d.Target.String()
 	return d
-}
-
-func templateChange(o TemplateOptions) string {
-	var parts []string
-	if o.HTTPTokens != imds.TokensRequired {
-		parts = append(parts, "HttpTokens=required")
-	}
-	if o.HopLimit != imds.TargetHopLimit {
-		parts = append(parts, "HttpPutResponseHopLimit=1")
-	}
-	if o.HTTPEndpoint == "disabled" {
-		parts = append(parts, "(endpoint stays disabled)")
-	}
-	return strings.Join(parts, " ")
 }
