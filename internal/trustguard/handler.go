@@ -24,9 +24,6 @@ import (
 	"github.com/credguard/credguard/internal/trust"
 )
 
-// ExemptTag exempts a role when it carries a non-empty reason.
-const ExemptTag = "credguard:exempt"
-
 // RevokePolicyName is the inline policy the IAM console's "Revoke active
 // sessions" writes; Credguard writes the same one.
 const RevokePolicyName = "AWSRevokeOlderSessions"
@@ -68,7 +65,7 @@ func New(iamFor IAMFor, eksFor EKSFor, pub announce.Publisher, cfg Config, log *
 		cfg.MemberRoleNames = accounts.MemberRoleNames(cfg.MemberRoleName)
 	}
 	return &Handler{iamFor: iamFor, eksFor: eksFor, cfg: cfg, now: time.Now, announce: &announce.Announcer{
-		Guardrail: guardrail.Trust, Log: log, Metrics: metricsOut, Publisher: pub, DryRun: cfg.DryRun, ExemptTag: ExemptTag,
+		Guardrail: guardrail.Trust, Log: log, Metrics: metricsOut, Publisher: pub, DryRun: cfg.DryRun, ExemptTag: guardrail.ExemptTag,
 		RemediationRole: cfg.MemberRoleName,
 	}}
 }
@@ -375,8 +372,8 @@ func (h *Handler) exemptReason(r role, p trust.Policy) string {
 		return "Credguard's own remediation role (its trust is exactly what Credguard deploys)"
 	case guardrail.RoleListed(r.ARN, h.cfg.SelfRoleARNs):
 		return "Credguard's own function role"
-	case strings.TrimSpace(r.Tags[ExemptTag]) != "":
-		return fmt.Sprintf("tag %s: %s", ExemptTag, strings.TrimSpace(r.Tags[ExemptTag]))
+	case strings.TrimSpace(r.Tags[guardrail.ExemptTag]) != "":
+		return fmt.Sprintf("tag %s: %s", guardrail.ExemptTag, strings.TrimSpace(r.Tags[guardrail.ExemptTag]))
 	}
 	for _, entry := range h.cfg.ExemptRoleARNs {
 		if guardrail.RoleListed(r.ARN, []string{entry}) {
