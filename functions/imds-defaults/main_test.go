@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -124,7 +123,7 @@ func TestImdsDefaultsUnderEmulator(t *testing.T) {
 	crafted := "credguard-imds-defaults:444455556666:eu-west-1:tokens=optional,hop=64,enforced=disabled"
 	invoke("Delete", crafted, cfn.URL+"/response")
 	noAnswer("a forged delete")
-	if !strings.Contains(em.Output(), "forged request: not answered") {
+	if !em.WaitOutput("forged request: not answered", 5*time.Second) {
 		t.Errorf("forged delete not logged as such\n%s", em.Output())
 	}
 	// ResponseURLs that are not CloudFormation's response bucket for the
@@ -153,7 +152,7 @@ func TestImdsDefaultsUnderEmulator(t *testing.T) {
 	if took := time.Since(start); took > 20*time.Second {
 		t.Errorf("a hanging answer held the invocation %s, want about the 10 s client timeout", took)
 	}
-	if !strings.Contains(em.Output(), "answer to CloudFormation failed") {
+	if !em.WaitOutput("answer to CloudFormation failed", 5*time.Second) {
 		t.Errorf("the failed answer is not logged\n%s", em.Output())
 	}
 	if d := sb.State().Accounts[member].Regions["eu-west-1"].MetadataDefaults; d == nil || d.HTTPTokens != "required" {

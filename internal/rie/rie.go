@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -96,6 +97,22 @@ func (e *Emulator) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 
 // Output is what the emulator and the function printed so far.
 func (e *Emulator) Output() string { return e.output.String() }
+
+// WaitOutput reports whether the output contains s within d. The function's
+// output reaches the emulator's pipe asynchronously, so a line logged just
+// before an invocation returned may arrive just after it.
+func (e *Emulator) WaitOutput(s string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if strings.Contains(e.Output(), s) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
 
 // Stop ends the emulator and the function.
 func (e *Emulator) Stop() {
