@@ -295,6 +295,7 @@ func measureBootstrap(path, function string, sb *sandbox.Server) (sample, error)
 		"CREDGUARD_TOPIC_ARN=arn:aws:sns:us-east-1:" + hub + ":credguard-notifications",
 		"CREDGUARD_SELF_ROLE_ARNS=arn:aws:iam::" + hub + ":role/credguard-imds-enforcer,arn:aws:iam::" + hub + ":role/credguard-trust-guard",
 		"CREDGUARD_SLACK_WEBHOOK_SECRET_ARN=arn:aws:secretsmanager:us-east-1:" + hub + ":secret:credguard-slack-AbCdEf",
+		"CREDGUARD_SWEEP_BUCKET=credguard-sweep-" + hub, // the sweep steps' results bucket
 	}
 	var stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
