@@ -24,6 +24,7 @@ import (
 
 	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/sandbox"
 	"github.com/credguard/credguard/internal/settings"
 	"github.com/credguard/credguard/internal/sweep"
@@ -102,9 +103,7 @@ bad fixture, or no usable AWS credentials or region.
 `
 
 var (
-	scanAccountRe  = regexp.MustCompile(`^[0-9]{12}$`)
-	scanRegionRe   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	scanRoleNameRe = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	scanRegionRe = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 )
 
 // scanTarget is where a scan runs: the base configuration (acting in the
@@ -128,8 +127,8 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	concurrency := fs.Int("concurrency", 4, "scopes at once")
 	progressMode := fs.String("progress", progressAuto, "auto, always or never")
 	roleName := fs.String("role-name", "", "one member role name for both guardrails")
-	imdsRole := fs.String("imds-role-name", accounts.IMDSRoleName, "member role for instances and launch templates")
-	trustRole := fs.String("trust-role-name", accounts.TrustRoleName, "member role for roles")
+	imdsRole := fs.String("imds-role-name", ids.IMDSRoleName, "member role for instances and launch templates")
+	trustRole := fs.String("trust-role-name", ids.TrustRoleName, "member role for roles")
 	imdsScope := fs.String("imds-scope", settings.IMDSScopeAll, "all or eks-nodes")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -158,7 +157,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		return usage("--imds-scope %q: want %s or %s", *imdsScope, settings.IMDSScopeAll, settings.IMDSScopeEKSNodes)
 	}
 	for flagName, v := range map[string]string{"role-name": *roleName, "imds-role-name": *imdsRole, "trust-role-name": *trustRole} {
-		if (v != "" || flagName != "role-name") && !scanRoleNameRe.MatchString(v) {
+		if (v != "" || flagName != "role-name") && !ids.ValidRoleName(v) {
 			return usage("--%s %q is not an IAM role name", flagName, v)
 		}
 	}
@@ -166,7 +165,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	accountList := settings.List(*accountsFlag)
 	if !wantAll {
 		for _, a := range accountList {
-			if !scanAccountRe.MatchString(a) {
+			if !ids.ValidAccount(a) {
 				return usage("--accounts: %q is not a 12-digit account id (or use --accounts all)", a)
 			}
 		}

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/deploy"
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/partition"
 	"github.com/credguard/credguard/internal/settings"
 )
@@ -30,9 +30,9 @@ const (
 
 // Defaults for the optional context keys (documented in infra/README.md).
 const (
-	DefaultIMDSRoleName     = accounts.IMDSRoleName
-	DefaultTrustRoleName    = accounts.TrustRoleName
-	DefaultDefaultsRoleName = accounts.DefaultsRoleName
+	DefaultIMDSRoleName     = ids.IMDSRoleName
+	DefaultTrustRoleName    = ids.TrustRoleName
+	DefaultDefaultsRoleName = ids.DefaultsRoleName
 	DefaultSweepSchedule    = "rate(6 hours)"
 	DefaultHubRegion        = "us-east-1"
 	DefaultLogRetentionDays = 90
@@ -146,13 +146,11 @@ type Getter func(key string) any
 var (
 	reOrgID       = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
 	reOU          = regexp.MustCompile(`^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$`)
-	reAccount     = regexp.MustCompile(`^[0-9]{12}$`)
 	reRegion      = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`)
 	reRoleARN     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
 	reInstanceID  = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	reSlackID     = regexp.MustCompile(`^[A-Z0-9]{9,11}$`)
 	reSecretARN   = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[\w/+=.@-]+$`)
-	reRoleName    = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 	reRate        = regexp.MustCompile(`^rate\(([1-9][0-9]*) (minute|minutes|hour|hours|day|days)\)$`)
 	reCron        = regexp.MustCompile(`^cron\(\S+( \S+){5}\)$`)
 	retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
@@ -217,7 +215,7 @@ func (c Config) validate() []error {
 	default:
 		bad("mode", "must be %q or %q, got %q", Single, Organization, c.Mode)
 	}
-	if c.HubAccount != "" && !reAccount.MatchString(c.HubAccount) {
+	if c.HubAccount != "" && !ids.ValidAccount(c.HubAccount) {
 		bad("hubAccount", "must be a 12-digit account id, got %q", c.HubAccount)
 	}
 	if !reRegion.MatchString(c.HubRegion) {
@@ -301,11 +299,11 @@ func (c Config) validate() []error {
 		{"imdsRoleName", c.IMDSRoleName}, {"trustRoleName", c.TrustRoleName}, {"imdsDefaultsRoleName", c.DefaultsRoleName},
 	} {
 		switch {
-		case !reRoleName.MatchString(k.name):
+		case !ids.ValidRoleName(k.name):
 			bad(k.key, "must be a valid IAM role name (1-64 of letters, digits and +=,.@_-), got %q", k.name)
 		case names[k.name] != "":
 			bad(k.key, "must differ from %s (%q): each member role holds one guardrail's permissions", names[k.name], k.name)
-		case k.name == accounts.LegacyRoleName || slices.Contains([]string{FnIMDSEnforcer, FnTrustGuard, FnSweeper, FnSlackForwarder, FnIMDSDefaults}, strings.TrimPrefix(k.name, ResourcePrefix)):
+		case k.name == ids.LegacyRoleName || slices.Contains([]string{FnIMDSEnforcer, FnTrustGuard, FnSweeper, FnSlackForwarder, FnIMDSDefaults}, strings.TrimPrefix(k.name, ResourcePrefix)):
 			bad(k.key, "%q is taken (the legacy member role, or a hub function role)", k.name)
 		}
 		names[k.name] = k.key
@@ -342,7 +340,7 @@ func (c Config) validate() []error {
 		bad("sweeperConcurrency", "must be 0 (no reservation) or at least sweepMaxConcurrency (%d): the map would be throttled, got %d", c.SweepMaxConcurrency, n)
 	}
 	for _, a := range c.SweepAccounts {
-		if !reAccount.MatchString(a) {
+		if !ids.ValidAccount(a) {
 			bad("sweepAccounts", "%q is not a 12-digit account id", a)
 		}
 	}

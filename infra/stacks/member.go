@@ -14,7 +14,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/credguard/credguard/internal/accounts"
+	"github.com/credguard/credguard/internal/ids"
 )
 
 // MemberStackID is the construct id (and CloudFormation stack name prefix) of
@@ -168,7 +168,7 @@ func MemberRoleNames(cfg Config) []string {
 	for _, s := range memberRoleSpecs(cfg) {
 		out = append(out, s.name)
 	}
-	return append(out, accounts.LegacyRoleName)
+	return append(out, ids.LegacyRoleName)
 }
 
 // newMemberRole creates one member role in this account: trusted by the

@@ -6,8 +6,6 @@ package accounts
 import (
 	"context"
 	"fmt"
-	"regexp"
-	"slices"
 	"sync"
 	"time"
 
@@ -15,50 +13,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/partition"
 )
-
-// The member roles every member account carries, one per guardrail, so that
-// no role holds both IMDS and IAM writes (their default names; the
-// deployment may rename them).
-const (
-	// IMDSRoleName: instance and launch-template metadata options; assumed
-	// by the IMDS guardrail and the sweep.
-	IMDSRoleName = "credguard-imds-remediation"
-	// TrustRoleName: role trust policies (and the EKS reads behind them);
-	// assumed by the trust guardrail and the sweep.
-	TrustRoleName = "credguard-trust-remediation"
-	// DefaultsRoleName: the account's IMDS defaults, and the CloudFormation
-	// read that verifies a request; assumed only by the imds-defaults custom
-	// resource.
-	DefaultsRoleName = "credguard-imds-defaults-member"
-	// LegacyRoleName is the single member role of earlier versions, which
-	// held every power. It is still recognised as Credguard's own (its
-	// changes are ignored, it is never rewritten) while deployments move to
-	// the split roles.
-	LegacyRoleName = "credguard-remediation"
-)
-
-// MemberRoleNames lists Credguard's member role names: the configured ones,
-// then the default and legacy names, without blanks or repeats. A guardrail
-// treats every one of them as its own.
-func MemberRoleNames(configured ...string) []string {
-	var out []string
-	for _, n := range append(configured, IMDSRoleName, TrustRoleName, DefaultsRoleName, LegacyRoleName) {
-		if n != "" && !slices.Contains(out, n) {
-			out = append(out, n)
-		}
-	}
-	return out
-}
 
 // STS lists the calls the provider makes.
 type STS interface {
 	AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, optFns ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
 	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
 }
-
-var accountID = regexp.MustCompile(`^[0-9]{12}$`)
 
 // Provider is safe for concurrent use. Keep one per process so credentials are
 // reused across Lambda invocations.
@@ -141,7 +104,7 @@ func (p *Provider) HubAccount(ctx context.Context) (string, error) {
 // role's credentials, retrieved now (so an AssumeRole failure is reported
 // here, with the role's ARN) and cached until five minutes before expiry.
 func (p *Provider) Config(ctx context.Context, account, region string) (aws.Config, error) {
-	if !accountID.MatchString(account) {
+	if !ids.ValidAccount(account) {
 		return aws.Config{}, fmt.Errorf("account %q: not a 12-digit account id", account)
 	}
 	hub, err := p.HubAccount(ctx)

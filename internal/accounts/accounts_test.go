@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/credguard/credguard/internal/accounts"
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/sandbox"
 	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 )
@@ -26,7 +27,7 @@ func TestConfigAssumesOnceAndCaches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := accounts.New(base, sts.NewFromConfig(base), accounts.Options{RoleName: accounts.IMDSRoleName, SessionName: "credguard-test"})
+	p := accounts.New(base, sts.NewFromConfig(base), accounts.Options{RoleName: ids.IMDSRoleName, SessionName: "credguard-test"})
 
 	// The hub account is learned once from GetCallerIdentity.
 	hub, err := p.HubAccount(ctx)

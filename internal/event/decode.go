@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/partition"
 )
 
@@ -34,7 +35,6 @@ func cloudTrailSource(source string) (string, bool) {
 }
 
 var (
-	accountIDPattern  = regexp.MustCompile(`^[0-9]{12}$`)
 	regionPattern     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 	instanceIDPattern = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
 )
@@ -44,7 +44,7 @@ var (
 func ValidInstanceID(id string) bool { return instanceIDPattern.MatchString(id) }
 
 // ValidAccountID reports whether id is a 12-digit AWS account id.
-func ValidAccountID(id string) bool { return accountIDPattern.MatchString(id) }
+func ValidAccountID(id string) bool { return ids.ValidAccount(id) }
 
 // Partition returns the ARN partition of a region (partition.Of: aws,
 // aws-cn, aws-us-gov and the isolated partitions).

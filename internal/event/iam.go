@@ -3,11 +3,10 @@ package event
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
-)
 
-var roleNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	"github.com/credguard/credguard/internal/ids"
+)
 
 // RoleARN builds the ARN of a role from its account, path ("" or "/" for
 // none) and name, in the partition of region.
@@ -39,7 +38,7 @@ func decodeCreateRole(ev *Event, c call) error {
 	if name == "" {
 		return malformed(namePath, "missing")
 	}
-	if !roleNamePattern.MatchString(name) {
+	if !ids.ValidRoleName(name) {
 		return malformed(namePath, fmt.Sprintf("%q is not a role name", name))
 	}
 	rc.RoleName = name
@@ -94,7 +93,7 @@ func decodeUpdateAssumeRolePolicy(ev *Event, c call) error {
 	if err != nil {
 		return err
 	}
-	if !roleNamePattern.MatchString(name) {
+	if !ids.ValidRoleName(name) {
 		return malformed(join(c.request.path, "roleName"), fmt.Sprintf("%q is not a role name", name))
 	}
 	rc.RoleName = name

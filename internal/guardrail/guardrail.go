@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/credguard/credguard/internal/event"
+	"github.com/credguard/credguard/internal/ids"
 )
 
 // Outcome is the single word that ends the handling of one resource.
@@ -135,7 +136,7 @@ func ParseRoleARN(arn string) (account, name string, ok bool) {
 		return "", "", false
 	}
 	name = parts[5][strings.LastIndex(parts[5], "/")+1:]
-	if !event.ValidAccountID(parts[4]) || name == "" {
+	if !ids.ValidAccount(parts[4]) || name == "" {
 		return "", "", false
 	}
 	return parts[4], name, true

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/partition"
 )
 
@@ -102,8 +103,6 @@ func PhysicalID(account, region string, previous Defaults) string {
 		word(previous.HTTPTokens), hop, word(previous.HTTPTokensEnforced))
 }
 
-var accountRe = regexp.MustCompile(`^[0-9]{12}$`)
-
 // regionRe is the shape of a region name (eu-west-1, us-gov-west-1,
 // us-isob-east-1). The region in a request is a claim: it names the clients'
 // endpoints and CloudFormation's response bucket, so nothing else passes.
@@ -142,7 +141,7 @@ func StackLocation(stackID string) (account, region string, err error) {
 	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "cloudformation" || !strings.HasPrefix(parts[5], "stack/") {
 		return "", "", fmt.Errorf("StackId %q is not a CloudFormation stack ARN", stackID)
 	}
-	if !accountRe.MatchString(parts[4]) || !regionRe.MatchString(parts[3]) {
+	if !ids.ValidAccount(parts[4]) || !regionRe.MatchString(parts[3]) {
 		return "", "", fmt.Errorf("StackId %q names no account and region", stackID)
 	}
 	if parts[1] != partition.Of(parts[3]) {

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/credguard/credguard/internal/accounts"
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/sandbox"
 	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 	"github.com/credguard/credguard/internal/settings"
@@ -59,7 +60,7 @@ func fixture() *sandbox.Fixture {
 		hub: {Roles: []sandbox.Role{{Name: "credguard-imds-defaults", TrustPolicy: lambdaTrust}},
 			Regions: map[string]*sandbox.Region{"us-east-1": {Stacks: []sandbox.Stack{stack(hub, "us-east-1", "CREATE_IN_PROGRESS", "")}}}},
 		member: {
-			Roles: []sandbox.Role{{Name: accounts.DefaultsRoleName, TrustPolicy: memberTrust}},
+			Roles: []sandbox.Role{{Name: ids.DefaultsRoleName, TrustPolicy: memberTrust}},
 			Regions: map[string]*sandbox.Region{"eu-west-1": {
 				MetadataDefaults: &sandbox.MetadataDefaults{HTTPTokens: "optional", HTTPPutResponseHopLimit: 2, HTTPTokensEnforced: "disabled", HTTPEndpoint: "enabled"},
 				Stacks:           []sandbox.Stack{stack(member, "eu-west-1", "CREATE_IN_PROGRESS", "")},
@@ -111,7 +112,7 @@ func start(t *testing.T, f *sandbox.Fixture) (*sandbox.Server, *Handler, *clock)
 	}
 	base.Retryer = accounts.Retryer
 	c := &clock{}
-	return s, FromConfig(base, settings.Settings{HubAccount: hub, DefaultsRoleName: accounts.DefaultsRoleName},
+	return s, FromConfig(base, settings.Settings{HubAccount: hub, DefaultsRoleName: ids.DefaultsRoleName},
 		Options{Sleep: c.sleep, Reserve: testReserve}), c
 }
 
@@ -438,7 +439,7 @@ func TestCreateWaitsForTheMemberRole(t *testing.T) {
 	clk.then = func(n int) {
 		if n == 2 { // the role's region creates it after the second failed attempt
 			if _, err := iam.NewFromConfig(memberCfg).CreateRole(context.Background(), &iam.CreateRoleInput{
-				RoleName: aws.String(accounts.DefaultsRoleName), AssumeRolePolicyDocument: aws.String(string(memberTrust))}); err != nil {
+				RoleName: aws.String(ids.DefaultsRoleName), AssumeRolePolicyDocument: aws.String(string(memberTrust))}); err != nil {
 				t.Error(err)
 			}
 		}

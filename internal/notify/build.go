@@ -7,8 +7,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/partition"
 )
 
@@ -16,12 +16,12 @@ import (
 const DefaultExemptTag = guardrail.ExemptTag
 
 // DefaultRemediationRole is the member role a guardrail assumes unless the
-// deployment renamed it: accounts.IMDSRoleName or accounts.TrustRoleName.
+// deployment renamed it: ids.IMDSRoleName or ids.TrustRoleName.
 func DefaultRemediationRole(g guardrail.Name) string {
 	if g == guardrail.Trust {
-		return accounts.TrustRoleName
+		return ids.TrustRoleName
 	}
-	return accounts.IMDSRoleName
+	return ids.IMDSRoleName
 }
 
 // Incident is what one guardrail tells about one event.

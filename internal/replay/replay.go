@@ -184,7 +184,7 @@ func RunAgainst(ctx context.Context, sb *sandbox.Server, hub string, inputs []In
 }
 
 // Settings are the function settings replay gives both guardrails: the hub's
-// topic, the default member roles (accounts.IMDSRoleName, TrustRoleName),
+// topic, the default member roles (ids.IMDSRoleName, TrustRoleName),
 // and the hub function roles as "self", every ARN in region's partition.
 func Settings(hub, region string, dryRun bool) settings.Settings {
 	return settings.Settings{

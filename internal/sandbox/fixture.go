@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/credguard/credguard/internal/ids"
 )
 
 // Fixture is the sandbox's starting state (and, from State, its current
@@ -288,7 +290,7 @@ func (f *Fixture) Validate() error {
 	switch {
 	case f.HubAccount == "":
 		v.add("hubAccount", "required")
-	case !accountIDRe.MatchString(f.HubAccount):
+	case !ids.ValidAccount(f.HubAccount):
 		v.add("hubAccount", "account id must be 12 digits, got %q", f.HubAccount)
 	case f.Accounts[f.HubAccount] == nil:
 		v.add("hubAccount", "account %s is not in accounts", f.HubAccount)
@@ -306,9 +308,7 @@ func (f *Fixture) Validate() error {
 }
 
 var (
-	accountIDRe    = regexp.MustCompile(`^[0-9]{12}$`)
 	regionRe       = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	roleNameRe     = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 	policyNameRe   = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
 	rolePathRe     = regexp.MustCompile(`^/([\x21-\x7e]*/)?$`)
 	instanceIDRe   = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
@@ -396,7 +396,7 @@ func (v *validator) faults(path string, f *Faults) {
 		if !faultCodeRe.MatchString(e.Code) {
 			v.add(p+".code", "must be an AWS error code such as InternalError, got %q", e.Code)
 		}
-		if e.Account != "" && !accountIDRe.MatchString(e.Account) {
+		if e.Account != "" && !ids.ValidAccount(e.Account) {
 			v.add(p+".account", "account id must be 12 digits, got %q", e.Account)
 		}
 		if e.Status != 0 && (e.Status < 400 || e.Status > 599) {
@@ -420,7 +420,7 @@ func (v *validator) faultKey(path, key string) {
 }
 
 func (v *validator) account(path, id string, a *Account) {
-	if !accountIDRe.MatchString(id) {
+	if !ids.ValidAccount(id) {
 		v.add(path, "account id must be 12 digits")
 	}
 	if a == nil {
@@ -450,7 +450,7 @@ func (v *validator) account(path, id string, a *Account) {
 }
 
 func (v *validator) role(path string, r Role) {
-	if !roleNameRe.MatchString(r.Name) {
+	if !ids.ValidRoleName(r.Name) {
 		v.add(path+".name", "role name must be 1–64 characters of letters, digits and +=,.@_-, got %q", r.Name)
 	}
 	if r.Path != "" && (!rolePathRe.MatchString(r.Path) || len(r.Path) > 512) {

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode"
+
+	"github.com/credguard/credguard/internal/ids"
 )
 
 // IAM quotas the sandbox enforces (IAM's defaults).
@@ -284,7 +286,7 @@ func (s *Server) iamListRoles(r *request) (any, error) {
 func (s *Server) iamCreateRole(r *request) (any, error) {
 	name := r.p.str("RoleName")
 	r.resource = "arn:aws:iam::" + r.account() + ":role/" + name
-	if !roleNameRe.MatchString(name) {
+	if !ids.ValidRoleName(name) {
 		return nil, validationError("roleName", name, "Member must satisfy regular expression pattern: [\\w+=,.@-]+ and have length between 1 and 64")
 	}
 	path := r.p.str("Path")

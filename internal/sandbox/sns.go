@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/credguard/credguard/internal/ids"
 )
 
 const maxMessageBytes = 256 * 1024
@@ -33,7 +35,7 @@ func (s *Server) snsPublish(r *request) (any, error) {
 		return nil, snsInvalid("Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter")
 	}
 	parts := strings.Split(topic, ":")
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sns" || parts[5] == "" || !accountIDRe.MatchString(parts[4]) {
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sns" || parts[5] == "" || !ids.ValidAccount(parts[4]) {
 		return nil, snsInvalid("Invalid parameter: TopicArn")
 	}
 	if parts[4] != r.account() {

@@ -24,7 +24,7 @@ import (
 	"fmt"
 	"regexp"
 
-	"github.com/credguard/credguard/internal/accounts"
+	"github.com/credguard/credguard/internal/ids"
 )
 
 // MaxSize is the service control policy size quota (characters, as
@@ -47,7 +47,7 @@ var HubFunctions = []string{"credguard-imds-enforcer", "credguard-sweeper"}
 // Options configure the policy.
 type Options struct {
 	// RemediationRoleName is the member role the IMDS guardrail and the
-	// sweep assume to change metadata options (accounts.IMDSRoleName when
+	// sweep assume to change metadata options (ids.IMDSRoleName when
 	// empty).
 	RemediationRoleName string
 	// HubAccount pins the hub function roles to the hub account. When empty
@@ -59,8 +59,6 @@ type Options struct {
 }
 
 var (
-	roleNameRe  = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	accountRe   = regexp.MustCompile(`^[0-9]{12}$`)
 	partitionRe = regexp.MustCompile(`^aws(-[a-z]+)*$`)
 )
 
@@ -82,17 +80,17 @@ type Statement struct {
 // Build returns the policy.
 func Build(o Options) (Policy, error) {
 	if o.RemediationRoleName == "" {
-		o.RemediationRoleName = accounts.IMDSRoleName
+		o.RemediationRoleName = ids.IMDSRoleName
 	}
 	if o.Partition == "" {
 		o.Partition = "aws"
 	}
-	if !roleNameRe.MatchString(o.RemediationRoleName) {
+	if !ids.ValidRoleName(o.RemediationRoleName) {
 		return Policy{}, fmt.Errorf("remediation role name %q: want 1–64 letters, digits and +=,.@_-", o.RemediationRoleName)
 	}
 	hub := "*"
 	if o.HubAccount != "" {
-		if !accountRe.MatchString(o.HubAccount) {
+		if !ids.ValidAccount(o.HubAccount) {
 			return Policy{}, fmt.Errorf("hub account %q: want a 12-digit account id", o.HubAccount)
 		}
 		hub = o.HubAccount

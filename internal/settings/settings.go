@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/credguard/credguard/internal/accounts"
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/partition"
 )
 
@@ -37,10 +37,10 @@ const (
 // Settings is the configuration every guardrail function shares.
 type Settings struct {
 	TopicARN string
-	// The member roles, one per guardrail (accounts.IMDSRoleName,
+	// The member roles, one per guardrail (ids.IMDSRoleName,
 	// TrustRoleName and DefaultsRoleName unless renamed): each function
 	// assumes only its own, and every guardrail treats all of them (and
-	// accounts.LegacyRoleName) as Credguard's (MemberRoleNames).
+	// ids.LegacyRoleName) as Credguard's (MemberRoleNames).
 	IMDSRoleName      string
 	TrustRoleName     string
 	DefaultsRoleName  string
@@ -94,13 +94,13 @@ func FromEnv(getenv func(string) string) (Settings, error) {
 // WithDefaultRoles fills in the default name of every member role left blank.
 func (s Settings) WithDefaultRoles() Settings {
 	if s.IMDSRoleName == "" {
-		s.IMDSRoleName = accounts.IMDSRoleName
+		s.IMDSRoleName = ids.IMDSRoleName
 	}
 	if s.TrustRoleName == "" {
-		s.TrustRoleName = accounts.TrustRoleName
+		s.TrustRoleName = ids.TrustRoleName
 	}
 	if s.DefaultsRoleName == "" {
-		s.DefaultsRoleName = accounts.DefaultsRoleName
+		s.DefaultsRoleName = ids.DefaultsRoleName
 	}
 	return s
 }
@@ -108,7 +108,7 @@ func (s Settings) WithDefaultRoles() Settings {
 // MemberRoleNames are every member role name Credguard may act as: the
 // configured ones, the defaults and the legacy single role.
 func (s Settings) MemberRoleNames() []string {
-	return accounts.MemberRoleNames(s.IMDSRoleName, s.TrustRoleName, s.DefaultsRoleName)
+	return ids.MemberRoleNames(s.IMDSRoleName, s.TrustRoleName, s.DefaultsRoleName)
 }
 
 // FunctionRoles are the fixed role names of the hub functions that change

@@ -16,6 +16,7 @@ import (
 
 	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/sandbox"
 	"github.com/credguard/credguard/internal/settings"
 )
@@ -38,7 +39,7 @@ var (
 
 // memberRoles are the two member roles the sweep assumes.
 func memberRoles() []sandbox.Role {
-	return []sandbox.Role{{Name: accounts.IMDSRoleName, TrustPolicy: trustHub}, {Name: accounts.TrustRoleName, TrustPolicy: trustHub}}
+	return []sandbox.Role{{Name: ids.IMDSRoleName, TrustPolicy: trustHub}, {Name: ids.TrustRoleName, TrustPolicy: trustHub}}
 }
 
 func startSandbox(t testing.TB, f *sandbox.Fixture) *sandbox.Server {
@@ -93,7 +94,7 @@ func sweeperWith(t testing.TB, s *sandbox.Server, cfg Config, retryer func() aws
 	}
 	base.Retryer = retryer
 	st := settings.Settings{
-		HubAccount: s.HubAccount(), IMDSRoleName: accounts.IMDSRoleName, TrustRoleName: accounts.TrustRoleName,
+		HubAccount: s.HubAccount(), IMDSRoleName: ids.IMDSRoleName, TrustRoleName: ids.TrustRoleName,
 		SelfRoleARNs: settings.SelfRoleARNs("us-east-1", s.HubAccount()),
 	}
 	return FromConfig(base, st, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))

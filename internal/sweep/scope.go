@@ -3,6 +3,8 @@ package sweep
 import (
 	"fmt"
 	"regexp"
+
+	"github.com/credguard/credguard/internal/ids"
 )
 
 // Scope is the sweep's unit of work, the same locally (`credguard scan`) and
@@ -45,15 +47,14 @@ func (sc Scope) String() string {
 }
 
 var (
-	scopeAccountRe = regexp.MustCompile(`^[0-9]{12}$`)
-	scopeRegionRe  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	scopeRegionRe = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 )
 
 // Validate rejects a scope that names no 12-digit account or a malformed
 // region (a scope comes from the state machine's input, which anyone who may
 // start an execution controls).
 func (sc Scope) Validate() error {
-	if !scopeAccountRe.MatchString(sc.Account) {
+	if !ids.ValidAccount(sc.Account) {
 		return fmt.Errorf("scope account %q: not a 12-digit account id", sc.Account)
 	}
 	if sc.Region != "" && !scopeRegionRe.MatchString(sc.Region) {

@@ -16,10 +16,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/announce"
 	"github.com/credguard/credguard/internal/event"
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/settings"
 	"github.com/credguard/credguard/internal/trust"
 )
@@ -35,7 +35,7 @@ type Config struct {
 	SelfRoleARNs   []string // Credguard's own roles: never changed, and their changes are ignored
 	MemberRoleName string   // the member role this guardrail assumes (named in failure notifications)
 	// MemberRoleNames are every Credguard member role name (the configured
-	// ones, the defaults and the legacy one; accounts.MemberRoleNames(MemberRoleName)
+	// ones, the defaults and the legacy one; ids.MemberRoleNames(MemberRoleName)
 	// when empty): in organization mode, a role so named whose trust is
 	// exactly what Credguard deploys is never changed, and changes made
 	// through it are ignored (the name alone is not enough).
@@ -62,7 +62,7 @@ type Handler struct {
 // New builds a handler. metricsOut receives Embedded Metric Format lines (nil to skip).
 func New(iamFor IAMFor, eksFor EKSFor, pub announce.Publisher, cfg Config, log *slog.Logger, metricsOut io.Writer) *Handler {
 	if len(cfg.MemberRoleNames) == 0 {
-		cfg.MemberRoleNames = accounts.MemberRoleNames(cfg.MemberRoleName)
+		cfg.MemberRoleNames = ids.MemberRoleNames(cfg.MemberRoleName)
 	}
 	return &Handler{iamFor: iamFor, eksFor: eksFor, cfg: cfg, now: time.Now, announce: &announce.Announcer{
 		Guardrail: guardrail.Trust, Log: log, Metrics: metricsOut, Publisher: pub, DryRun: cfg.DryRun, ExemptTag: guardrail.ExemptTag,

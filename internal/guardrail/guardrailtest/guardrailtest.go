@@ -24,6 +24,7 @@ import (
 	"github.com/credguard/credguard/events"
 	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/invoke"
 	"github.com/credguard/credguard/internal/replay"
 	"github.com/credguard/credguard/internal/sandbox"
@@ -95,7 +96,7 @@ func WithoutMemberRole(f *sandbox.Fixture) {
 	a := f.Accounts[Member]
 	var kept []sandbox.Role
 	for _, r := range a.Roles {
-		if !slices.Contains(accounts.MemberRoleNames(), r.Name) {
+		if !slices.Contains(ids.MemberRoleNames(), r.Name) {
 			kept = append(kept, r)
 		}
 	}
