@@ -8,9 +8,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awschatbot"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -19,7 +17,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -148,7 +145,42 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 		selfRoles = append(selfRoles, hubRoleARN(fn))
 	}
 
-	// Event bus.
+	h.addBus(cfg)
+	alarmAction := h.addNotifications(account)
+	withEnv := h.functionEnv(cfg, account, selfRoles)
+	acctScope := hubAccountScope(cfg, partition, account, selfRoles, hubRoleARN)
+	sweeper := h.addGuardrailFunctions(cfg, props.DistDir, partition, account, acctScope, withEnv, alarmAction)
+	h.grantTopicKeyToFunctions()
+
+	// One rule per trigger, each feeding its own queue in front of its function.
+	for _, r := range Rules() {
+		h.addRule(cfg, r, alarmAction)
+	}
+
+	h.Sweep = h.addSweepMachine(cfg, props.DistDir, sweeper, withEnv, alarmAction)
+	h.addDashboard(cfg)
+
+	if cfg.SlackWorkspaceID != "" {
+		h.addChatbot(cfg)
+	}
+	if cfg.SlackWebhookSecretARN != "" {
+		h.addSlackForwarder(cfg, props.DistDir, alarmAction)
+	}
+	if cfg.SetsIMDSDefaults() {
+		h.addIMDSDefaults(cfg, props.DistDir, acctScope, alarmAction)
+	}
+	if !cfg.WatchesIAM() {
+		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("credguard:iam-events"), jsii.String(
+			"regions does not include "+cfg.IAMRegion()+": IAM delivers CreateRole and UpdateAssumeRolePolicy events only there (the partition's IAM region), so the trust guardrail sees only EKS Pod Identity changes and the scheduled sweep"), nil)
+	}
+	return h, nil
+}
+
+// addBus sets h.Bus: in organization mode a central bus that every member
+// account of the organization may put events on; in single mode the
+// account's default bus.
+func (h *Hub) addBus(cfg Config) {
+	stack := h.Stack
 	if cfg.Mode == Organization {
 		bus := awsevents.NewEventBus(stack, jsii.String("Bus"), &awsevents.EventBusProps{
 			EventBusName: jsii.String(CentralBusName),
@@ -175,44 +207,11 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 	} else {
 		h.Bus = awsevents.EventBus_FromEventBusName(stack, jsii.String("DefaultBus"), jsii.String("default"))
 	}
+}
 
-	// Notifications: a customer-managed key, so that EventBridge and
-	// CloudWatch alarms may publish to the encrypted topic.
-	h.Key = awskms.NewKey(stack, jsii.String("TopicKey"), &awskms.KeyProps{
-		Alias:             jsii.String("alias/credguard-notifications"),
-		Description:       jsii.String("Credguard: encrypts the notification topic"),
-		EnableKeyRotation: jsii.Bool(true),
-		PendingWindow:     awscdk.Duration_Days(jsii.Number(30)),
-		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY, // deletion is scheduled, recoverable for 30 days
-	})
-	for _, svc := range publishingServices {
-		h.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("PublishFrom" + svc.name),
-			Effect:     awsiam.Effect_ALLOW,
-			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(svc.principal), nil)},
-			Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-			Resources:  jsii.Strings("*"),
-		}), jsii.Bool(false))
-	}
-	h.Topic = awssns.NewTopic(stack, jsii.String("Topic"), &awssns.TopicProps{
-		TopicName:   jsii.String(ResourcePrefix + "notifications"),
-		DisplayName: jsii.String("Credguard"),
-		MasterKey:   h.Key,
-		EnforceSSL:  jsii.Bool(true),
-	})
-	for _, svc := range publishingServices {
-		h.Topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("PublishFrom" + svc.name),
-			Effect:     awsiam.Effect_ALLOW,
-			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(svc.principal), nil)},
-			Actions:    jsii.Strings("sns:Publish"),
-			Resources:  jsii.Strings(*h.Topic.TopicArn()),
-			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": account}},
-		}))
-	}
-	alarmAction := awscloudwatchactions.NewSnsAction(h.Topic)
-
-	// Environment shared by the guardrail functions (the contract of issue 5).
+// functionEnv returns withEnv, which adds a function's own variables to the
+// environment shared by the guardrail functions (the contract of issue 5).
+func (h *Hub) functionEnv(cfg Config, account string, selfRoles []string) func(map[string]*string) *map[string]*string {
 	hubAccount := cfg.HubAccount
 	if hubAccount == "" {
 		hubAccount = account
@@ -229,7 +228,7 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 		"CREDGUARD_REGIONS":             jsii.String(strings.Join(cfg.Regions, ",")),
 		settings.EnvIMDSScope:           jsii.String(cfg.IMDSScope),
 	}
-	withEnv := func(extra map[string]*string) *map[string]*string {
+	return func(extra map[string]*string) *map[string]*string {
 		env := map[string]*string{}
 		for k, v := range common {
 			env[k] = v
@@ -239,7 +238,10 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 		}
 		return &env
 	}
+}
 
+// hubAccountScope is what the functions may do in the hub account.
+func hubAccountScope(cfg Config, partition, account string, selfRoles []string, hubRoleARN func(fn string) string) accountScope {
 	// In a member account the guardrails act through the member role; in the
 	// hub account directly. Protected roles are never rewritten. In single
 	// mode no member role exists: a role with its name is judged like any other.
@@ -260,9 +262,16 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 	if cfg.Mode == Organization {
 		acctScope.DefaultsStacks = memberStackSetStacks
 	}
+	return acctScope
+}
 
+// addGuardrailFunctions adds the IMDS enforcer, the trust guard and the
+// sweeper, with their roles' permissions, and returns the sweeper.
+func (h *Hub) addGuardrailFunctions(cfg Config, distDir, partition, account string, acctScope accountScope,
+	withEnv func(map[string]*string) *map[string]*string, alarmAction awscloudwatch.IAlarmAction) awslambda.Function {
+	stack := h.Stack
 	build := func(fn, description string, timeout, memory int, env *map[string]*string, n needs, memberRoles ...string) awslambda.Function {
-		f := h.newFunction(cfg, props.DistDir, fn, fnOptions{
+		f := h.newFunction(cfg, distDir, fn, fnOptions{
 			description: description, timeout: timeout, memory: memory, env: env,
 			reserved: cfg.Concurrency[fn],
 		}, alarmAction)
@@ -295,9 +304,12 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 			"CREDGUARD_DRY_RUN_TRUST": jsii.String(strconv.FormatBool(cfg.DryRunTrust)),
 			"CREDGUARD_ACCOUNTS":      jsii.String(strings.Join(cfg.SweepAccounts, ",")),
 		}), needs{imds: true, templates: true, trust: true, listRoles: true}, cfg.IMDSRoleName, cfg.TrustRoleName)
+	return sweeper
+}
 
-	// The functions' roles may use the topic key (besides their IAM grants,
-	// the key policy names them, as the issue asks).
+// grantTopicKeyToFunctions lets the functions' roles use the topic key
+// (besides their IAM grants, the key policy names them, as the issue asks).
+func (h *Hub) grantTopicKeyToFunctions() {
 	var fnPrincipals []awsiam.IPrincipal
 	for _, fn := range SelfRoleFunctions {
 		fnPrincipals = append(fnPrincipals, awsiam.NewArnPrincipal(h.Roles[fn].RoleArn()))
@@ -309,29 +321,6 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
 		Resources:  jsii.Strings("*"),
 	}), jsii.Bool(false))
-
-	// One rule per trigger, each feeding its own queue in front of its function.
-	for _, r := range Rules() {
-		h.addRule(cfg, r, alarmAction)
-	}
-
-	h.Sweep = h.addSweepMachine(cfg, props.DistDir, sweeper, withEnv, alarmAction)
-	h.addDashboard(cfg)
-
-	if cfg.SlackWorkspaceID != "" {
-		h.addChatbot(cfg)
-	}
-	if cfg.SlackWebhookSecretARN != "" {
-		h.addSlackForwarder(cfg, props.DistDir, alarmAction)
-	}
-	if cfg.SetsIMDSDefaults() {
-		h.addIMDSDefaults(cfg, props.DistDir, acctScope, alarmAction)
-	}
-	if !cfg.WatchesIAM() {
-		awscdk.Annotations_Of(stack).AddWarningV2(jsii.String("credguard:iam-events"), jsii.String(
-			"regions does not include "+cfg.IAMRegion()+": IAM delivers CreateRole and UpdateAssumeRolePolicy events only there (the partition's IAM region), so the trust guardrail sees only EKS Pod Identity changes and the scheduled sweep"), nil)
-	}
-	return h, nil
 }
 
 type fnOptions struct {
@@ -558,71 +547,6 @@ func suppressNotRedriven(q awssqs.Queue, what string) {
 		Reason: jsii.String("This queue is " + what + ", a dead-letter queue cdk-nag cannot recognise as one; " +
 			"a further dead-letter queue would only move the failure, and an alarm fires on its first message."),
 	}}, jsii.Bool(true))
-}
-
-// addChatbot subscribes an AWS Chatbot Slack channel to the topic. Its
-// guardrail policy caps what anyone in the channel can do through Chatbot:
-// CloudWatchReadOnlyAccess (read alarms, metrics and logs), never the
-// AdministratorAccess default.
-func (h *Hub) addChatbot(cfg Config) {
-	stack := h.Stack
-	role := awsiam.NewRole(stack, jsii.String("ChatbotRole"), &awsiam.RoleProps{
-		Description: jsii.String("Credguard: AWS Chatbot channel role (render alarm notifications)"),
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("chatbot.amazonaws.com"), nil),
-	})
-	// AWS Chatbot's "Notification permissions" policy template.
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("RenderAlarmNotifications"),
-		Effect:    awsiam.Effect_ALLOW,
-		Actions:   jsii.Strings("cloudwatch:Describe*", "cloudwatch:Get*", "cloudwatch:List*"),
-		Resources: jsii.Strings("*"),
-	}))
-	awschatbot.NewSlackChannelConfiguration(stack, jsii.String("SlackChannel"), &awschatbot.SlackChannelConfigurationProps{
-		SlackChannelConfigurationName: jsii.String("credguard"),
-		SlackWorkspaceId:              jsii.String(cfg.SlackWorkspaceID),
-		SlackChannelId:                jsii.String(cfg.SlackChannelID),
-		NotificationTopics:            &[]awssns.ITopic{h.Topic},
-		Role:                          role,
-		GuardrailPolicies: &[]awsiam.IManagedPolicy{
-			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("CloudWatchReadOnlyAccess")),
-		},
-		LoggingLevel:     awschatbot.LoggingLevel_ERROR,
-		UserRoleRequired: jsii.Bool(false),
-	})
-	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
-		Id:        jsii.String("AwsSolutions-IAM5"),
-		Reason:    jsii.String("AWS Chatbot's notification template: CloudWatch Describe/Get/List to render alarm graphs; read-only, and CloudWatch read actions have no resource-level scoping."),
-		AppliesTo: &[]any{"Action::cloudwatch:Describe*", "Action::cloudwatch:Get*", "Action::cloudwatch:List*", "Resource::*"},
-	}}, jsii.Bool(true))
-}
-
-// addSlackForwarder deploys the webhook forwarder, subscribed to the topic,
-// allowed to read the one webhook secret.
-func (h *Hub) addSlackForwarder(cfg Config, distDir string, alarm awscloudwatch.IAlarmAction) {
-	// One dead-letter queue for both failure paths: messages SNS could not
-	// deliver, and invocations that still failed after Lambda's two retries.
-	dlq := h.newDLQ(FnSlackForwarder, alarm)
-	suppressNotRedriven(dlq, "the Slack forwarder's dead-letter queue (SNS subscription redrive and failed asynchronous invocations)")
-	fn := h.newFunction(cfg, distDir, FnSlackForwarder, fnOptions{
-		description: "Credguard: forwards notifications to a Slack incoming webhook",
-		timeout:     slackTimeoutSeconds,
-		memory:      128,
-		env: &map[string]*string{
-			"CREDGUARD_SLACK_WEBHOOK_SECRET_ARN": jsii.String(cfg.SlackWebhookSecretARN),
-		},
-		dlq: dlq,
-	}, alarm)
-	// A secret ARN given without Secrets Manager's 6-character suffix matches
-	// only with the suffix wildcard.
-	h.Roles[FnSlackForwarder].AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("ReadSlackWebhookSecret"),
-		Effect:    awsiam.Effect_ALLOW,
-		Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
-		Resources: jsii.Strings(cfg.SlackWebhookSecretARN, cfg.SlackWebhookSecretARN+"-??????"),
-	}))
-	h.Topic.AddSubscription(awssnssubscriptions.NewLambdaSubscription(fn, &awssnssubscriptions.LambdaSubscriptionProps{
-		DeadLetterQueue: dlq,
-	}))
 }
 
 func newAlarm(scope constructs.Construct, id, name, description string, metric awscloudwatch.IMetric, threshold float64, action awscloudwatch.IAlarmAction) {
