@@ -33,6 +33,14 @@ func startGuardrail(t *testing.T, ctx context.Context, function, sample string) 
 	t.Helper()
 	sb := sandboxtest.Start(t, sandboxtest.Demo(t))
 	em := rie.Run(t, ctx, function, "../../functions/"+function, functionEnv(sb, "111122223333"))
+	ev, results := invokeSample(t, ctx, em, sample)
+	return sb, em, ev, results
+}
+
+// invokeSample invokes em with the named sample event and returns the event
+// and the decoded direct-invocation results.
+func invokeSample(t *testing.T, ctx context.Context, em *rie.Emulator, sample string) ([]byte, []result) {
+	t.Helper()
 	ev, err := fs.ReadFile(events.Files, sample)
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +55,7 @@ func startGuardrail(t *testing.T, ctx context.Context, function, sample string) 
 	if err := json.Unmarshal(body, &resp); err != nil {
 		t.Fatalf("response %s: %v", body, err)
 	}
-	return sb, em, ev, resp.Results
+	return ev, resp.Results
 }
 
 // result is what the tests read of a guardrail.Result.
@@ -112,21 +120,8 @@ func TestIMDSEnforcerScopeAndFleetUnderEmulator(t *testing.T) {
 	em := rie.Run(t, ctx, "imds-enforcer", "../../functions/imds-enforcer",
 		append(functionEnv(sb, "111122223333"), "CREDGUARD_IMDS_SCOPE=eks-nodes"))
 	invoke := func(sample string) []result {
-		ev, err := fs.ReadFile(events.Files, sample)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := em.Invoke(ctx, ev)
-		if err != nil {
-			t.Fatalf("%v\n%s", err, em.Output())
-		}
-		var resp struct {
-			Results []result `json:"results"`
-		}
-		if err := json.Unmarshal(body, &resp); err != nil {
-			t.Fatalf("response %s: %v", body, err)
-		}
-		return resp.Results
+		_, results := invokeSample(t, ctx, em, sample)
+		return results
 	}
 	got := invoke("cloudtrail-create-fleet-many.json")
 	want := []result{{"i-0aaa000000000000a", "remediated"}, {"i-0aaa000000000000b", "remediated"}, {"i-0aaa000000000000c", "compliant"}}

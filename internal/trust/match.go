@@ -3,6 +3,8 @@ package trust
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/credguard/credguard/internal/ids"
 )
 
 // globMatch reports whether s matches pattern, where * matches any run of
@@ -134,7 +136,7 @@ func arnMatch(pattern, value string) bool {
 // id, or the account part of an ARN. root reports that the value names the
 // whole account (an account id or arn:…:iam::ACCOUNT:root).
 func accountOf(v string) (account string, root bool) {
-	if isAccountID(v) {
+	if ids.ValidAccount(v) {
 		return v, true
 	}
 	p, ok := arnParts(v)
@@ -142,18 +144,6 @@ func accountOf(v string) (account string, root bool) {
 		return "", false
 	}
 	return p[4], p[2] == "iam" && p[5] == "root"
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // awsPrincipalMatches reports whether an AWS principal value in a policy
