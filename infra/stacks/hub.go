@@ -302,7 +302,6 @@ func (h *Hub) addGuardrailFunctions(cfg Config, distDir, partition, account stri
 		sweepTimeoutSeconds, 512, withEnv(map[string]*string{
 			"CREDGUARD_DRY_RUN_IMDS":  jsii.String(strconv.FormatBool(cfg.DryRunIMDS)),
 			"CREDGUARD_DRY_RUN_TRUST": jsii.String(strconv.FormatBool(cfg.DryRunTrust)),
-			"CREDGUARD_ACCOUNTS":      jsii.String(strings.Join(cfg.SweepAccounts, ",")),
 		}), needs{imds: true, templates: true, trust: true, listRoles: true}, cfg.IMDSRoleName, cfg.TrustRoleName)
 	return sweeper
 }
