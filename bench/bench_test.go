@@ -12,7 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/sandbox"
 )
 
@@ -66,7 +66,7 @@ func BenchmarkRoundTrips(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if res, err := h.Handle(ctx, warm); err != nil || len(res) != 1 || res[0].Outcome != guardrail.Remediated {
+				if res, err := h.Handle(ctx, warm); err != nil || len(res) != 1 || res[0].Outcome != outcome.Remediated {
 					b.Fatalf("warm-up: %+v, %v", res, err)
 				}
 				ev, err := StateChangeEvent(tc.account, tc.region, tc.target)
@@ -79,7 +79,7 @@ func BenchmarkRoundTrips(b *testing.B) {
 				res, err := h.Handle(ctx, ev)
 				b.StopTimer()
 
-				if err != nil || len(res) != 1 || res[0].Outcome != guardrail.Remediated {
+				if err != nil || len(res) != 1 || res[0].Outcome != outcome.Remediated {
 					b.Fatalf("measured event: %+v, %v", res, err)
 				}
 				arrivals := wire.Since(start)
@@ -156,12 +156,12 @@ func runInstances1000(b *testing.B, retryMode string) {
 		took := time.Since(start)
 		b.StopTimer()
 
-		outcomes := map[guardrail.Outcome]int{}
+		outcomes := map[outcome.Outcome]int{}
 		for _, r := range res {
 			outcomes[r.Outcome]++
 		}
 		sum := Summarise(sb.Journal())
-		if herr != nil || outcomes[guardrail.Remediated] != n || len(sum.OKModify) != n || sum.Duplicates() != 0 {
+		if herr != nil || outcomes[outcome.Remediated] != n || len(sum.OKModify) != n || sum.Duplicates() != 0 {
 			b.Fatalf("outcomes %v, %d instances modified (%d twice), error %v", outcomes, len(sum.OKModify), sum.Duplicates(), herr)
 		}
 		elapsed += took.Seconds()
@@ -382,12 +382,12 @@ func launchStorm(b *testing.B, withTrail bool, trailDelay time.Duration) {
 		trailRedeliveries += float64(stats[1].Redeliveries)
 		trailDead += float64(stats[1].DeadLettered)
 		so, to := stateTally.Outcomes(), trailTally.Outcomes()
-		stateFixed += float64(so[guardrail.Remediated])
-		trailFixed += float64(to[guardrail.Remediated])
-		trailCompliant += float64(to[guardrail.Compliant])
-		trailFailed += float64(to[guardrail.Failed])
+		stateFixed += float64(so[outcome.Remediated])
+		trailFixed += float64(to[outcome.Remediated])
+		trailCompliant += float64(to[outcome.Compliant])
+		trailFailed += float64(to[outcome.Failed])
 		for k, v := range to {
-			if k != guardrail.Remediated && k != guardrail.Compliant && k != guardrail.Failed {
+			if k != outcome.Remediated && k != outcome.Compliant && k != outcome.Failed {
 				trailOther += float64(v)
 			}
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imdsguard"
 	"github.com/credguard/credguard/internal/invoke"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/replay"
 	"github.com/credguard/credguard/internal/sandbox"
 )
@@ -92,14 +93,14 @@ func IMDSFunction(cfg aws.Config, tally *Tally) Function {
 // event source's execution environments.
 type Tally struct {
 	mu sync.Mutex
-	n  map[guardrail.Outcome]int
+	n  map[outcome.Outcome]int
 }
 
 // Outcomes returns a copy of the counts.
-func (t *Tally) Outcomes() map[guardrail.Outcome]int {
+func (t *Tally) Outcomes() map[outcome.Outcome]int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := make(map[guardrail.Outcome]int, len(t.n))
+	out := make(map[outcome.Outcome]int, len(t.n))
 	for k, v := range t.n {
 		out[k] = v
 	}
@@ -110,7 +111,7 @@ func (t *Tally) add(results []guardrail.Result) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.n == nil {
-		t.n = map[guardrail.Outcome]int{}
+		t.n = map[outcome.Outcome]int{}
 	}
 	for _, r := range results {
 		t.n[r.Outcome]++

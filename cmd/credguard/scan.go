@@ -23,8 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/credguard/credguard/internal/accounts"
-	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/ids"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/sandbox"
 	"github.com/credguard/credguard/internal/settings"
 	"github.com/credguard/credguard/internal/sweep"
@@ -329,7 +329,7 @@ func printScan(w io.Writer, rep sweep.Report, remediate bool) {
 		strings.Join(checked, ", "), scanCount(len(rep.Accounts), "account"), scanCount(len(rep.Regions), "region"), len(rep.Findings))
 	if outcomes := rep.Outcomes(); len(outcomes) > 0 {
 		var parts []string
-		for _, o := range guardrail.Outcomes {
+		for _, o := range outcome.All {
 			if n := outcomes[o]; n > 0 {
 				parts = append(parts, fmt.Sprintf("%d %s", n, o))
 			}
@@ -341,7 +341,7 @@ func printScan(w io.Writer, rep sweep.Report, remediate bool) {
 		fmt.Fprintf(w, "; %s not scanned", scanCount(len(rep.Errors), "part"))
 	}
 	fmt.Fprintln(w)
-	if !remediate && rep.Outcomes()[guardrail.DryRun] > 0 {
+	if !remediate && rep.Outcomes()[outcome.DryRun] > 0 {
 		fmt.Fprintln(w, "Nothing was changed: run with --remediate to fix the dry-run findings.")
 	}
 }

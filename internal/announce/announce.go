@@ -15,6 +15,7 @@ import (
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/metrics"
 	"github.com/credguard/credguard/internal/notify"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 // Publisher sends one notification.
@@ -49,7 +50,7 @@ func (a *Announcer) Finish(ctx context.Context, e event.Event, results []guardra
 	for _, r := range results {
 		counts[string(r.Outcome)]++
 		level := slog.LevelInfo
-		if r.Outcome == guardrail.Failed {
+		if r.Outcome == outcome.Failed {
 			failed++
 			level = slog.LevelError
 		}

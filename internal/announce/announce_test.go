@@ -14,6 +14,7 @@ import (
 	"github.com/credguard/credguard/internal/event"
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/notify"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 // publisher records what is published and answers err.
@@ -27,7 +28,7 @@ func (p *publisher) Publish(_ context.Context, m notify.Message, _ notify.Attrib
 	return p.err
 }
 
-func result(id string, o guardrail.Outcome) guardrail.Result {
+func result(id string, o outcome.Outcome) guardrail.Result {
 	return guardrail.Result{Guardrail: guardrail.IMDS, Account: "444455556666", Region: "eu-west-1", Resource: id, Outcome: o, Detail: "because"}
 }
 
@@ -68,24 +69,24 @@ func TestFinish(t *testing.T) {
 	}{
 		{
 			name:      "remediated and compliant: one notification",
-			results:   []guardrail.Result{result("i-1", guardrail.Remediated), result("i-2", guardrail.Compliant)},
+			results:   []guardrail.Result{result("i-1", outcome.Remediated), result("i-2", outcome.Compliant)},
 			published: 1,
 			counts:    map[string]float64{"remediated": 1, "compliant": 1},
 		},
 		{
 			name:    "nothing worth telling: no notification",
-			results: []guardrail.Result{result("i-1", guardrail.Compliant), result("i-2", guardrail.Gone), result("", guardrail.Ignored)},
+			results: []guardrail.Result{result("i-1", outcome.Compliant), result("i-2", outcome.Gone), result("", outcome.Ignored)},
 			counts:  map[string]float64{"compliant": 1, "gone": 1, "ignored": 1},
 		},
 		{
 			name:      "an exemption alone is announced, once",
-			results:   []guardrail.Result{result("i-1", guardrail.Compliant), result("i-2", guardrail.Exempt), result("i-3", guardrail.Exempt)},
+			results:   []guardrail.Result{result("i-1", outcome.Compliant), result("i-2", outcome.Exempt), result("i-3", outcome.Exempt)},
 			published: 1,
 			counts:    map[string]float64{"compliant": 1, "exempt": 2},
 		},
 		{
 			name:      "a failure is returned and names the configured member role",
-			results:   []guardrail.Result{result("i-1", guardrail.Failed), result("i-2", guardrail.Remediated)},
+			results:   []guardrail.Result{result("i-1", outcome.Failed), result("i-2", outcome.Remediated)},
 			published: 1,
 			counts:    map[string]float64{"failed": 1, "remediated": 1},
 			failed:    true,
@@ -93,7 +94,7 @@ func TestFinish(t *testing.T) {
 		},
 		{
 			name:       "a publish failure is counted, not returned",
-			results:    []guardrail.Result{result("i-1", guardrail.Remediated)},
+			results:    []guardrail.Result{result("i-1", outcome.Remediated)},
 			publishErr: errors.New("boom"),
 			published:  1,
 			counts:     map[string]float64{"remediated": 1, "NotificationFailed": 1},
@@ -149,10 +150,10 @@ func TestFinish(t *testing.T) {
 // TestFinishWithoutSinks: no logger, metrics writer or publisher is needed.
 func TestFinishWithoutSinks(t *testing.T) {
 	a := &announce.Announcer{Guardrail: guardrail.Trust}
-	if err := a.Finish(context.Background(), event.Event{}, []guardrail.Result{result("r", guardrail.Revoked)}); err != nil {
+	if err := a.Finish(context.Background(), event.Event{}, []guardrail.Result{result("r", outcome.Revoked)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Finish(context.Background(), event.Event{}, []guardrail.Result{result("r", guardrail.Failed)}); !errors.Is(err, announce.ErrFailed) {
+	if err := a.Finish(context.Background(), event.Event{}, []guardrail.Result{result("r", outcome.Failed)}); !errors.Is(err, announce.ErrFailed) {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -163,7 +164,7 @@ func TestFinishWritesExposureForFixedResources(t *testing.T) {
 	var out bytes.Buffer
 	a := &announce.Announcer{Guardrail: guardrail.IMDS, Metrics: &out}
 	if err := a.Finish(context.Background(), e, []guardrail.Result{
-		result("i-1", guardrail.Remediated), result("i-2", guardrail.Compliant), result("i-3", guardrail.Remediated),
+		result("i-1", outcome.Remediated), result("i-2", outcome.Compliant), result("i-3", outcome.Remediated),
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +184,7 @@ func TestFinishWritesExposureForFixedResources(t *testing.T) {
 	}
 	// Nothing fixed, or no event time: no exposure line.
 	out.Reset()
-	if err := a.Finish(context.Background(), e, []guardrail.Result{result("i-2", guardrail.Compliant)}); err != nil {
+	if err := a.Finish(context.Background(), e, []guardrail.Result{result("i-2", outcome.Compliant)}); err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(out.String(), "\n"); n != 1 || strings.Contains(out.String(), "ExposureSeconds") {

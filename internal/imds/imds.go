@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 // ExemptTag exempts an instance or a launch template when it carries a
@@ -131,7 +132,7 @@ type Decision struct {
 	// Modify is true when the metadata options must be written with After's
 	// tokens and hop limit (and nothing else changed).
 	Modify  bool
-	Outcome guardrail.Outcome // the outcome when no write is made, or remediated when Modify
+	Outcome outcome.Outcome // the outcome when no write is made, or remediated when Modify
 	Reason  string
 	// Change names the parameters a write sets ("HttpTokens=required
 	// HttpPutResponseHopLimit=1"); set with dry-run and remediated outcomes.
@@ -144,7 +145,7 @@ type Decision struct {
 // shutting-down instance is gone, any other is judged by Judge.
 func Decide(in Instance, p Policy) Decision {
 	if in.State == "terminated" || in.State == "shutting-down" {
-		return Decision{Before: in.Options, After: in.Options, Outcome: guardrail.Gone, Reason: "instance is " + in.State}
+		return Decision{Before: in.Options, After: in.Options, Outcome: outcome.Gone, Reason: "instance is " + in.State}
 	}
 	return Judge(in.ID, in.Tags, in.Options, p)
 }
@@ -158,18 +159,18 @@ func Judge(id string, tags map[string]string, o Options, p Policy) Decision {
 	d := Decision{Before: o, After: o}
 	switch {
 	case !p.InScope(tags):
-		d.Outcome, d.Reason = guardrail.Ignored, OutOfScope
+		d.Outcome, d.Reason = outcome.Ignored, OutOfScope
 	case o.Compliant():
-		d.Outcome, d.Reason = guardrail.Compliant, "IMDSv2 required with hop limit 1"
+		d.Outcome, d.Reason = outcome.Compliant, "IMDSv2 required with hop limit 1"
 	case exemptReason(id, tags, p) != "":
-		d.Outcome, d.Reason = guardrail.Exempt, exemptReason(id, tags, p)
+		d.Outcome, d.Reason = outcome.Exempt, exemptReason(id, tags, p)
 	case p.DryRun:
 		d.After, d.Change = o.Target(), change(o)
-		d.Outcome, d.Reason = guardrail.DryRun, "would set "+d.Change
+		d.Outcome, d.Reason = outcome.DryRun, "would set "+d.Change
 	default:
 		d.After, d.Change = o.Target(), change(o)
 		d.Modify = true
-		d.Outcome, d.Reason = guardrail.Remediated, "set "+d.Change
+		d.Outcome, d.Reason = outcome.Remediated, "set "+d.Change
 	}
 	return d
 }

@@ -3,7 +3,7 @@ package imds
 import (
 	"testing"
 
-	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 func TestDecide(t *testing.T) {
@@ -13,56 +13,56 @@ func TestDecide(t *testing.T) {
 		name    string
 		in      Instance
 		policy  Policy
-		outcome guardrail.Outcome
+		outcome outcome.Outcome
 		modify  bool
 		after   Options
 	}{
-		{"imdsv1 hop 2", Instance{ID: "i-1", State: "running", Options: optional2}, Policy{}, guardrail.Remediated, true,
+		{"imdsv1 hop 2", Instance{ID: "i-1", State: "running", Options: optional2}, Policy{}, outcome.Remediated, true,
 			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
-		{"imdsv1 hop 1", Instance{ID: "i-1", State: "pending", Options: Options{HTTPTokens: "optional", HopLimit: 1, HTTPEndpoint: "enabled"}}, Policy{}, guardrail.Remediated, true,
+		{"imdsv1 hop 1", Instance{ID: "i-1", State: "pending", Options: Options{HTTPTokens: "optional", HopLimit: 1, HTTPEndpoint: "enabled"}}, Policy{}, outcome.Remediated, true,
 			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled"}},
-		{"v2 but hop 2 (AMI ImdsSupport v2.0 default)", Instance{ID: "i-1", State: "running", Options: Options{HTTPTokens: "required", HopLimit: 2, HTTPEndpoint: "enabled"}}, Policy{}, guardrail.Remediated, true,
+		{"v2 but hop 2 (AMI ImdsSupport v2.0 default)", Instance{ID: "i-1", State: "running", Options: Options{HTTPTokens: "required", HopLimit: 2, HTTPEndpoint: "enabled"}}, Policy{}, outcome.Remediated, true,
 			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled"}},
-		{"hop 64", Instance{ID: "i-1", State: "running", Options: Options{HTTPTokens: "required", HopLimit: 64, HTTPEndpoint: "enabled"}}, Policy{}, guardrail.Remediated, true,
+		{"hop 64", Instance{ID: "i-1", State: "running", Options: Options{HTTPTokens: "required", HopLimit: 64, HTTPEndpoint: "enabled"}}, Policy{}, outcome.Remediated, true,
 			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled"}},
-		{"disabled endpoint stays disabled", Instance{ID: "i-1", State: "running", Options: Options{HTTPTokens: "optional", HopLimit: 1, HTTPEndpoint: "disabled"}}, Policy{}, guardrail.Remediated, true,
+		{"disabled endpoint stays disabled", Instance{ID: "i-1", State: "running", Options: Options{HTTPTokens: "optional", HopLimit: 1, HTTPEndpoint: "disabled"}}, Policy{}, outcome.Remediated, true,
 			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "disabled"}},
-		{"unknown options are not compliant", Instance{ID: "i-1", State: "pending"}, Policy{}, guardrail.Remediated, true,
+		{"unknown options are not compliant", Instance{ID: "i-1", State: "pending"}, Policy{}, outcome.Remediated, true,
 			Options{HTTPTokens: "required", HopLimit: 1}},
-		{"compliant", Instance{ID: "i-1", State: "running", Options: good}, Policy{}, guardrail.Compliant, false, good},
-		{"compliant with endpoint disabled", Instance{ID: "i-1", State: "running", Options: Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "disabled"}}, Policy{}, guardrail.Compliant, false,
+		{"compliant", Instance{ID: "i-1", State: "running", Options: good}, Policy{}, outcome.Compliant, false, good},
+		{"compliant with endpoint disabled", Instance{ID: "i-1", State: "running", Options: Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "disabled"}}, Policy{}, outcome.Compliant, false,
 			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "disabled"}},
-		{"compliant but pending apply", Instance{ID: "i-1", State: "running", Options: Options{HTTPTokens: "required", HopLimit: 1, State: "pending"}}, Policy{}, guardrail.Compliant, false,
+		{"compliant but pending apply", Instance{ID: "i-1", State: "running", Options: Options{HTTPTokens: "required", HopLimit: 1, State: "pending"}}, Policy{}, outcome.Compliant, false,
 			Options{HTTPTokens: "required", HopLimit: 1, State: "pending"}},
-		{"terminated", Instance{ID: "i-1", State: "terminated", Options: optional2}, Policy{}, guardrail.Gone, false, optional2},
-		{"shutting-down", Instance{ID: "i-1", State: "shutting-down", Options: optional2}, Policy{}, guardrail.Gone, false, optional2},
-		{"terminated beats exempt and dry-run", Instance{ID: "i-1", State: "terminated", Tags: map[string]string{ExemptTag: "x"}, Options: optional2}, Policy{DryRun: true}, guardrail.Gone, false, optional2},
-		{"stopped is still remediated", Instance{ID: "i-1", State: "stopped", Options: optional2}, Policy{}, guardrail.Remediated, true,
+		{"terminated", Instance{ID: "i-1", State: "terminated", Options: optional2}, Policy{}, outcome.Gone, false, optional2},
+		{"shutting-down", Instance{ID: "i-1", State: "shutting-down", Options: optional2}, Policy{}, outcome.Gone, false, optional2},
+		{"terminated beats exempt and dry-run", Instance{ID: "i-1", State: "terminated", Tags: map[string]string{ExemptTag: "x"}, Options: optional2}, Policy{DryRun: true}, outcome.Gone, false, optional2},
+		{"stopped is still remediated", Instance{ID: "i-1", State: "stopped", Options: optional2}, Policy{}, outcome.Remediated, true,
 			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
-		{"exempt tag with reason", Instance{ID: "i-1", State: "running", Tags: map[string]string{ExemptTag: "vendor agent"}, Options: optional2}, Policy{}, guardrail.Exempt, false, optional2},
-		{"empty exempt tag is no exemption", Instance{ID: "i-1", State: "running", Tags: map[string]string{ExemptTag: ""}, Options: optional2}, Policy{}, guardrail.Remediated, true,
+		{"exempt tag with reason", Instance{ID: "i-1", State: "running", Tags: map[string]string{ExemptTag: "vendor agent"}, Options: optional2}, Policy{}, outcome.Exempt, false, optional2},
+		{"empty exempt tag is no exemption", Instance{ID: "i-1", State: "running", Tags: map[string]string{ExemptTag: ""}, Options: optional2}, Policy{}, outcome.Remediated, true,
 			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
-		{"blank exempt tag is no exemption", Instance{ID: "i-1", State: "running", Tags: map[string]string{ExemptTag: "   "}, Options: optional2}, Policy{}, guardrail.Remediated, true,
+		{"blank exempt tag is no exemption", Instance{ID: "i-1", State: "running", Tags: map[string]string{ExemptTag: "   "}, Options: optional2}, Policy{}, outcome.Remediated, true,
 			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
-		{"exempt tag key is case-sensitive", Instance{ID: "i-1", State: "running", Tags: map[string]string{"Credguard:Exempt": "x"}, Options: optional2}, Policy{}, guardrail.Remediated, true,
+		{"exempt tag key is case-sensitive", Instance{ID: "i-1", State: "running", Tags: map[string]string{"Credguard:Exempt": "x"}, Options: optional2}, Policy{}, outcome.Remediated, true,
 			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
-		{"exempt by configured id", Instance{ID: "i-9", State: "running", Options: optional2}, Policy{ExemptIDs: map[string]bool{"i-9": true}}, guardrail.Exempt, false, optional2},
-		{"other id on list does not exempt", Instance{ID: "i-1", State: "running", Options: optional2}, Policy{ExemptIDs: map[string]bool{"i-9": true}}, guardrail.Remediated, true,
+		{"exempt by configured id", Instance{ID: "i-9", State: "running", Options: optional2}, Policy{ExemptIDs: map[string]bool{"i-9": true}}, outcome.Exempt, false, optional2},
+		{"other id on list does not exempt", Instance{ID: "i-1", State: "running", Options: optional2}, Policy{ExemptIDs: map[string]bool{"i-9": true}}, outcome.Remediated, true,
 			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
-		{"exempt beats dry-run", Instance{ID: "i-1", State: "running", Tags: map[string]string{ExemptTag: "x"}, Options: optional2}, Policy{DryRun: true}, guardrail.Exempt, false, optional2},
-		{"compliant beats exempt", Instance{ID: "i-1", State: "running", Tags: map[string]string{ExemptTag: "x"}, Options: good}, Policy{}, guardrail.Compliant, false, good},
-		{"dry-run writes nothing", Instance{ID: "i-1", State: "running", Options: optional2}, Policy{DryRun: true}, guardrail.DryRun, false,
+		{"exempt beats dry-run", Instance{ID: "i-1", State: "running", Tags: map[string]string{ExemptTag: "x"}, Options: optional2}, Policy{DryRun: true}, outcome.Exempt, false, optional2},
+		{"compliant beats exempt", Instance{ID: "i-1", State: "running", Tags: map[string]string{ExemptTag: "x"}, Options: good}, Policy{}, outcome.Compliant, false, good},
+		{"dry-run writes nothing", Instance{ID: "i-1", State: "running", Options: optional2}, Policy{DryRun: true}, outcome.DryRun, false,
 			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
-		{"dry-run of compliant is compliant", Instance{ID: "i-1", State: "running", Options: good}, Policy{DryRun: true}, guardrail.Compliant, false, good},
-		{"eks-nodes scope: untagged host is ignored", Instance{ID: "i-1", State: "running", Tags: map[string]string{"Name": "docker-host"}, Options: optional2}, Policy{Scope: ScopeEKSNodes}, guardrail.Ignored, false, optional2},
-		{"eks-nodes scope: compliant untagged host is ignored too", Instance{ID: "i-1", State: "running", Options: good}, Policy{Scope: ScopeEKSNodes}, guardrail.Ignored, false, good},
-		{"eks-nodes scope: terminated is still gone", Instance{ID: "i-1", State: "terminated", Options: optional2}, Policy{Scope: ScopeEKSNodes}, guardrail.Gone, false, optional2},
-		{"eks-nodes scope: Karpenter node is remediated", Instance{ID: "i-1", State: "pending", Tags: map[string]string{"karpenter.sh/nodepool": "default"}, Options: optional2}, Policy{Scope: ScopeEKSNodes}, guardrail.Remediated, true,
+		{"dry-run of compliant is compliant", Instance{ID: "i-1", State: "running", Options: good}, Policy{DryRun: true}, outcome.Compliant, false, good},
+		{"eks-nodes scope: untagged host is ignored", Instance{ID: "i-1", State: "running", Tags: map[string]string{"Name": "docker-host"}, Options: optional2}, Policy{Scope: ScopeEKSNodes}, outcome.Ignored, false, optional2},
+		{"eks-nodes scope: compliant untagged host is ignored too", Instance{ID: "i-1", State: "running", Options: good}, Policy{Scope: ScopeEKSNodes}, outcome.Ignored, false, good},
+		{"eks-nodes scope: terminated is still gone", Instance{ID: "i-1", State: "terminated", Options: optional2}, Policy{Scope: ScopeEKSNodes}, outcome.Gone, false, optional2},
+		{"eks-nodes scope: Karpenter node is remediated", Instance{ID: "i-1", State: "pending", Tags: map[string]string{"karpenter.sh/nodepool": "default"}, Options: optional2}, Policy{Scope: ScopeEKSNodes}, outcome.Remediated, true,
 			good},
-		{"eks-nodes scope: exempt node stays exempt", Instance{ID: "i-1", State: "running", Tags: map[string]string{"eks:cluster-name": "prod", ExemptTag: "x"}, Options: optional2}, Policy{Scope: ScopeEKSNodes}, guardrail.Exempt, false, optional2},
-		{"eks-nodes scope: dry-run on a node", Instance{ID: "i-1", State: "running", Tags: map[string]string{"kubernetes.io/cluster/prod": "owned"}, Options: optional2}, Policy{Scope: ScopeEKSNodes, DryRun: true}, guardrail.DryRun, false,
+		{"eks-nodes scope: exempt node stays exempt", Instance{ID: "i-1", State: "running", Tags: map[string]string{"eks:cluster-name": "prod", ExemptTag: "x"}, Options: optional2}, Policy{Scope: ScopeEKSNodes}, outcome.Exempt, false, optional2},
+		{"eks-nodes scope: dry-run on a node", Instance{ID: "i-1", State: "running", Tags: map[string]string{"kubernetes.io/cluster/prod": "owned"}, Options: optional2}, Policy{Scope: ScopeEKSNodes, DryRun: true}, outcome.DryRun, false,
 			good},
-		{"all scope: untagged host is remediated", Instance{ID: "i-1", State: "running", Options: optional2}, Policy{Scope: ScopeAll}, guardrail.Remediated, true,
+		{"all scope: untagged host is remediated", Instance{ID: "i-1", State: "running", Options: optional2}, Policy{Scope: ScopeAll}, outcome.Remediated, true,
 			good},
 	}
 	for _, tt := range tests {
@@ -115,7 +115,7 @@ func TestDecideNeverWeakens(t *testing.T) {
 										t.Fatalf("write target %+v for %+v", d.After, in)
 									}
 								}
-								if d.Outcome == guardrail.Remediated != d.Modify {
+								if d.Outcome == outcome.Remediated != d.Modify {
 									t.Fatalf("outcome %s with modify=%v", d.Outcome, d.Modify)
 								}
 							}

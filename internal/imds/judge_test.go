@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 func TestGap(t *testing.T) {
@@ -48,34 +48,34 @@ func TestJudge(t *testing.T) {
 		tags    map[string]string
 		o       Options
 		p       Policy
-		outcome guardrail.Outcome
+		outcome outcome.Outcome
 		modify  bool
 		change  string
 		reason  string
 	}{
-		{"instance: both wrong", "i-1", nil, v1, Policy{}, guardrail.Remediated, true,
+		{"instance: both wrong", "i-1", nil, v1, Policy{}, outcome.Remediated, true,
 			"HttpTokens=required HttpPutResponseHopLimit=1", "set HttpTokens=required HttpPutResponseHopLimit=1"},
-		{"template: nothing set", "lt-1", nil, unset, Policy{}, guardrail.Remediated, true,
+		{"template: nothing set", "lt-1", nil, unset, Policy{}, outcome.Remediated, true,
 			"HttpTokens=required HttpPutResponseHopLimit=1", "set HttpTokens"},
-		{"only the hop limit", "lt-1", nil, Options{HTTPTokens: "required"}, Policy{}, guardrail.Remediated, true,
+		{"only the hop limit", "lt-1", nil, Options{HTTPTokens: "required"}, Policy{}, outcome.Remediated, true,
 			"HttpPutResponseHopLimit=1", "set HttpPutResponseHopLimit=1"},
-		{"endpoint stays disabled", "i-1", nil, Options{HTTPTokens: "optional", HopLimit: 1, HTTPEndpoint: "disabled"}, Policy{}, guardrail.Remediated, true,
+		{"endpoint stays disabled", "i-1", nil, Options{HTTPTokens: "optional", HopLimit: 1, HTTPEndpoint: "disabled"}, Policy{}, outcome.Remediated, true,
 			"HttpTokens=required (endpoint stays disabled)", "(endpoint stays disabled)"},
-		{"dry-run", "lt-1", nil, unset, Policy{DryRun: true}, guardrail.DryRun, false,
+		{"dry-run", "lt-1", nil, unset, Policy{DryRun: true}, outcome.DryRun, false,
 			"HttpTokens=required HttpPutResponseHopLimit=1", "would set"},
-		{"compliant", "i-1", nil, good, Policy{}, guardrail.Compliant, false, "", "IMDSv2 required"},
-		{"exempt by tag", "lt-1", map[string]string{ExemptTag: " legacy "}, unset, Policy{}, guardrail.Exempt, false, "", "tag credguard:exempt: legacy"},
-		{"blank tag does not exempt", "lt-1", map[string]string{ExemptTag: "  "}, unset, Policy{}, guardrail.Remediated, true,
+		{"compliant", "i-1", nil, good, Policy{}, outcome.Compliant, false, "", "IMDSv2 required"},
+		{"exempt by tag", "lt-1", map[string]string{ExemptTag: " legacy "}, unset, Policy{}, outcome.Exempt, false, "", "tag credguard:exempt: legacy"},
+		{"blank tag does not exempt", "lt-1", map[string]string{ExemptTag: "  "}, unset, Policy{}, outcome.Remediated, true,
 			"HttpTokens=required HttpPutResponseHopLimit=1", "set"},
-		{"exempt by id", "i-1", nil, v1, Policy{ExemptIDs: map[string]bool{"i-1": true}}, guardrail.Exempt, false, "", "allow-list entry i-1"},
-		{"another id is not exempt", "i-2", nil, v1, Policy{ExemptIDs: map[string]bool{"i-1": true}}, guardrail.Remediated, true,
+		{"exempt by id", "i-1", nil, v1, Policy{ExemptIDs: map[string]bool{"i-1": true}}, outcome.Exempt, false, "", "allow-list entry i-1"},
+		{"another id is not exempt", "i-2", nil, v1, Policy{ExemptIDs: map[string]bool{"i-1": true}}, outcome.Remediated, true,
 			"HttpTokens=required HttpPutResponseHopLimit=1", "set"},
-		{"exempt in dry-run", "i-1", map[string]string{ExemptTag: "x"}, v1, Policy{DryRun: true}, guardrail.Exempt, false, "", "tag"},
-		{"eks-nodes: untagged ignored", "lt-1", nil, unset, Policy{Scope: ScopeEKSNodes}, guardrail.Ignored, false, "", OutOfScope},
-		{"eks-nodes: compliant untagged ignored", "i-1", nil, good, Policy{Scope: ScopeEKSNodes}, guardrail.Ignored, false, "", OutOfScope},
-		{"eks-nodes: node fixed", "lt-1", node, unset, Policy{Scope: ScopeEKSNodes}, guardrail.Remediated, true,
+		{"exempt in dry-run", "i-1", map[string]string{ExemptTag: "x"}, v1, Policy{DryRun: true}, outcome.Exempt, false, "", "tag"},
+		{"eks-nodes: untagged ignored", "lt-1", nil, unset, Policy{Scope: ScopeEKSNodes}, outcome.Ignored, false, "", OutOfScope},
+		{"eks-nodes: compliant untagged ignored", "i-1", nil, good, Policy{Scope: ScopeEKSNodes}, outcome.Ignored, false, "", OutOfScope},
+		{"eks-nodes: node fixed", "lt-1", node, unset, Policy{Scope: ScopeEKSNodes}, outcome.Remediated, true,
 			"HttpTokens=required HttpPutResponseHopLimit=1", "set"},
-		{"all scope: untagged fixed", "i-1", nil, v1, Policy{Scope: ScopeAll}, guardrail.Remediated, true,
+		{"all scope: untagged fixed", "i-1", nil, v1, Policy{Scope: ScopeAll}, outcome.Remediated, true,
 			"HttpTokens=required HttpPutResponseHopLimit=1", "set"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,7 +87,7 @@ func TestJudge(t *testing.T) {
 				t.Errorf("before %+v, want %+v", d.Before, tc.o)
 			}
 			switch d.Outcome {
-			case guardrail.Remediated, guardrail.DryRun:
+			case outcome.Remediated, outcome.DryRun:
 				if want := tc.o.Target(); d.After != want || !d.After.Compliant() {
 					t.Errorf("after %+v, want %+v", d.After, want)
 				}
@@ -113,7 +113,7 @@ func TestDecideIsJudge(t *testing.T) {
 					in := Instance{ID: "i-1", State: st, Tags: tg, Options: o}
 					d := Decide(in, p)
 					if st == "terminated" || st == "shutting-down" {
-						if d.Outcome != guardrail.Gone || d.Modify || d.After != o {
+						if d.Outcome != outcome.Gone || d.Modify || d.After != o {
 							t.Fatalf("%+v: %+v", in, d)
 						}
 						continue

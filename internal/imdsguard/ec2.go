@@ -13,8 +13,8 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imds"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 // EC2 lists the calls the guardrail makes.
@@ -158,7 +158,7 @@ const (
 // again (IncorrectInstanceState always: a describe then tells pending from
 // terminating; InvalidInstanceID.NotFound when launched says the instance
 // was just launched), else the outcome and detail to report.
-func modify(ctx context.Context, client EC2, id string, launched bool) (guardrail.Outcome, string, modifyRefusal) {
+func modify(ctx context.Context, client EC2, id string, launched bool) (outcome.Outcome, string, modifyRefusal) {
 	_, err := client.ModifyInstanceMetadataOptions(ctx, &ec2.ModifyInstanceMetadataOptionsInput{
 		InstanceId:              aws.String(id),
 		HttpTokens:              ec2types.HttpTokensStateRequired,
@@ -172,9 +172,9 @@ func modify(ctx context.Context, client EC2, id string, launched bool) (guardrai
 		if launched {
 			return "", "", refusedNotFound
 		}
-		return guardrail.Gone, "instance disappeared before it could be modified", 0
+		return outcome.Gone, "instance disappeared before it could be modified", 0
 	case "IncorrectInstanceState":
 		return "", "", refusedState
 	}
-	return guardrail.Failed, fmt.Sprintf("modify metadata options: %v", err), 0
+	return outcome.Failed, fmt.Sprintf("modify metadata options: %v", err), 0
 }

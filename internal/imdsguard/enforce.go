@@ -11,6 +11,7 @@ import (
 	"github.com/credguard/credguard/internal/event"
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imds"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 // enforce is plan → write → confirm: describe and decide (plan), modify what
@@ -64,7 +65,7 @@ func (h *Handler) plan(ctx context.Context, client EC2, e event.Event, ids []str
 	results := make([]guardrail.Result, len(ids))
 	if err != nil {
 		for i, id := range ids {
-			results[i] = h.result(e, id, "", guardrail.Failed, fmt.Sprintf("describe: %v", err))
+			results[i] = h.result(e, id, "", outcome.Failed, fmt.Sprintf("describe: %v", err))
 		}
 		return plan{}, results
 	}
@@ -73,7 +74,7 @@ func (h *Handler) plan(ctx context.Context, client EC2, e event.Event, ids []str
 		inst, ok := found[id]
 		if !ok && p.launched && gone[id] != malformedID {
 			p.later[id] = false
-			results[i] = h.result(e, id, "", guardrail.Failed, notVisibleDetail)
+			results[i] = h.result(e, id, "", outcome.Failed, notVisibleDetail)
 			continue
 		}
 		if !ok {
@@ -81,7 +82,7 @@ func (h *Handler) plan(ctx context.Context, client EC2, e event.Event, ids []str
 			if gone[id] == "" {
 				detail = "instance not returned by DescribeInstances"
 			}
-			results[i] = h.result(e, id, "", guardrail.Gone, detail)
+			results[i] = h.result(e, id, "", outcome.Gone, detail)
 			continue
 		}
 		d := imds.Decide(inst, p.policy)
@@ -112,16 +113,16 @@ func (h *Handler) write(ctx context.Context, client EC2, e event.Event, p plan, 
 			}
 			jb := p.jobs[j]
 			if ctx.Err() != nil {
-				results[jb.i].Outcome, results[jb.i].Detail = guardrail.Failed,
+				results[jb.i].Outcome, results[jb.i].Detail = outcome.Failed,
 					"not modified: the invocation ran out of time before this instance's turn; the event will be retried"
 				return nil
 			}
-			outcome, detail, refusal := modify(ctx, client, jb.inst.ID, p.launched)
+			o, detail, refusal := modify(ctx, client, jb.inst.ID, p.launched)
 			switch {
 			case refusal != 0:
 				refused[j] = refusal
-			case outcome != "":
-				results[jb.i].Outcome, results[jb.i].Detail = outcome, detail
+			case o != "":
+				results[jb.i].Outcome, results[jb.i].Detail = o, detail
 			default:
 				modified[j] = true
 			}
@@ -205,6 +206,6 @@ func (h *Handler) confirm(ctx context.Context, client EC2, pending []string, ind
 		if err != nil {
 			detail = fmt.Sprintf("could not confirm the new options: %v", err)
 		}
-		results[i].Outcome, results[i].Detail = guardrail.Failed, detail
+		results[i].Outcome, results[i].Detail = outcome.Failed, detail
 	}
 }

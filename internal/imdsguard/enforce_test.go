@@ -10,6 +10,7 @@ import (
 	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imdsguard"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/replay"
 	"github.com/credguard/credguard/internal/sandbox"
 	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
@@ -34,7 +35,7 @@ func TestEnforceListOfInstances(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ids := []string{"i-0aaa0000000000001", "i-0aaa0000000000004", "i-0aaa0000000000007", "i-0aaa0000000000006", "i-0aaa00000000000ff"}
-	want := []guardrail.Outcome{guardrail.Remediated, guardrail.Exempt, guardrail.Compliant, guardrail.Gone, guardrail.Gone}
+	want := []outcome.Outcome{outcome.Remediated, outcome.Exempt, outcome.Compliant, outcome.Gone, outcome.Gone}
 	results := h.Enforce(ctx, "111122223333", "us-east-1", ids)
 	if len(results) != len(ids) {
 		t.Fatalf("%d results for %d ids", len(results), len(ids))
@@ -46,7 +47,7 @@ func TestEnforceListOfInstances(t *testing.T) {
 	}
 	// Another account goes through the member role.
 	member := h.Enforce(ctx, "444455556666", "eu-west-1", []string{"i-0bbb0000000000001"})
-	if len(member) != 1 || member[0].Outcome != guardrail.Remediated {
+	if len(member) != 1 || member[0].Outcome != outcome.Remediated {
 		t.Errorf("member result %+v", member)
 	}
 	if n := len(sb.Notifications()); n != 0 {
@@ -57,7 +58,7 @@ func TestEnforceListOfInstances(t *testing.T) {
 	}
 	// An account the handler cannot enter: every id fails, with the reason.
 	bad := h.Enforce(ctx, "999988887777", "us-east-1", []string{"i-0ccc0000000000001", "i-0ccc0000000000002"})
-	if len(bad) != 2 || bad[0].Outcome != guardrail.Failed || bad[1].Resource != "i-0ccc0000000000002" {
+	if len(bad) != 2 || bad[0].Outcome != outcome.Failed || bad[1].Resource != "i-0ccc0000000000002" {
 		t.Errorf("unreachable account: %+v", bad)
 	}
 }
@@ -67,7 +68,7 @@ func TestEnforceDryRunWritesNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	r := h.Enforce(ctx, "111122223333", "us-east-1", []string{"i-0aaa0000000000002"})
-	if len(r) != 1 || r[0].Outcome != guardrail.DryRun || r[0].After == "" {
+	if len(r) != 1 || r[0].Outcome != outcome.DryRun || r[0].After == "" {
 		t.Errorf("%+v", r)
 	}
 	for _, c := range sb.Journal() {

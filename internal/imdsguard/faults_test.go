@@ -17,6 +17,7 @@ import (
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/guardrail/guardrailtest"
 	"github.com/credguard/credguard/internal/imdsguard"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/sandbox"
 	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 )
@@ -133,9 +134,9 @@ func TestFaultMatrix(t *testing.T) {
 		faults sandbox.Faults
 		mutate func(*sandbox.Fixture)
 		events func(*testing.T) []guardrailtest.Input
-		want   map[string]guardrail.Outcome // after the first delivery
-		notes  int                          // notifications on the first delivery
-		seen   string                       // an answer the journal must show: the fault fired
+		want   map[string]outcome.Outcome // after the first delivery
+		notes  int                        // notifications on the first delivery
+		seen   string                     // an answer the journal must show: the fault fired
 		// deadline replaces the deliveries' 30 s deadline; partial says
 		// want lists the outcomes allowed rather than required (the split
 		// depends on timing), and that a redelivery may finish what a
@@ -146,7 +147,7 @@ func TestFaultMatrix(t *testing.T) {
 		{
 			name:   "no fault",
 			events: withStorm,
-			want:   all(guardrail.Remediated, append([]string{hubInst, memberInst}, ids...)...),
+			want:   all(outcome.Remediated, append([]string{hubInst, memberInst}, ids...)...),
 			notes:  3, seen: "ok",
 		},
 		{
@@ -156,7 +157,7 @@ func TestFaultMatrix(t *testing.T) {
 				"ec2:ModifyInstanceMetadataOptions": {Burst: 8, RatePerSecond: 50},
 			}},
 			events: withStorm,
-			want:   all(guardrail.Remediated, append([]string{hubInst, memberInst}, ids...)...),
+			want:   all(outcome.Remediated, append([]string{hubInst, memberInst}, ids...)...),
 			notes:  3, seen: "RequestLimitExceeded",
 		},
 		{
@@ -166,42 +167,42 @@ func TestFaultMatrix(t *testing.T) {
 				"ec2:DescribeInstances":             {Rate: 0.3, Code: "ServiceUnavailable"},
 			}},
 			events: withStorm,
-			want:   all(guardrail.Remediated, append([]string{hubInst, memberInst}, ids...)...),
+			want:   all(outcome.Remediated, append([]string{hubInst, memberInst}, ids...)...),
 			notes:  3, seen: "InternalError",
 		},
 		{
 			name:   "5xx on every modify",
 			faults: errs(map[string]sandbox.ErrorFault{"ec2:ModifyInstanceMetadataOptions": {Rate: 1, Code: "ServiceUnavailable"}}),
 			events: hubAndMember,
-			want:   all(guardrail.Failed, hubInst, memberInst),
+			want:   all(outcome.Failed, hubInst, memberInst),
 			notes:  2, seen: "ServiceUnavailable",
 		},
 		{
 			name:   "modify slower than the client timeout",
 			faults: sandbox.Faults{LatencyMs: map[string]int{"ec2:ModifyInstanceMetadataOptions": guardrailtest.SlowMs}},
 			events: onlyHub,
-			want:   all(guardrail.Failed, hubInst),
+			want:   all(outcome.Failed, hubInst),
 			notes:  1, seen: "canceled",
 		},
 		{
 			name:   "describe slower than the client timeout",
 			faults: sandbox.Faults{LatencyMs: map[string]int{"ec2:DescribeInstances": guardrailtest.SlowMs}},
 			events: onlyHub,
-			want:   all(guardrail.Failed, hubInst),
+			want:   all(outcome.Failed, hubInst),
 			notes:  1, seen: "canceled",
 		},
 		{
 			name:   "AssumeRole slower than the client timeout",
 			faults: sandbox.Faults{LatencyMs: map[string]int{"sts:AssumeRole": guardrailtest.SlowMs}},
 			events: hubAndMember,
-			want:   merge(all(guardrail.Remediated, hubInst), all(guardrail.Failed, memberInst)),
+			want:   merge(all(outcome.Remediated, hubInst), all(outcome.Failed, memberInst)),
 			notes:  2, seen: "canceled",
 		},
 		{
 			name:   "instance deleted between describe and modify",
 			faults: errs(map[string]sandbox.ErrorFault{"ec2:ModifyInstanceMetadataOptions": {Rate: 1, Code: "InvalidInstanceID.NotFound"}}),
 			events: withStorm,
-			want:   all(guardrail.Gone, append([]string{hubInst, memberInst}, ids...)...),
+			want:   all(outcome.Gone, append([]string{hubInst, memberInst}, ids...)...),
 			notes:  0, seen: "InvalidInstanceID.NotFound",
 		},
 		{
@@ -212,21 +213,21 @@ func TestFaultMatrix(t *testing.T) {
 			faults:   errs(map[string]sandbox.ErrorFault{"ec2:ModifyInstanceMetadataOptions": {Rate: 1, Code: "InvalidInstanceID.NotFound"}}),
 			events:   func(t *testing.T) []guardrailtest.Input { return freshLaunches(t)[:1] },
 			deadline: imdsguard.DefaultReserve + 1500*time.Millisecond,
-			want:     all(guardrail.Failed, hubInst),
+			want:     all(outcome.Failed, hubInst),
 			notes:    1, seen: "InvalidInstanceID.NotFound",
 		},
 		{
 			name:   "launched instances not visible yet (visibleAfterMs)",
 			mutate: launchKnobs(1200, 0, append([]string{hubInst, memberInst}, ids[:3]...)...),
 			events: freshLaunches,
-			want:   all(guardrail.Remediated, append([]string{hubInst, memberInst}, ids...)...),
+			want:   all(outcome.Remediated, append([]string{hubInst, memberInst}, ids...)...),
 			notes:  3, seen: "InvalidInstanceID.NotFound",
 		},
 		{
 			name:   "launched instances still pending (runningAfterMs)",
 			mutate: launchKnobs(0, 1200, append([]string{hubInst, memberInst}, ids[:3]...)...),
 			events: freshLaunches,
-			want:   all(guardrail.Remediated, append([]string{hubInst, memberInst}, ids...)...),
+			want:   all(outcome.Remediated, append([]string{hubInst, memberInst}, ids...)...),
 			notes:  3, seen: "IncorrectInstanceState",
 		},
 		{
@@ -234,7 +235,7 @@ func TestFaultMatrix(t *testing.T) {
 			mutate:   launchKnobs(600000, 0, hubInst),
 			events:   func(t *testing.T) []guardrailtest.Input { return freshLaunches(t)[:1] },
 			deadline: imdsguard.DefaultReserve + 1500*time.Millisecond,
-			want:     all(guardrail.Failed, hubInst),
+			want:     all(outcome.Failed, hubInst),
 			notes:    1, seen: "InvalidInstanceID.NotFound",
 		},
 		{
@@ -242,7 +243,7 @@ func TestFaultMatrix(t *testing.T) {
 			mutate:   launchKnobs(0, 600000, hubInst),
 			events:   func(t *testing.T) []guardrailtest.Input { return freshLaunches(t)[:1] },
 			deadline: imdsguard.DefaultReserve + 1500*time.Millisecond,
-			want:     all(guardrail.Failed, hubInst),
+			want:     all(outcome.Failed, hubInst),
 			notes:    1, seen: "IncorrectInstanceState",
 		},
 		{
@@ -252,21 +253,21 @@ func TestFaultMatrix(t *testing.T) {
 				"ec2:ModifyInstanceMetadataOptions": {Rate: 1, Code: "UnauthorizedOperation", Account: member},
 			}),
 			events: hubAndMember,
-			want:   merge(all(guardrail.Remediated, hubInst), all(guardrail.Failed, memberInst)),
+			want:   merge(all(outcome.Remediated, hubInst), all(outcome.Failed, memberInst)),
 			notes:  2, seen: "UnauthorizedOperation",
 		},
 		{
 			name:   "AssumeRole denied",
 			faults: errs(map[string]sandbox.ErrorFault{"sts:AssumeRole": {Rate: 1, Code: "AccessDenied"}}),
 			events: hubAndMember,
-			want:   merge(all(guardrail.Remediated, hubInst), all(guardrail.Failed, memberInst)),
+			want:   merge(all(outcome.Remediated, hubInst), all(outcome.Failed, memberInst)),
 			notes:  2, seen: "AccessDenied",
 		},
 		{
 			name:   "member role missing",
 			mutate: guardrailtest.WithoutMemberRole,
 			events: hubAndMember,
-			want:   merge(all(guardrail.Remediated, hubInst), all(guardrail.Failed, memberInst)),
+			want:   merge(all(outcome.Remediated, hubInst), all(outcome.Failed, memberInst)),
 			notes:  2, seen: "AccessDenied",
 		},
 		{
@@ -279,14 +280,14 @@ func TestFaultMatrix(t *testing.T) {
 			events:   func(t *testing.T) []guardrailtest.Input { return []guardrailtest.Input{runInstances(t, ids)} },
 			deadline: imdsguard.DefaultReserve + 1500*time.Millisecond,
 			partial:  true,
-			want:     all(guardrail.Remediated, ids...), // or failed
+			want:     all(outcome.Remediated, ids...), // or failed
 			notes:    1, seen: "RequestLimitExceeded",
 		},
 		{
 			name:   "SNS publish fails",
 			faults: errs(map[string]sandbox.ErrorFault{"sns:Publish": {Rate: 1, Code: "InternalError"}}),
 			events: withStorm,
-			want:   all(guardrail.Remediated, append([]string{hubInst, memberInst}, ids...)...),
+			want:   all(outcome.Remediated, append([]string{hubInst, memberInst}, ids...)...),
 			notes:  0, seen: "InternalError",
 		},
 	}
@@ -307,14 +308,14 @@ func TestFaultMatrix(t *testing.T) {
 
 			first := r.Deliver(t, inputs)
 			got := guardrailtest.CheckBalance(t, guardrail.IMDS, inputs, first)
-			count := map[guardrail.Outcome]int{}
+			count := map[outcome.Outcome]int{}
 			for id, want := range tc.want {
 				count[got[id]]++
-				if got[id] != want && !(tc.partial && got[id] == guardrail.Failed) {
+				if got[id] != want && !(tc.partial && got[id] == outcome.Failed) {
 					t.Errorf("%s: outcome %q, want %q", id, got[id], want)
 				}
 			}
-			if tc.partial && (count[guardrail.Remediated] == 0 || count[guardrail.Failed] == 0) {
+			if tc.partial && (count[outcome.Remediated] == 0 || count[outcome.Failed] == 0) {
 				t.Errorf("outcomes %v: want some remediated and some failed", count)
 			}
 			if len(got) != len(tc.want) {
@@ -324,7 +325,7 @@ func TestFaultMatrix(t *testing.T) {
 
 			// Redelivery: nothing remediated is written again or announced
 			// again; what failed fails again (the fault is still there).
-			firstGot := map[string]guardrail.Outcome{}
+			firstGot := map[string]outcome.Outcome{}
 			for id, o := range got {
 				firstGot[id] = o
 			}
@@ -337,13 +338,13 @@ func TestFaultMatrix(t *testing.T) {
 			for id, o := range got {
 				want := o
 				switch o {
-				case guardrail.Remediated:
-					want = guardrail.Compliant
-				case guardrail.Failed, guardrail.Gone:
+				case outcome.Remediated:
+					want = outcome.Compliant
+				case outcome.Failed, outcome.Gone:
 					settled = false
 				}
-				if tc.partial && o == guardrail.Failed && again[id] == guardrail.Remediated {
-					got[id] = guardrail.Remediated // finished by the redelivery
+				if tc.partial && o == outcome.Failed && again[id] == outcome.Remediated {
+					got[id] = outcome.Remediated // finished by the redelivery
 					continue
 				}
 				if again[id] != want {
@@ -351,7 +352,7 @@ func TestFaultMatrix(t *testing.T) {
 				}
 			}
 			for id, n := range guardrailtest.OKWrites(second.Journal, modifyOp) {
-				if !tc.partial || firstGot[id] != guardrail.Failed {
+				if !tc.partial || firstGot[id] != outcome.Failed {
 					t.Errorf("redelivery wrote %s again (%d times; first outcome %q)", id, n, firstGot[id])
 				}
 			}
@@ -365,14 +366,14 @@ func TestFaultMatrix(t *testing.T) {
 			after := instances(r.Sandbox.State())
 			for id, o := range got {
 				wantWrites := 0
-				if o == guardrail.Remediated {
+				if o == outcome.Remediated {
 					wantWrites = 1
 				}
 				if writes[id] != wantWrites {
 					t.Errorf("%s (%s): %d successful modifies, want %d", id, o, writes[id], wantWrites)
 				}
 				mo := after[id]
-				if o == guardrail.Remediated {
+				if o == outcome.Remediated {
 					if mo.HTTPTokens != "required" || mo.HTTPPutResponseHopLimit != 1 || mo.HTTPEndpoint != before[id].HTTPEndpoint {
 						t.Errorf("%s remediated but options are %+v", id, mo)
 					}

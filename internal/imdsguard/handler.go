@@ -15,6 +15,7 @@ import (
 	"github.com/credguard/credguard/internal/event"
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imds"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 // Publisher announces one event's results.
@@ -188,7 +189,7 @@ func (h *Handler) HandleEvent(ctx context.Context, e event.Event) ([]guardrail.R
 	}
 	ids := e.InstanceIDs()
 	if e.StateChange != nil && (e.StateChange.State == "terminated" || e.StateChange.State == "shutting-down") {
-		return h.finish(ctx, e, []guardrail.Result{h.result(e, ids[0], "", guardrail.Gone, "instance is "+e.StateChange.State)})
+		return h.finish(ctx, e, []guardrail.Result{h.result(e, ids[0], "", outcome.Gone, "instance is "+e.StateChange.State)})
 	}
 	return h.finish(ctx, e, h.enforceIn(ctx, e, ids))
 }
@@ -211,7 +212,7 @@ func (h *Handler) enforceIn(ctx context.Context, e event.Event, ids []string) []
 	if err != nil {
 		results := make([]guardrail.Result, 0, len(ids))
 		for _, id := range ids {
-			results = append(results, h.result(e, id, "", guardrail.Failed, fmt.Sprintf("no EC2 access in %s/%s: %v", e.Account, e.Region, err)))
+			results = append(results, h.result(e, id, "", outcome.Failed, fmt.Sprintf("no EC2 access in %s/%s: %v", e.Account, e.Region, err)))
 		}
 		return results
 	}
@@ -301,12 +302,12 @@ func (h *Handler) decided(e event.Event, inst imds.Instance, d imds.Decision) gu
 	return r
 }
 
-func (h *Handler) result(e event.Event, id, name string, o guardrail.Outcome, detail string) guardrail.Result {
+func (h *Handler) result(e event.Event, id, name string, o outcome.Outcome, detail string) guardrail.Result {
 	return guardrail.Result{Guardrail: guardrail.IMDS, Account: e.Account, Region: e.Region, Resource: id, Name: name, Outcome: o, Detail: detail}
 }
 
 func (h *Handler) ignored(e event.Event, id, reason string) guardrail.Result {
-	return h.result(e, id, "", guardrail.Ignored, reason)
+	return h.result(e, id, "", outcome.Ignored, reason)
 }
 
 // finish announces the results and turns failures into the returned error.

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/credguard/credguard/internal/accounts"
-	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/guardrail/guardrailtest"
 	"github.com/credguard/credguard/internal/imdsguard"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 )
 
@@ -22,13 +22,13 @@ func TestConfirmApplied(t *testing.T) {
 		applyDelayMs int
 		maxPoll      time.Duration
 		deadline     time.Duration // context deadline (the Lambda's remaining time); 0: none
-		outcome      guardrail.Outcome
+		outcome      outcome.Outcome
 		detail       string
 	}{
-		{"applied at once", 0, time.Second, 0, guardrail.Remediated, ""},
-		{"applied after a few polls", 150, 5 * time.Second, 0, guardrail.Remediated, ""},
-		{"still pending past the poll bound", 5000, 200 * time.Millisecond, 0, guardrail.Failed, "pending"},
-		{"still pending near the Lambda deadline", 5000, time.Minute, time.Second, guardrail.Failed, "pending"},
+		{"applied at once", 0, time.Second, 0, outcome.Remediated, ""},
+		{"applied after a few polls", 150, 5 * time.Second, 0, outcome.Remediated, ""},
+		{"still pending past the poll bound", 5000, 200 * time.Millisecond, 0, outcome.Failed, "pending"},
+		{"still pending near the Lambda deadline", 5000, time.Minute, time.Second, outcome.Failed, "pending"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,7 +53,7 @@ func TestConfirmApplied(t *testing.T) {
 			if len(results) != 1 || results[0].Outcome != tt.outcome || !strings.Contains(results[0].Detail, tt.detail) {
 				t.Fatalf("results = %+v", results)
 			}
-			if (err != nil) != (tt.outcome == guardrail.Failed) {
+			if (err != nil) != (tt.outcome == outcome.Failed) {
 				t.Errorf("err = %v for outcome %s", err, tt.outcome)
 			}
 			if tt.deadline > 0 && time.Since(start) > tt.deadline {

@@ -15,7 +15,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/credguard/credguard/internal/event"
-	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 // raceEC2 is a small EC2 for the recheck logic: instances with tokens and
@@ -77,21 +77,21 @@ func TestRecheckBeforeWrite(t *testing.T) {
 		name         string
 		step         time.Duration // the clock's advance per modify
 		wantModifies []string
-		wantOutcomes []guardrail.Outcome
+		wantOutcomes []outcome.Outcome
 		wantDescribe [][]string
 	}{
 		{
 			name:         "slow writes: look again, skip what was fixed",
 			step:         time.Second,
 			wantModifies: ids[:2],
-			wantOutcomes: []guardrail.Outcome{guardrail.Remediated, guardrail.Remediated, guardrail.Compliant},
+			wantOutcomes: []outcome.Outcome{outcome.Remediated, outcome.Remediated, outcome.Compliant},
 			wantDescribe: [][]string{ids, ids[1:2], ids[2:3], ids[:2]}, // first, rechecks, confirmation
 		},
 		{
 			name:         "fast writes: no second look",
 			step:         time.Millisecond,
 			wantModifies: ids,
-			wantOutcomes: []guardrail.Outcome{guardrail.Remediated, guardrail.Remediated, guardrail.Remediated},
+			wantOutcomes: []outcome.Outcome{outcome.Remediated, outcome.Remediated, outcome.Remediated},
 			wantDescribe: [][]string{ids, ids},
 		},
 	}
@@ -117,7 +117,7 @@ func TestRecheckBeforeWrite(t *testing.T) {
 
 			e := event.Event{Envelope: event.Envelope{Account: "111122223333", Region: "us-east-1"}}
 			results := h.enforce(context.Background(), client, e, ids)
-			var outcomes []guardrail.Outcome
+			var outcomes []outcome.Outcome
 			for _, r := range results {
 				outcomes = append(outcomes, r.Outcome)
 			}
@@ -174,9 +174,9 @@ func TestRecheckConcurrentWrites(t *testing.T) {
 		if seen[ids[i]] > 1 {
 			t.Errorf("%s written %d times", ids[i], seen[ids[i]])
 		}
-		want := guardrail.Remediated
+		want := outcome.Remediated
 		if ids[i] == fixed {
-			want = guardrail.Compliant
+			want = outcome.Compliant
 		}
 		if r.Outcome != want {
 			t.Errorf("%s: %s (%s), want %s", ids[i], r.Outcome, r.Detail, want)

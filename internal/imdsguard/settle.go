@@ -10,6 +10,7 @@ import (
 	"github.com/credguard/credguard/internal/event"
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imds"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 // notVisibleDetail is the provisional result of a just-launched instance
@@ -82,7 +83,7 @@ func (h *Handler) settle(ctx context.Context, client EC2, e event.Event, waiting
 			case !ok && launched && gone[id] != malformedID:
 				// still not visible (not found, or left out of the answer)
 			case !ok:
-				results[i] = h.result(e, id, "", guardrail.Gone, "instance not found")
+				results[i] = h.result(e, id, "", outcome.Gone, "instance not found")
 				delete(waiting, id)
 			case waiting[id] && (inst.State == "pending" || inst.State == "stopping"):
 				lastState[id] = inst.State // refused while pending: wait for it to run
@@ -127,14 +128,14 @@ func (h *Handler) settle(ctx context.Context, client EC2, e event.Event, waiting
 		if lastErr != nil {
 			detail += fmt.Sprintf(" (last describe: %v)", lastErr)
 		}
-		results[i].Outcome, results[i].Detail = guardrail.Failed, detail
+		results[i].Outcome, results[i].Detail = outcome.Failed, detail
 	}
 	return modified
 }
 
 // modifyResult is what modify answered for one instance.
 type modifyResult struct {
-	outcome guardrail.Outcome
+	outcome outcome.Outcome
 	detail  string
 	refusal modifyRefusal
 }

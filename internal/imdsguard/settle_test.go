@@ -17,6 +17,7 @@ import (
 	"github.com/credguard/credguard/internal/event"
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imds"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 // launchEC2 is one instance whose visibility and state follow a fake clock:
@@ -120,33 +121,33 @@ func TestLaunchRetries(t *testing.T) {
 		modifyCode string
 		scope      string
 		tags       map[string]string
-		outcome    guardrail.Outcome
+		outcome    outcome.Outcome
 		detail     string
 		maxWait    time.Duration // fake time the handler may spend
 		modifies   int
 	}{
-		{name: "visible at once", e: stateChange(time.Minute), outcome: guardrail.Remediated, modifies: 1},
-		{name: "visible after 2 s", e: stateChange(time.Minute), visible: 2 * time.Second, outcome: guardrail.Remediated, maxWait: 5 * time.Second, modifies: 1},
-		{name: "CreateFleet instance visible after 5 s", e: fleet, visible: 5 * time.Second, outcome: guardrail.Remediated, maxWait: 9 * time.Second, modifies: 1},
-		{name: "not visible within the wait", e: stateChange(time.Minute), visible: time.Hour, outcome: guardrail.Failed,
+		{name: "visible at once", e: stateChange(time.Minute), outcome: outcome.Remediated, modifies: 1},
+		{name: "visible after 2 s", e: stateChange(time.Minute), visible: 2 * time.Second, outcome: outcome.Remediated, maxWait: 5 * time.Second, modifies: 1},
+		{name: "CreateFleet instance visible after 5 s", e: fleet, visible: 5 * time.Second, outcome: outcome.Remediated, maxWait: 9 * time.Second, modifies: 1},
+		{name: "not visible within the wait", e: stateChange(time.Minute), visible: time.Hour, outcome: outcome.Failed,
 			detail: "does not show the just-launched instance yet", maxWait: DefaultLaunchWait},
-		{name: "a launch event hours old: not found is gone", e: stateChange(2 * time.Hour), visible: time.Hour, outcome: guardrail.Gone, detail: "not found"},
-		{name: "drift: not found is gone", e: drift, visible: time.Hour, outcome: guardrail.Gone, detail: "not found"},
+		{name: "a launch event hours old: not found is gone", e: stateChange(2 * time.Hour), visible: time.Hour, outcome: outcome.Gone, detail: "not found"},
+		{name: "drift: not found is gone", e: drift, visible: time.Hour, outcome: outcome.Gone, detail: "not found"},
 		{name: "pending, refused until running after 3 s", e: stateChange(time.Minute), running: 3 * time.Second, refuse: true,
-			outcome: guardrail.Remediated, maxWait: 7 * time.Second, modifies: 1},
-		{name: "pending and refused past the wait", e: stateChange(time.Minute), running: time.Hour, refuse: true, outcome: guardrail.Failed,
+			outcome: outcome.Remediated, maxWait: 7 * time.Second, modifies: 1},
+		{name: "pending and refused past the wait", e: stateChange(time.Minute), running: time.Hour, refuse: true, outcome: outcome.Failed,
 			detail: "IncorrectInstanceState; the instance was still pending after", maxWait: DefaultLaunchWait},
-		{name: "pending, accepted while pending", e: stateChange(time.Minute), running: time.Hour, outcome: guardrail.Remediated, modifies: 1},
+		{name: "pending, accepted while pending", e: stateChange(time.Minute), running: time.Hour, outcome: outcome.Remediated, modifies: 1},
 		{name: "refused while pending, then terminated", e: stateChange(time.Minute), running: time.Second, state: "terminated", refuse: true,
-			outcome: guardrail.Gone, detail: "instance is terminated", maxWait: 3 * time.Second},
+			outcome: outcome.Gone, detail: "instance is terminated", maxWait: 3 * time.Second},
 		{name: "sweep: refused while pending, then running", e: sweep, running: 2 * time.Second, refuse: true,
-			outcome: guardrail.Remediated, maxWait: 5 * time.Second, modifies: 1},
-		{name: "sweep: not found on modify is gone", e: sweep, modifyCode: "InvalidInstanceID.NotFound", outcome: guardrail.Gone, detail: "disappeared"},
-		{name: "just launched: not found on every modify is failed", e: fleet, modifyCode: "InvalidInstanceID.NotFound", outcome: guardrail.Failed,
+			outcome: outcome.Remediated, maxWait: 5 * time.Second, modifies: 1},
+		{name: "sweep: not found on modify is gone", e: sweep, modifyCode: "InvalidInstanceID.NotFound", outcome: outcome.Gone, detail: "disappeared"},
+		{name: "just launched: not found on every modify is failed", e: fleet, modifyCode: "InvalidInstanceID.NotFound", outcome: outcome.Failed,
 			detail: "does not show the just-launched instance yet", maxWait: DefaultLaunchWait},
-		{name: "eks-nodes scope: untagged host ignored", e: stateChange(time.Minute), scope: imds.ScopeEKSNodes, outcome: guardrail.Ignored, detail: imds.OutOfScope},
+		{name: "eks-nodes scope: untagged host ignored", e: stateChange(time.Minute), scope: imds.ScopeEKSNodes, outcome: outcome.Ignored, detail: imds.OutOfScope},
 		{name: "eks-nodes scope: late-visible Karpenter node", e: fleet, visible: time.Second, scope: imds.ScopeEKSNodes,
-			tags: map[string]string{"karpenter.sh/nodepool": "default"}, outcome: guardrail.Remediated, maxWait: 3 * time.Second, modifies: 1},
+			tags: map[string]string{"karpenter.sh/nodepool": "default"}, outcome: outcome.Remediated, maxWait: 3 * time.Second, modifies: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -207,7 +208,7 @@ func TestLaunchWaitKeepsTheReserve(t *testing.T) {
 	start := time.Now()
 	results, err := h.HandleEvent(ctx, event.Event{Envelope: event.Envelope{Account: "111122223333", Region: "us-east-1", Time: start},
 		Kind: event.KindStateChange, StateChange: &event.StateChange{InstanceID: launchID, State: "running"}})
-	if len(results) != 1 || results[0].Outcome != guardrail.Failed || err == nil {
+	if len(results) != 1 || results[0].Outcome != outcome.Failed || err == nil {
 		t.Fatalf("results %+v, err %v", results, err)
 	}
 	if took := time.Since(start); took > 600*time.Millisecond {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 // fake fails the events whose body is "bad".
@@ -17,9 +18,9 @@ type fake struct{ seen []string }
 func (f *fake) Handle(_ context.Context, raw []byte) ([]guardrail.Result, error) {
 	f.seen = append(f.seen, string(raw))
 	if string(raw) == `"bad"` {
-		return []guardrail.Result{{Outcome: guardrail.Failed}}, errors.New("failed")
+		return []guardrail.Result{{Outcome: outcome.Failed}}, errors.New("failed")
 	}
-	return []guardrail.Result{{Outcome: guardrail.Remediated, Resource: string(raw)}}, nil
+	return []guardrail.Result{{Outcome: outcome.Remediated, Resource: string(raw)}}, nil
 }
 
 func TestSQSBatchReportsOnlyFailures(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/ids"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/partition"
 )
 
@@ -52,9 +53,9 @@ var ErrNothingToNotify = errors.New("no result worth a notification")
 // Worth reports whether a result with this outcome is a change or a risk
 // worth telling: remediated, revoked, warned, dry-run and failed are;
 // compliant, exempt, gone and ignored are not.
-func Worth(o guardrail.Outcome) bool {
+func Worth(o outcome.Outcome) bool {
 	switch o {
-	case guardrail.Remediated, guardrail.Revoked, guardrail.Warned, guardrail.DryRun, guardrail.Failed:
+	case outcome.Remediated, outcome.Revoked, outcome.Warned, outcome.DryRun, outcome.Failed:
 		return true
 	default:
 		return false
@@ -66,21 +67,21 @@ func Worth(o guardrail.Outcome) bool {
 // report exempt only for resources that are not compliant (an exemption
 // that leaves nothing at risk stays silent), so that whoever sets an
 // exemption tag or allow-list entry cannot silence a guardrail unheard.
-func Announced(o guardrail.Outcome) bool { return Worth(o) || o == guardrail.Exempt }
+func Announced(o outcome.Outcome) bool { return Worth(o) || o == outcome.Exempt }
 
 // significance orders outcomes for the message: the most significant one
 // names the message, sets the outcome attribute and comes first.
-func significance(o guardrail.Outcome) int {
+func significance(o outcome.Outcome) int {
 	switch o {
-	case guardrail.Failed:
+	case outcome.Failed:
 		return 6
-	case guardrail.Revoked, guardrail.Remediated:
+	case outcome.Revoked, outcome.Remediated:
 		return 5
-	case guardrail.DryRun:
+	case outcome.DryRun:
 		return 4
-	case guardrail.Warned:
+	case outcome.Warned:
 		return 3
-	case guardrail.Exempt:
+	case outcome.Exempt:
 		return 2
 	default:
 		return 0
@@ -92,14 +93,14 @@ func significance(o guardrail.Outcome) int {
 // enforced IMDS settings, warnings and exemptions are warnings.
 func resultSeverity(g guardrail.Name, r guardrail.Result) Severity {
 	switch r.Outcome {
-	case guardrail.Failed, guardrail.Revoked:
+	case outcome.Failed, outcome.Revoked:
 		return Critical
-	case guardrail.DryRun:
+	case outcome.DryRun:
 		if g == guardrail.Trust && r.Severity != "warning" {
 			return Critical
 		}
 		return Warning
-	case guardrail.Remediated, guardrail.Warned, guardrail.Exempt:
+	case outcome.Remediated, outcome.Warned, outcome.Exempt:
 		// An exemption leaves a resource at risk on purpose.
 		return Warning
 	default:
@@ -133,7 +134,7 @@ func Build(inc Incident) (Message, Attributes, error) {
 		if Worth(r.Outcome) {
 			worth++
 			shown = append(shown, r)
-		} else if r.Outcome == guardrail.Exempt {
+		} else if r.Outcome == outcome.Exempt {
 			shown = append(shown, r)
 		}
 	}
@@ -189,12 +190,12 @@ type builder struct {
 	inc   Incident
 	shown []guardrail.Result // worth telling and exempt, most significant first
 	worth int                // how many of shown are worth telling (0: only exemptions)
-	top   guardrail.Outcome
+	top   outcome.Outcome
 }
 
 func (b builder) imds() bool { return b.inc.Guardrail == guardrail.IMDS }
 
-func (b builder) count(o guardrail.Outcome) int {
+func (b builder) count(o outcome.Outcome) int {
 	n := 0
 	for _, r := range b.shown {
 		if r.Outcome == o {
@@ -239,7 +240,7 @@ func (b builder) title() string {
 	k := b.count(b.top)
 	var subject string
 	switch {
-	case k == 1 && (b.worth == 1 || b.top != guardrail.Failed):
+	case k == 1 && (b.worth == 1 || b.top != outcome.Failed):
 		for _, r := range b.shown {
 			if r.Outcome == b.top {
 				subject = b.titleLabel(r)
@@ -248,7 +249,7 @@ func (b builder) title() string {
 		}
 	case k == b.worth:
 		subject = b.nouns(k)
-	case b.top == guardrail.Failed:
+	case b.top == outcome.Failed:
 		subject = fmt.Sprintf("%d of %s", k, b.nouns(b.worth))
 	default:
 		subject = b.nouns(k)
@@ -257,28 +258,28 @@ func (b builder) title() string {
 
 	var t string
 	switch {
-	case b.top == guardrail.Exempt && b.imds():
+	case b.top == outcome.Exempt && b.imds():
 		t = "IMDSv2 NOT enforced on " + where + ": exempt"
-	case b.top == guardrail.Exempt:
+	case b.top == outcome.Exempt:
 		t = "Risky trust kept on " + where + ": exempt"
-	case b.top == guardrail.Failed && b.imds():
+	case b.top == outcome.Failed && b.imds():
 		t = "Credguard FAILED to enforce IMDSv2 on " + where
-	case b.top == guardrail.Failed:
+	case b.top == outcome.Failed:
 		t = "Credguard FAILED to revoke wildcard trust on " + where
-	case b.top == guardrail.DryRun && b.imds():
+	case b.top == outcome.DryRun && b.imds():
 		t = "DRY RUN: would enforce IMDSv2 on " + where
-	case b.top == guardrail.DryRun:
+	case b.top == outcome.DryRun:
 		t = "DRY RUN: would revoke wildcard trust on " + where
-	case b.top == guardrail.Warned && b.imds():
+	case b.top == outcome.Warned && b.imds():
 		t = "IMDS risk on " + where + " (no change made)"
-	case b.top == guardrail.Warned:
+	case b.top == outcome.Warned:
 		t = "Risky trust on " + where + " (no change made)"
 	case b.imds():
 		t = "IMDSv2 enforced on " + where
 	default:
 		t = "Wildcard trust revoked on " + where
 	}
-	if b.inc.DryRun && b.top != guardrail.DryRun {
+	if b.inc.DryRun && b.top != outcome.DryRun {
 		t = "DRY RUN: " + t
 	}
 	return t
@@ -289,8 +290,8 @@ func (b builder) keywords() []string {
 	if b.inc.Region != "" {
 		kw = append(kw, b.inc.Region)
 	}
-	if b.inc.DryRun && b.top != guardrail.DryRun {
-		kw = append(kw, string(guardrail.DryRun))
+	if b.inc.DryRun && b.top != outcome.DryRun {
+		kw = append(kw, string(outcome.DryRun))
 	}
 	return kw
 }
@@ -387,12 +388,12 @@ func plainLabel(g guardrail.Name, r guardrail.Result) string {
 
 // changeSummary is the before → after of one result in plain text.
 func (b builder) changeSummary(r guardrail.Result) string {
-	if r.Outcome == guardrail.Warned || r.Outcome == guardrail.Exempt {
+	if r.Outcome == outcome.Warned || r.Outcome == outcome.Exempt {
 		return "no change"
 	}
 	if b.imds() {
 		switch {
-		case r.Before != "" && r.After != "" && r.Outcome == guardrail.Failed:
+		case r.Before != "" && r.After != "" && r.Outcome == outcome.Failed:
 			return r.Before + " (unchanged; wanted " + r.After + ")"
 		case r.Before != "" && r.After != "":
 			return r.Before + " → " + r.After

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -21,12 +22,12 @@ const (
 	alice  = "arn:aws:sts::111122223333:assumed-role/developer/alice"
 )
 
-func imdsResult(id, name string, o guardrail.Outcome, before, after, detail string) guardrail.Result {
+func imdsResult(id, name string, o outcome.Outcome, before, after, detail string) guardrail.Result {
 	return guardrail.Result{Guardrail: guardrail.IMDS, Account: hub, Region: "eu-west-1", Resource: id, Name: name,
 		Outcome: o, Before: before, After: after, Detail: detail}
 }
 
-func trustResult(name string, o guardrail.Outcome, before, after, detail, severity string) guardrail.Result {
+func trustResult(name string, o outcome.Outcome, before, after, detail, severity string) guardrail.Result {
 	return guardrail.Result{Guardrail: guardrail.Trust, Account: hub, Region: "us-east-1",
 		Resource: "arn:aws:iam::" + hub + ":role/" + name, Name: name, Outcome: o,
 		Before: before, After: after, Detail: detail, Severity: severity}
@@ -68,31 +69,31 @@ func goldenIncidents() map[string]Incident {
 			Guardrail: guardrail.IMDS, EventID: "7bf73129-1428-4cd3-a780-95db273d1602", EventName: "RunInstances",
 			Account: hub, Region: "eu-west-1", Actor: alice,
 			Results: []guardrail.Result{
-				imdsResult("i-0123456789abcdef0", "web", guardrail.Remediated, "tokens=optional hop=2", "tokens=required hop=1", "metadata options applied"),
+				imdsResult("i-0123456789abcdef0", "web", outcome.Remediated, "tokens=optional hop=2", "tokens=required hop=1", "metadata options applied"),
 			},
 		},
 		"imds-remediated-many": {
 			Guardrail: guardrail.IMDS, EventID: "5c0e7d2a-8f4b-4a51-9c3e-2b7d1e6f9a10", EventName: "RunInstances",
 			Account: hub, Region: "eu-west-1", Actor: alice,
 			Results: []guardrail.Result{
-				imdsResult("i-0aaaaaaaaaaaaaaa1", "batch-1", guardrail.Remediated, "tokens=optional hop=2", "tokens=required hop=1", ""),
-				imdsResult("i-0aaaaaaaaaaaaaaa2", "batch-2", guardrail.Exempt, "", "", `tag credguard:exempt = "legacy monitoring agent, INC-4711"`),
-				imdsResult("i-0aaaaaaaaaaaaaaa3", "batch-3", guardrail.Remediated, "tokens=required hop=2", "tokens=required hop=1", ""),
-				imdsResult("i-0aaaaaaaaaaaaaaa4", "", guardrail.Remediated, "tokens=optional hop=1", "tokens=required hop=1", ""),
+				imdsResult("i-0aaaaaaaaaaaaaaa1", "batch-1", outcome.Remediated, "tokens=optional hop=2", "tokens=required hop=1", ""),
+				imdsResult("i-0aaaaaaaaaaaaaaa2", "batch-2", outcome.Exempt, "", "", `tag credguard:exempt = "legacy monitoring agent, INC-4711"`),
+				imdsResult("i-0aaaaaaaaaaaaaaa3", "batch-3", outcome.Remediated, "tokens=required hop=2", "tokens=required hop=1", ""),
+				imdsResult("i-0aaaaaaaaaaaaaaa4", "", outcome.Remediated, "tokens=optional hop=1", "tokens=required hop=1", ""),
 			},
 		},
 		"imds-dry-run": {
 			Guardrail: guardrail.IMDS, EventID: "0d7e5e8f-3b0a-4a38-9d55-4ad1c1b2e3f4", EventName: "EC2 Instance State-change Notification",
 			Account: hub, Region: "eu-west-1", DryRun: true,
 			Results: []guardrail.Result{
-				imdsResult("i-0123456789abcdef0", "web", guardrail.DryRun, "tokens=optional hop=2", "tokens=required hop=1", "dry-run: no change written"),
+				imdsResult("i-0123456789abcdef0", "web", outcome.DryRun, "tokens=optional hop=2", "tokens=required hop=1", "dry-run: no change written"),
 			},
 		},
 		"imds-failed": {
 			Guardrail: guardrail.IMDS, EventID: "9a1b2c3d-4e5f-4061-8a7b-8c9d0e1f2a3b", EventName: "RunInstances",
 			Account: member, Region: "eu-west-1", Actor: "arn:aws:sts::444455556666:assumed-role/ci/pipeline",
 			Results: []guardrail.Result{
-				imdsResult("i-0fedcba9876543210", "api", guardrail.Failed, "tokens=optional hop=2", "tokens=required hop=1",
+				imdsResult("i-0fedcba9876543210", "api", outcome.Failed, "tokens=optional hop=2", "tokens=required hop=1",
 					"assume arn:aws:iam::444455556666:role/credguard-remediation: operation error STS: AssumeRole, https response error StatusCode: 403, api error AccessDenied: not authorized to perform sts:AssumeRole"),
 			},
 		},
@@ -100,17 +101,17 @@ func goldenIncidents() map[string]Incident {
 			Guardrail: guardrail.IMDS, EventID: "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7", EventName: "RunInstances",
 			Account: hub, Region: "eu-west-1", Actor: alice,
 			Results: []guardrail.Result{
-				imdsResult("i-0bbbbbbbbbbbbbbb1", "worker-1", guardrail.Remediated, "tokens=optional hop=2", "tokens=required hop=1", ""),
-				imdsResult("i-0bbbbbbbbbbbbbbb2", "worker-2", guardrail.Failed, "tokens=optional hop=2", "tokens=required hop=1",
+				imdsResult("i-0bbbbbbbbbbbbbbb1", "worker-1", outcome.Remediated, "tokens=optional hop=2", "tokens=required hop=1", ""),
+				imdsResult("i-0bbbbbbbbbbbbbbb2", "worker-2", outcome.Failed, "tokens=optional hop=2", "tokens=required hop=1",
 					"options still pending after 20s: the instance did not confirm the change before the deadline"),
-				imdsResult("i-0bbbbbbbbbbbbbbb3", "worker-3", guardrail.Remediated, "tokens=optional hop=2", "tokens=required hop=1", ""),
+				imdsResult("i-0bbbbbbbbbbbbbbb3", "worker-3", outcome.Remediated, "tokens=optional hop=2", "tokens=required hop=1", ""),
 			},
 		},
 		"trust-revoked": {
 			Guardrail: guardrail.Trust, EventID: "1f2e3d4c-5b6a-4798-8a9b-0c1d2e3f4a5b", EventName: "CreateRole",
 			Account: hub, Region: "us-east-1", Actor: alice,
 			Results: []guardrail.Result{
-				trustResult("ci-deployer", guardrail.Revoked, ciDeployerBefore, ciDeployerAfter,
+				trustResult("ci-deployer", outcome.Revoked, ciDeployerBefore, ciDeployerAfter,
 					`critical any-principal (statement 0): Principal {"AWS": "*"} lets any AWS account assume the role; statement removed`, "critical"),
 			},
 		},
@@ -118,7 +119,7 @@ func goldenIncidents() map[string]Incident {
 			Guardrail: guardrail.Trust, EventID: "6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d", EventName: "CreatePodIdentityAssociation",
 			Account: hub, Region: "us-east-1", Actor: alice,
 			Results: []guardrail.Result{
-				trustResult("billing-api", guardrail.Revoked, billingBefore, billingAfter,
+				trustResult("billing-api", outcome.Revoked, billingBefore, billingAfter,
 					`critical oidc-sub-wildcard (statement 0): sub "system:serviceaccount:*" lets every service account of the cluster in; scoped to billing/billing-api`, "critical"),
 			},
 		},
@@ -126,7 +127,7 @@ func goldenIncidents() map[string]Incident {
 			Guardrail: guardrail.Trust, EventID: "8b7a6c5d-4e3f-4210-9f8e-7d6c5b4a3f2e", EventName: "UpdateAssumeRolePolicy",
 			Account: hub, Region: "us-east-1", Actor: alice,
 			Results: []guardrail.Result{
-				trustResult("payments-api", guardrail.Warned, paymentsPolicy, "",
+				trustResult("payments-api", outcome.Warned, paymentsPolicy, "",
 					"warning pod-identity-unscoped (statement 0): pods.eks.amazonaws.com with no condition lets any Pod Identity association in this account use the role", "warning"),
 			},
 		},
@@ -134,7 +135,7 @@ func goldenIncidents() map[string]Incident {
 			Guardrail: guardrail.Trust, EventID: "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f", EventName: "UpdateAssumeRolePolicy",
 			Account: hub, Region: "us-east-1", Actor: alice, DryRun: true,
 			Results: []guardrail.Result{
-				trustResult("data-export", guardrail.DryRun, federatedStar, denyAll,
+				trustResult("data-export", outcome.DryRun, federatedStar, denyAll,
 					`critical federated-wildcard (statement 0): Principal {"Federated": "*"} lets any identity provider in`, "critical"),
 			},
 		},
@@ -143,7 +144,7 @@ func goldenIncidents() map[string]Incident {
 			Account: member, Region: "us-east-1", Actor: "arn:aws:sts::444455556666:assumed-role/admin/bob",
 			Results: []guardrail.Result{
 				{Guardrail: guardrail.Trust, Account: member, Resource: "arn:aws:iam::444455556666:role/data-export", Name: "data-export",
-					Outcome: guardrail.Failed, Before: federatedStar, After: denyAll, Severity: "critical",
+					Outcome: outcome.Failed, Before: federatedStar, After: denyAll, Severity: "critical",
 					Detail: "update assume role policy: operation error IAM: UpdateAssumeRolePolicy, https response error StatusCode: 403, api error AccessDenied: not authorized to perform iam:UpdateAssumeRolePolicy"},
 			},
 		},
@@ -151,7 +152,7 @@ func goldenIncidents() map[string]Incident {
 			Guardrail: guardrail.Trust, EventID: "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9", EventName: "UpdateAssumeRolePolicy",
 			Account: hub, Region: "us-east-1", Actor: alice,
 			Results: []guardrail.Result{
-				trustResult("partner-gateway", guardrail.Revoked, bigPolicy(13), denyAll,
+				trustResult("partner-gateway", outcome.Revoked, bigPolicy(13), denyAll,
 					"critical any-principal (statements 0–12): Principal {\"AWS\": \"*\"} bounded only by sts:ExternalId lets any AWS account that knows the id in; all removed", "critical"),
 			},
 		},

@@ -9,14 +9,15 @@ import (
 	"testing"
 
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 func TestWorth(t *testing.T) {
-	want := map[guardrail.Outcome]bool{
-		guardrail.Remediated: true, guardrail.Revoked: true, guardrail.Warned: true, guardrail.DryRun: true, guardrail.Failed: true,
-		guardrail.Compliant: false, guardrail.Exempt: false, guardrail.Gone: false, guardrail.Ignored: false,
+	want := map[outcome.Outcome]bool{
+		outcome.Remediated: true, outcome.Revoked: true, outcome.Warned: true, outcome.DryRun: true, outcome.Failed: true,
+		outcome.Compliant: false, outcome.Exempt: false, outcome.Gone: false, outcome.Ignored: false,
 	}
-	for _, o := range guardrail.Outcomes {
+	for _, o := range outcome.All {
 		w, ok := want[o]
 		if !ok {
 			t.Fatalf("outcome %q has no expectation", o)
@@ -28,8 +29,8 @@ func TestWorth(t *testing.T) {
 	if Worth("something-else") {
 		t.Error("Worth of an unknown outcome is true")
 	}
-	for _, o := range guardrail.Outcomes {
-		if got, w := Announced(o), want[o] || o == guardrail.Exempt; got != w {
+	for _, o := range outcome.All {
+		if got, w := Announced(o), want[o] || o == outcome.Exempt; got != w {
 			t.Errorf("Announced(%q) = %v, want %v", o, got, w)
 		}
 	}
@@ -46,12 +47,12 @@ func TestBuildExemptOnly(t *testing.T) {
 		says   []string
 	}{
 		{"critical role exempt by tag", Incident{Guardrail: guardrail.Trust, Account: hub, EventID: "e1", EventName: "CreateRole",
-			Results: []guardrail.Result{trustResult("break-glass", guardrail.Exempt, "", "",
+			Results: []guardrail.Result{trustResult("break-glass", outcome.Exempt, "", "",
 				"tag credguard:exempt: incident SEC-9; statement 1: critical public-principal: …", "critical")}},
 			"Risky trust kept on role break-glass in 111122223333: exempt", "credguard-trust-111122223333-break-glass",
 			[]string{"tag credguard:exempt: incident SEC-9", "exempt, not changed", "an exemption (named above, with its reason) keeps Credguard from narrowing it"}},
 		{"IMDSv1 instance exempt by the allow-list", Incident{Guardrail: guardrail.IMDS, Account: hub, Region: "eu-west-1", EventID: "e2", EventName: "RunInstances",
-			Results: []guardrail.Result{imdsResult("i-0abc", "legacy", guardrail.Exempt, "tokens=optional hop=2 endpoint=enabled", "",
+			Results: []guardrail.Result{imdsResult("i-0abc", "legacy", outcome.Exempt, "tokens=optional hop=2 endpoint=enabled", "",
 				"allow-list entry i-0abc (the IMDS guardrail's configured exemption list, CREDGUARD_EXEMPT_INSTANCE_IDS; it records no reason)")}},
 			"IMDSv2 NOT enforced on i-0abc (legacy) in 111122223333/eu-west-1: exempt", "credguard-imds-111122223333-eu-west-1-i-0abc",
 			[]string{"allow-list entry i-0abc", "CREDGUARD_EXEMPT_INSTANCE_IDS", "keeps Credguard from enforcing it"}},
@@ -65,7 +66,7 @@ func TestBuildExemptOnly(t *testing.T) {
 			if m.Content.Title != tt.title || m.Metadata.ThreadID != tt.thread {
 				t.Errorf("title %q thread %q, want %q %q", m.Content.Title, m.Metadata.ThreadID, tt.title, tt.thread)
 			}
-			if attrs.Outcome != guardrail.Exempt || attrs.Severity != Warning {
+			if attrs.Outcome != outcome.Exempt || attrs.Severity != Warning {
 				t.Errorf("attributes %+v", attrs)
 			}
 			all := m.Content.Description + " " + strings.Join(m.Content.NextSteps, " ")
@@ -79,28 +80,28 @@ func TestBuildExemptOnly(t *testing.T) {
 }
 
 func TestBuildAttributes(t *testing.T) {
-	r := func(o guardrail.Outcome, sev string) guardrail.Result {
+	r := func(o outcome.Outcome, sev string) guardrail.Result {
 		return guardrail.Result{Resource: "r-" + string(o) + sev, Outcome: o, Severity: sev}
 	}
 	tests := []struct {
 		g       guardrail.Name
 		results []guardrail.Result
-		outcome guardrail.Outcome
+		outcome outcome.Outcome
 		sev     Severity
 	}{
-		{guardrail.IMDS, []guardrail.Result{r(guardrail.Remediated, "")}, guardrail.Remediated, Warning},
-		{guardrail.IMDS, []guardrail.Result{r(guardrail.DryRun, "")}, guardrail.DryRun, Warning},
-		{guardrail.IMDS, []guardrail.Result{r(guardrail.Failed, "")}, guardrail.Failed, Critical},
-		{guardrail.IMDS, []guardrail.Result{r(guardrail.Remediated, ""), r(guardrail.Failed, ""), r(guardrail.Exempt, "")}, guardrail.Failed, Critical},
-		{guardrail.IMDS, []guardrail.Result{r(guardrail.Exempt, ""), r(guardrail.Remediated, "")}, guardrail.Remediated, Warning},
-		{guardrail.IMDS, []guardrail.Result{r(guardrail.Compliant, ""), r(guardrail.Gone, ""), r(guardrail.DryRun, "")}, guardrail.DryRun, Warning},
-		{guardrail.Trust, []guardrail.Result{r(guardrail.Revoked, "critical")}, guardrail.Revoked, Critical},
-		{guardrail.Trust, []guardrail.Result{r(guardrail.Warned, "warning")}, guardrail.Warned, Warning},
-		{guardrail.Trust, []guardrail.Result{r(guardrail.DryRun, "critical")}, guardrail.DryRun, Critical},
-		{guardrail.Trust, []guardrail.Result{r(guardrail.DryRun, "warning")}, guardrail.DryRun, Warning},
-		{guardrail.Trust, []guardrail.Result{r(guardrail.Warned, "warning"), r(guardrail.Revoked, "critical")}, guardrail.Revoked, Critical},
-		{guardrail.Trust, []guardrail.Result{r(guardrail.Warned, "warning"), r(guardrail.Failed, "critical")}, guardrail.Failed, Critical},
-		{guardrail.Trust, []guardrail.Result{r(guardrail.Warned, "warning"), r(guardrail.DryRun, "critical")}, guardrail.DryRun, Critical},
+		{guardrail.IMDS, []guardrail.Result{r(outcome.Remediated, "")}, outcome.Remediated, Warning},
+		{guardrail.IMDS, []guardrail.Result{r(outcome.DryRun, "")}, outcome.DryRun, Warning},
+		{guardrail.IMDS, []guardrail.Result{r(outcome.Failed, "")}, outcome.Failed, Critical},
+		{guardrail.IMDS, []guardrail.Result{r(outcome.Remediated, ""), r(outcome.Failed, ""), r(outcome.Exempt, "")}, outcome.Failed, Critical},
+		{guardrail.IMDS, []guardrail.Result{r(outcome.Exempt, ""), r(outcome.Remediated, "")}, outcome.Remediated, Warning},
+		{guardrail.IMDS, []guardrail.Result{r(outcome.Compliant, ""), r(outcome.Gone, ""), r(outcome.DryRun, "")}, outcome.DryRun, Warning},
+		{guardrail.Trust, []guardrail.Result{r(outcome.Revoked, "critical")}, outcome.Revoked, Critical},
+		{guardrail.Trust, []guardrail.Result{r(outcome.Warned, "warning")}, outcome.Warned, Warning},
+		{guardrail.Trust, []guardrail.Result{r(outcome.DryRun, "critical")}, outcome.DryRun, Critical},
+		{guardrail.Trust, []guardrail.Result{r(outcome.DryRun, "warning")}, outcome.DryRun, Warning},
+		{guardrail.Trust, []guardrail.Result{r(outcome.Warned, "warning"), r(outcome.Revoked, "critical")}, outcome.Revoked, Critical},
+		{guardrail.Trust, []guardrail.Result{r(outcome.Warned, "warning"), r(outcome.Failed, "critical")}, outcome.Failed, Critical},
+		{guardrail.Trust, []guardrail.Result{r(outcome.Warned, "warning"), r(outcome.DryRun, "critical")}, outcome.DryRun, Critical},
 	}
 	for i, tt := range tests {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
@@ -117,7 +118,7 @@ func TestBuildAttributes(t *testing.T) {
 }
 
 func TestAttributesMapLeavesOutEmptyValues(t *testing.T) {
-	got := Attributes{Guardrail: guardrail.IMDS, Outcome: guardrail.Failed, Severity: Critical}.Map()
+	got := Attributes{Guardrail: guardrail.IMDS, Outcome: outcome.Failed, Severity: Critical}.Map()
 	want := map[string]string{"guardrail": "imds", "outcome": "failed", "severity": "critical"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Map() = %v, want %v", got, want)
@@ -125,7 +126,7 @@ func TestAttributesMapLeavesOutEmptyValues(t *testing.T) {
 }
 
 func TestBuildRejects(t *testing.T) {
-	ok := []guardrail.Result{{Resource: "i-1", Outcome: guardrail.Remediated}}
+	ok := []guardrail.Result{{Resource: "i-1", Outcome: outcome.Remediated}}
 	tests := map[string]struct {
 		inc     Incident
 		wantErr string
@@ -137,7 +138,7 @@ func TestBuildRejects(t *testing.T) {
 		"imds without region": {Incident{Guardrail: guardrail.IMDS, Account: hub, Results: ok}, "no region", nil},
 		"no results":          {Incident{Guardrail: guardrail.IMDS, Account: hub, Region: "r"}, "", ErrNothingToNotify},
 		"nothing worth it": {Incident{Guardrail: guardrail.Trust, Account: hub, Results: []guardrail.Result{
-			{Outcome: guardrail.Compliant}, {Outcome: guardrail.Gone}, {Outcome: guardrail.Ignored},
+			{Outcome: outcome.Compliant}, {Outcome: outcome.Gone}, {Outcome: outcome.Ignored},
 		}}, "", ErrNothingToNotify},
 	}
 	for name, tt := range tests {
@@ -158,7 +159,7 @@ func TestBuildRejects(t *testing.T) {
 
 func TestBuildTrustRegionIsOptional(t *testing.T) {
 	m, _, err := Build(Incident{Guardrail: guardrail.Trust, Account: hub,
-		Results: []guardrail.Result{trustResult("x", guardrail.Warned, paymentsPolicy, "", "d", "warning")}})
+		Results: []guardrail.Result{trustResult("x", outcome.Warned, paymentsPolicy, "", "d", "warning")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,14 +171,14 @@ func TestBuildTrustRegionIsOptional(t *testing.T) {
 func TestBuildManyInstancesStaysWithinLimits(t *testing.T) {
 	var results []guardrail.Result
 	for i := range 1000 {
-		results = append(results, imdsResult(fmt.Sprintf("i-%017d", i), fmt.Sprintf("node-%d", i), guardrail.Remediated, "tokens=optional hop=2", "tokens=required hop=1", ""))
+		results = append(results, imdsResult(fmt.Sprintf("i-%017d", i), fmt.Sprintf("node-%d", i), outcome.Remediated, "tokens=optional hop=2", "tokens=required hop=1", ""))
 	}
 	m, a, err := Build(Incident{Guardrail: guardrail.IMDS, EventID: "big", EventName: "RunInstances", Account: hub, Region: "eu-west-1", Results: results})
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkLimits(t, m)
-	if a.Outcome != guardrail.Remediated {
+	if a.Outcome != outcome.Remediated {
 		t.Errorf("outcome %q", a.Outcome)
 	}
 	if want := "IMDSv2 enforced on 1000 instances in 111122223333/eu-west-1"; m.Content.Title != want {
@@ -206,12 +207,12 @@ func TestBuildManyInstancesStaysWithinLimits(t *testing.T) {
 // b rebuilds the builder of a message's first incident fields, enough to ask
 // for the reason sentence.
 func b(m Message) builder {
-	return builder{inc: Incident{Guardrail: guardrail.Name(m.Metadata.AdditionalContext[CtxGuardrail])}, top: guardrail.Outcome(m.Metadata.AdditionalContext[CtxOutcome])}
+	return builder{inc: Incident{Guardrail: guardrail.Name(m.Metadata.AdditionalContext[CtxGuardrail])}, top: outcome.Outcome(m.Metadata.AdditionalContext[CtxOutcome])}
 }
 
 func TestBuildHugeTrustPolicyPointsAtTheLogForRestore(t *testing.T) {
 	m, _, err := Build(Incident{Guardrail: guardrail.Trust, EventID: "ev-1", Account: hub,
-		Results: []guardrail.Result{trustResult("huge", guardrail.Revoked, bigPolicy(40), denyAll, "critical", "critical")}})
+		Results: []guardrail.Result{trustResult("huge", outcome.Revoked, bigPolicy(40), denyAll, "critical", "critical")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +249,7 @@ func TestBuildDiffIsNotCutWhenItFits(t *testing.T) {
 func TestBuildRestoreUsesDecodedOriginal(t *testing.T) {
 	encoded := url.PathEscape(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"it's"}}}]}`)
 	m, _, err := Build(Incident{Guardrail: guardrail.Trust, Account: hub,
-		Results: []guardrail.Result{trustResult("quoted", guardrail.Revoked, encoded, denyAll, "", "critical")}})
+		Results: []guardrail.Result{trustResult("quoted", outcome.Revoked, encoded, denyAll, "", "critical")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +261,7 @@ func TestBuildRestoreUsesDecodedOriginal(t *testing.T) {
 
 func TestBuildUnreadablePolicyIsReportedNotDropped(t *testing.T) {
 	m, _, err := Build(Incident{Guardrail: guardrail.Trust, Account: hub,
-		Results: []guardrail.Result{trustResult("broken", guardrail.Revoked, `{"Statement": 7}`, denyAll, "", "critical")}})
+		Results: []guardrail.Result{trustResult("broken", outcome.Revoked, `{"Statement": 7}`, denyAll, "", "critical")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +275,7 @@ func TestBuildUnreadablePolicyIsReportedNotDropped(t *testing.T) {
 
 func TestBuildEscapesOutsideText(t *testing.T) {
 	m, _, err := Build(Incident{Guardrail: guardrail.IMDS, Account: hub, Region: "eu-west-1", Actor: "<!channel>",
-		Results: []guardrail.Result{imdsResult("i-1", "<!here> *boss* `x` & co", guardrail.Remediated, "tokens=optional hop=2", "tokens=required hop=1", "see <https://evil.example|here>")}})
+		Results: []guardrail.Result{imdsResult("i-1", "<!here> *boss* `x` & co", outcome.Remediated, "tokens=optional hop=2", "tokens=required hop=1", "see <https://evil.example|here>")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +296,7 @@ func TestBuildEscapesOutsideText(t *testing.T) {
 func TestBuildLongNamesAreCut(t *testing.T) {
 	long := strings.Repeat("n", 400)
 	m, _, err := Build(Incident{Guardrail: guardrail.IMDS, Account: hub, Region: "eu-west-1",
-		Results: []guardrail.Result{imdsResult("i-1", long, guardrail.Failed, "", "", strings.Repeat("error ", 2000))}})
+		Results: []guardrail.Result{imdsResult("i-1", long, outcome.Failed, "", "", strings.Repeat("error ", 2000))}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +308,7 @@ func TestBuildLongNamesAreCut(t *testing.T) {
 
 func TestBuildDryRunModeMarksEveryTitle(t *testing.T) {
 	m, _, err := Build(Incident{Guardrail: guardrail.Trust, Account: hub, DryRun: true,
-		Results: []guardrail.Result{trustResult("p", guardrail.Warned, paymentsPolicy, "", "warning", "warning")}})
+		Results: []guardrail.Result{trustResult("p", outcome.Warned, paymentsPolicy, "", "warning", "warning")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,8 +324,8 @@ func TestBuildDryRunModeMarksEveryTitle(t *testing.T) {
 }
 
 func TestBuildTitles(t *testing.T) {
-	i := func(id string, o guardrail.Outcome) guardrail.Result { return imdsResult(id, "", o, "", "", "") }
-	tr := func(name string, o guardrail.Outcome) guardrail.Result {
+	i := func(id string, o outcome.Outcome) guardrail.Result { return imdsResult(id, "", o, "", "", "") }
+	tr := func(name string, o outcome.Outcome) guardrail.Result {
 		return trustResult(name, o, "", "", "", "critical")
 	}
 	tests := []struct {
@@ -332,17 +333,17 @@ func TestBuildTitles(t *testing.T) {
 		results []guardrail.Result
 		want    string
 	}{
-		{guardrail.IMDS, []guardrail.Result{i("i-1", guardrail.Remediated)}, "IMDSv2 enforced on i-1 in 111122223333/eu-west-1"},
-		{guardrail.IMDS, []guardrail.Result{i("i-1", guardrail.Remediated), i("i-2", guardrail.Remediated)}, "IMDSv2 enforced on 2 instances in 111122223333/eu-west-1"},
-		{guardrail.IMDS, []guardrail.Result{i("i-1", guardrail.Remediated), i("i-2", guardrail.DryRun)}, "IMDSv2 enforced on i-1 in 111122223333/eu-west-1"},
-		{guardrail.IMDS, []guardrail.Result{i("i-1", guardrail.Failed), i("i-2", guardrail.Failed)}, "Credguard FAILED to enforce IMDSv2 on 2 instances in 111122223333/eu-west-1"},
-		{guardrail.IMDS, []guardrail.Result{i("i-1", guardrail.Failed), i("i-2", guardrail.Failed), i("i-3", guardrail.Remediated)}, "Credguard FAILED to enforce IMDSv2 on 2 of 3 instances in 111122223333/eu-west-1"},
-		{guardrail.IMDS, []guardrail.Result{i("i-1", guardrail.DryRun), i("i-2", guardrail.DryRun), i("i-3", guardrail.Exempt)}, "DRY RUN: would enforce IMDSv2 on 2 instances in 111122223333/eu-west-1"},
-		{guardrail.IMDS, []guardrail.Result{i("i-1", guardrail.Warned)}, "IMDS risk on i-1 in 111122223333/eu-west-1 (no change made)"},
-		{guardrail.Trust, []guardrail.Result{tr("a", guardrail.Revoked), tr("b", guardrail.Revoked)}, "Wildcard trust revoked on 2 roles in 111122223333"},
-		{guardrail.Trust, []guardrail.Result{tr("a", guardrail.Revoked), tr("b", guardrail.Warned)}, "Wildcard trust revoked on role a in 111122223333"},
-		{guardrail.Trust, []guardrail.Result{tr("a", guardrail.Warned), tr("b", guardrail.Failed)}, "Credguard FAILED to revoke wildcard trust on 1 of 2 roles in 111122223333"},
-		{guardrail.Trust, []guardrail.Result{{Resource: "arn:aws:iam::111122223333:role/path/to/deep", Outcome: guardrail.Revoked}}, "Wildcard trust revoked on role deep in 111122223333"},
+		{guardrail.IMDS, []guardrail.Result{i("i-1", outcome.Remediated)}, "IMDSv2 enforced on i-1 in 111122223333/eu-west-1"},
+		{guardrail.IMDS, []guardrail.Result{i("i-1", outcome.Remediated), i("i-2", outcome.Remediated)}, "IMDSv2 enforced on 2 instances in 111122223333/eu-west-1"},
+		{guardrail.IMDS, []guardrail.Result{i("i-1", outcome.Remediated), i("i-2", outcome.DryRun)}, "IMDSv2 enforced on i-1 in 111122223333/eu-west-1"},
+		{guardrail.IMDS, []guardrail.Result{i("i-1", outcome.Failed), i("i-2", outcome.Failed)}, "Credguard FAILED to enforce IMDSv2 on 2 instances in 111122223333/eu-west-1"},
+		{guardrail.IMDS, []guardrail.Result{i("i-1", outcome.Failed), i("i-2", outcome.Failed), i("i-3", outcome.Remediated)}, "Credguard FAILED to enforce IMDSv2 on 2 of 3 instances in 111122223333/eu-west-1"},
+		{guardrail.IMDS, []guardrail.Result{i("i-1", outcome.DryRun), i("i-2", outcome.DryRun), i("i-3", outcome.Exempt)}, "DRY RUN: would enforce IMDSv2 on 2 instances in 111122223333/eu-west-1"},
+		{guardrail.IMDS, []guardrail.Result{i("i-1", outcome.Warned)}, "IMDS risk on i-1 in 111122223333/eu-west-1 (no change made)"},
+		{guardrail.Trust, []guardrail.Result{tr("a", outcome.Revoked), tr("b", outcome.Revoked)}, "Wildcard trust revoked on 2 roles in 111122223333"},
+		{guardrail.Trust, []guardrail.Result{tr("a", outcome.Revoked), tr("b", outcome.Warned)}, "Wildcard trust revoked on role a in 111122223333"},
+		{guardrail.Trust, []guardrail.Result{tr("a", outcome.Warned), tr("b", outcome.Failed)}, "Credguard FAILED to revoke wildcard trust on 1 of 2 roles in 111122223333"},
+		{guardrail.Trust, []guardrail.Result{{Resource: "arn:aws:iam::111122223333:role/path/to/deep", Outcome: outcome.Revoked}}, "Wildcard trust revoked on role deep in 111122223333"},
 	}
 	for _, tt := range tests {
 		m, _, err := Build(Incident{Guardrail: tt.g, Account: hub, Region: "eu-west-1", Results: tt.results})
@@ -361,13 +362,13 @@ func TestBuildThreadIDs(t *testing.T) {
 		want string
 	}{
 		{Incident{Guardrail: guardrail.IMDS, Account: hub, Region: "eu-west-1", EventID: "e1",
-			Results: []guardrail.Result{imdsResult("i-1", "", guardrail.Remediated, "", "", ""), imdsResult("i-2", "", guardrail.Exempt, "", "", "")}},
+			Results: []guardrail.Result{imdsResult("i-1", "", outcome.Remediated, "", "", ""), imdsResult("i-2", "", outcome.Exempt, "", "", "")}},
 			"credguard-imds-111122223333-eu-west-1-i-1"},
 		{Incident{Guardrail: guardrail.Trust, Account: hub, Region: "us-east-1", EventID: "e2",
-			Results: []guardrail.Result{trustResult("ci-deployer", guardrail.Warned, "", "", "", "warning")}},
+			Results: []guardrail.Result{trustResult("ci-deployer", outcome.Warned, "", "", "", "warning")}},
 			"credguard-trust-111122223333-ci-deployer"},
 		{Incident{Guardrail: guardrail.Trust, Account: hub, EventID: "e:3/x",
-			Results: []guardrail.Result{trustResult("a", guardrail.Revoked, "", "", "", ""), trustResult("b", guardrail.Revoked, "", "", "", "")}},
+			Results: []guardrail.Result{trustResult("a", outcome.Revoked, "", "", "", ""), trustResult("b", outcome.Revoked, "", "", "", "")}},
 			"credguard-trust-111122223333-event-e-3-x"},
 	}
 	for _, tt := range tests {
@@ -383,7 +384,7 @@ func TestBuildThreadIDs(t *testing.T) {
 
 func TestBuildCustomExemptTagAndRole(t *testing.T) {
 	m, _, err := Build(Incident{Guardrail: guardrail.IMDS, Account: member, Region: "eu-west-1", ExemptTag: "acme:skip", RemediationRole: "acme-guard",
-		Results: []guardrail.Result{imdsResult("i-1", "", guardrail.Failed, "", "", "boom")}})
+		Results: []guardrail.Result{imdsResult("i-1", "", outcome.Failed, "", "", "boom")}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 const maxDiffLineChars = 600
@@ -207,48 +208,48 @@ func (b builder) why() string {
 	if b.imds() {
 		reason := "Pods on an EKS node can take the node's IAM role through the instance metadata service unless IMDSv2 is required and the hop limit is 1."
 		switch b.top {
-		case guardrail.Exempt:
+		case outcome.Exempt:
 			return reason + " An exemption (named above, with its reason) keeps Credguard from enforcing it; Credguard changed nothing."
-		case guardrail.Failed:
+		case outcome.Failed:
 			return reason + " Credguard could not finish enforcing it. " + retry
-		case guardrail.DryRun:
+		case outcome.DryRun:
 			return reason + " Credguard would set `HttpTokens=required` and `HttpPutResponseHopLimit=1`, and changed nothing."
-		case guardrail.Warned:
+		case outcome.Warned:
 			return reason + " Credguard changed nothing."
 		default:
 			return reason + " Credguard set `HttpTokens=required` and `HttpPutResponseHopLimit=1`, and left the metadata endpoint as it was."
 		}
 	}
 	switch b.top {
-	case guardrail.Exempt:
+	case outcome.Exempt:
 		return "A trust policy is broader than it should be, and an exemption (named above, with its reason) keeps Credguard from narrowing it. Credguard changed nothing."
-	case guardrail.Failed:
+	case outcome.Failed:
 		return "A trust policy lets anyone (any principal, any OIDC subject or any Kubernetes service account) assume the role, and Credguard could not finish narrowing it. " + retry
-	case guardrail.DryRun:
+	case outcome.DryRun:
 		return "A trust policy lets anyone (any principal, any OIDC subject or any Kubernetes service account) assume the role. Credguard would remove only what lets anyone in (or scope it to the workload), keeping the rest, and revoke older sessions; it changed nothing."
-	case guardrail.Warned:
+	case outcome.Warned:
 		return "A trust policy is broader than it should be, though not open to anyone. Credguard changed nothing."
 	default:
 		return "A trust policy let anyone (any principal, any OIDC subject or any Kubernetes service account) assume the role. Credguard removed only what let anyone in (or scoped it to the workload), kept every other principal, action and condition, and revoked the role's sessions issued before the change."
 	}
 }
 
-func outcomeWord(g guardrail.Name, o guardrail.Outcome) string {
+func outcomeWord(g guardrail.Name, o outcome.Outcome) string {
 	switch o {
-	case guardrail.Failed:
+	case outcome.Failed:
 		return "FAILED"
-	case guardrail.Exempt:
+	case outcome.Exempt:
 		return "exempt, not changed"
-	case guardrail.Warned:
+	case outcome.Warned:
 		return "risky, not changed"
-	case guardrail.DryRun:
+	case outcome.DryRun:
 		if g == guardrail.IMDS {
 			return "would enforce"
 		}
 		return "would revoke"
-	case guardrail.Remediated:
+	case outcome.Remediated:
 		return "enforced"
-	case guardrail.Revoked:
+	case outcome.Revoked:
 		return "revoked"
 	default:
 		return string(o)
@@ -266,7 +267,7 @@ func (b builder) imdsPart(r guardrail.Result) *part {
 	}
 	line += ": *" + outcomeWord(b.inc.Guardrail, r.Outcome) + "*"
 	switch {
-	case r.Before != "" && r.After != "" && r.Outcome == guardrail.Failed:
+	case r.Before != "" && r.After != "" && r.Outcome == outcome.Failed:
 		line += " · still " + code(r.Before)
 	case r.Before != "" && r.After != "":
 		line += " · " + code(r.Before) + " → " + code(r.After)
@@ -288,7 +289,7 @@ func (b builder) trustPart(r guardrail.Result) *part {
 	if d := strings.TrimSpace(r.Detail); d != "" {
 		p.head += "\n" + prose(d)
 	}
-	if r.Before == "" || r.After == "" || r.Outcome == guardrail.Warned || r.Outcome == guardrail.Exempt {
+	if r.Before == "" || r.After == "" || r.Outcome == outcome.Warned || r.Outcome == outcome.Exempt {
 		return p
 	}
 	d, err := diffPolicies(r.Before, r.After)
@@ -296,9 +297,9 @@ func (b builder) trustPart(r guardrail.Result) *part {
 		p.head += "\nThe policy change cannot be shown: " + prose(err.Error())
 	} else {
 		switch r.Outcome {
-		case guardrail.DryRun:
+		case outcome.DryRun:
 			p.diffTitle = "Would change the trust policy"
-		case guardrail.Failed:
+		case outcome.Failed:
 			p.diffTitle = "Intended change to the trust policy"
 		default:
 			p.diffTitle = "Trust policy change"
@@ -309,7 +310,7 @@ func (b builder) trustPart(r guardrail.Result) *part {
 		}
 		p.keepDiff = len(p.diff)
 	}
-	if r.Outcome == guardrail.Revoked {
+	if r.Outcome == outcome.Revoked {
 		name := roleName(r)
 		del := "aws iam delete-role-policy --role-name " + shellQuote(name) + " --policy-name AWSRevokeOlderSessions"
 		p.restore = []string{
@@ -341,7 +342,7 @@ func (b builder) nextSteps() []string {
 			steps = append(steps, truncate(s, MaxNextStepChars))
 		}
 	}
-	first := func(o guardrail.Outcome) (guardrail.Result, bool) {
+	first := func(o outcome.Outcome) (guardrail.Result, bool) {
 		for _, r := range b.shown {
 			if r.Outcome == o {
 				return r, true
@@ -352,45 +353,45 @@ func (b builder) nextSteps() []string {
 	exempt := b.exemptStep()
 
 	if b.imds() {
-		if r, ok := first(guardrail.Failed); ok {
+		if r, ok := first(outcome.Failed); ok {
 			add(fmt.Sprintf("Check that Credguard can act in account %s: in a member account the %s role must exist, trust the hub's IMDS guardrail role and allow `ec2:DescribeInstances` and `ec2:ModifyInstanceMetadataOptions`; in the hub, check the guardrail function's own role.",
 				code(b.inc.Account), code(b.inc.RemediationRole)))
 			add("Or enforce it by hand: " + code(fmt.Sprintf("aws ec2 modify-instance-metadata-options --region %s --instance-id %s --http-tokens required --http-put-response-hop-limit 1", b.inc.Region, instanceArg(r))))
 		}
-		if _, ok := first(guardrail.DryRun); ok {
+		if _, ok := first(outcome.DryRun); ok {
 			add("Nothing was changed: the guardrail runs in dry-run mode. Turn dry-run off to enforce.")
 		}
-		if r, ok := first(guardrail.Remediated); ok {
+		if r, ok := first(outcome.Remediated); ok {
 			add("Software still on IMDSv1 must move to IMDSv2 (current AWS SDKs use it), and pods that used the node's role need their own (EKS Pod Identity or IRSA).")
 			add(exempt)
 			tokens, hop := imdsSettings(r.Before)
 			add("To undo on one instance, exempt it first (or Credguard enforces again), then run " +
 				code(fmt.Sprintf("aws ec2 modify-instance-metadata-options --region %s --instance-id %s --http-tokens %s --http-put-response-hop-limit %s", b.inc.Region, instanceArg(r), tokens, hop)))
-		} else if b.top != guardrail.Exempt {
+		} else if b.top != outcome.Exempt {
 			add(exempt)
 		}
-		if b.top == guardrail.Exempt {
+		if b.top == outcome.Exempt {
 			add(fmt.Sprintf("If the exemption is no longer justified, remove the %s tag (or the allow-list entry): Credguard then enforces at the next event or sweep.", code(b.inc.ExemptTag)))
 		}
 		return steps
 	}
 
 	fix := "To fix the trust for good, name the workload exactly: for IRSA, `sub` = `system:serviceaccount:NAMESPACE:SERVICE_ACCOUNT` and `aud` = `sts.amazonaws.com`; for EKS Pod Identity, conditions on `aws:SourceAccount` and the `kubernetes-namespace` and `kubernetes-service-account` request tags."
-	if r, ok := first(guardrail.Failed); ok {
+	if r, ok := first(outcome.Failed); ok {
 		add(fmt.Sprintf("Check that Credguard can act in account %s: in a member account the %s role must exist, trust the hub's trust guardrail role and allow `iam:GetRole`, `iam:UpdateAssumeRolePolicy` and `iam:PutRolePolicy`; in the hub, check the guardrail function's own role.",
 			code(b.inc.Account), code(b.inc.RemediationRole)))
 		add("Until then the role stays open: review it with " + code("aws iam get-role --role-name "+shellQuote(roleName(r))+" --query Role.AssumeRolePolicyDocument"))
 	}
-	if _, ok := first(guardrail.Revoked); ok {
+	if _, ok := first(outcome.Revoked); ok {
 		add("To restore the original trust, exempt the role first (or Credguard revokes it again), then run the commands under *Restore*.")
 	}
-	if _, ok := first(guardrail.DryRun); ok {
+	if _, ok := first(outcome.DryRun); ok {
 		add("Nothing was changed: the guardrail runs in dry-run mode. Turn dry-run off to revoke.")
 	}
-	if r, ok := first(guardrail.Warned); ok && b.top == guardrail.Warned {
+	if r, ok := first(outcome.Warned); ok && b.top == outcome.Warned {
 		add("Review the trust policy: " + code("aws iam get-role --role-name "+shellQuote(roleName(r))+" --query Role.AssumeRolePolicyDocument"))
 	}
-	if r, ok := first(guardrail.Exempt); ok && b.top == guardrail.Exempt {
+	if r, ok := first(outcome.Exempt); ok && b.top == outcome.Exempt {
 		add("Review the exemption and the trust policy: " + code("aws iam get-role --role-name "+shellQuote(roleName(r))))
 		add(fmt.Sprintf("If the exemption is no longer justified, remove the %s tag (or the allow-list entry): Credguard then narrows the trust at the next event or sweep.", code(b.inc.ExemptTag)))
 		add(fix)

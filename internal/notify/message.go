@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 // Fixed values of the Chatbot custom-notification schema.
@@ -120,7 +121,7 @@ func (s Severity) rank() int {
 // subscription filter policies.
 type Attributes struct {
 	Guardrail guardrail.Name
-	Outcome   guardrail.Outcome // the most significant outcome of the event
+	Outcome   outcome.Outcome // the most significant outcome of the event
 	Severity  Severity
 	Account   string
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/partition"
 )
 
@@ -25,7 +26,7 @@ type Sweep struct {
 	Checked   int
 	Compliant int
 	// Outcomes counts the non-compliant resources found, per outcome.
-	Outcomes map[guardrail.Outcome]int
+	Outcomes map[outcome.Outcome]int
 	// Remaining counts those still not compliant after the sweep (dry-run,
 	// warned, failed).
 	Remaining int
@@ -49,7 +50,7 @@ type SweepItem struct {
 	Kind            string // instance | launch-template | role
 	Resource, Name  string
 	Verdict         string
-	Outcome         guardrail.Outcome
+	Outcome         outcome.Outcome
 	Detail          string
 }
 
@@ -62,25 +63,25 @@ func (s Sweep) findings() int {
 }
 
 // top is the most significant outcome of the sweep.
-func (s Sweep) top() guardrail.Outcome {
-	best := guardrail.Outcome("")
-	for _, o := range guardrail.Outcomes {
+func (s Sweep) top() outcome.Outcome {
+	best := outcome.Outcome("")
+	for _, o := range outcome.All {
 		if s.Outcomes[o] > 0 && (best == "" || significance(o) > significance(best)) {
 			best = o
 		}
 	}
 	if len(s.Errors) > 0 {
-		return guardrail.Failed
+		return outcome.Failed
 	}
 	return best
 }
 
 func (s Sweep) severity() Severity {
 	switch {
-	case len(s.Errors) > 0 || s.Outcomes[guardrail.Failed] > 0 || s.Outcomes[guardrail.Revoked] > 0:
+	case len(s.Errors) > 0 || s.Outcomes[outcome.Failed] > 0 || s.Outcomes[outcome.Revoked] > 0:
 		return Critical
-	case s.Outcomes[guardrail.Remediated] > 0 || s.Outcomes[guardrail.DryRun] > 0 || s.Outcomes[guardrail.Warned] > 0 ||
-		s.Outcomes[guardrail.Exempt] > 0:
+	case s.Outcomes[outcome.Remediated] > 0 || s.Outcomes[outcome.DryRun] > 0 || s.Outcomes[outcome.Warned] > 0 ||
+		s.Outcomes[outcome.Exempt] > 0:
 		return Warning
 	}
 	return Info
@@ -140,8 +141,8 @@ func BuildSweep(s Sweep) (Message, Attributes, error) {
 
 func sweepTitle(s Sweep) string {
 	where := fmt.Sprintf("%s × %s", counted(len(s.Accounts), "account", "accounts"), counted(len(s.Regions), "region", "regions"))
-	failed := s.Outcomes[guardrail.Failed]
-	fixed := s.Outcomes[guardrail.Remediated] + s.Outcomes[guardrail.Revoked]
+	failed := s.Outcomes[outcome.Failed]
+	fixed := s.Outcomes[outcome.Remediated] + s.Outcomes[outcome.Revoked]
 	var t string
 	switch {
 	case failed > 0 || len(s.Errors) > 0:
@@ -157,12 +158,12 @@ func sweepTitle(s Sweep) string {
 		t = fmt.Sprintf("Credguard sweep fixed %d and left %s non-compliant in %s", fixed, counted(s.Remaining, "resource", "resources"), where)
 	case s.Remaining > 0:
 		t = fmt.Sprintf("Credguard sweep: %s non-compliant in %s", counted(s.Remaining, "resource", "resources"), where)
-	case fixed == 0 && s.Outcomes[guardrail.Exempt] > 0:
-		t = fmt.Sprintf("Credguard sweep: %s exempt, left non-compliant, in %s", counted(s.Outcomes[guardrail.Exempt], "resource", "resources"), where)
+	case fixed == 0 && s.Outcomes[outcome.Exempt] > 0:
+		t = fmt.Sprintf("Credguard sweep: %s exempt, left non-compliant, in %s", counted(s.Outcomes[outcome.Exempt], "resource", "resources"), where)
 	default:
 		t = fmt.Sprintf("Credguard sweep fixed %s in %s", counted(fixed, "resource", "resources"), where)
 	}
-	if s.DryRun && s.Outcomes[guardrail.DryRun] > 0 {
+	if s.DryRun && s.Outcomes[outcome.DryRun] > 0 {
 		t = "DRY RUN: " + t
 	}
 	return t
@@ -191,7 +192,7 @@ func sweepDescription(s Sweep) string {
 		for _, it := range shown {
 			items = append(items, sweepItemLine(it))
 		}
-		if more := s.findings() - s.Outcomes[guardrail.Exempt] - len(shown); more > 0 {
+		if more := s.findings() - s.Outcomes[outcome.Exempt] - len(shown); more > 0 {
 			items = append(items, fmt.Sprintf("…and %s more: `credguard scan` lists them all.", number(more)))
 		}
 	}
@@ -203,7 +204,7 @@ func sweepDescription(s Sweep) string {
 			}
 			items = append(items, sweepItemLine(it))
 		}
-		if more := max(s.Outcomes[guardrail.Exempt], len(s.Exempt)) - min(len(s.Exempt), MaxSweepItems); more > 0 {
+		if more := max(s.Outcomes[outcome.Exempt], len(s.Exempt)) - min(len(s.Exempt), MaxSweepItems); more > 0 {
 			items = append(items, fmt.Sprintf("…and %s more exempt: `credguard scan` lists them all.", number(more)))
 		}
 	}
@@ -256,11 +257,11 @@ func sweepNextSteps(s Sweep) []string {
 	if len(s.Regions) > 0 {
 		scan += " --regions " + strings.Join(s.Regions, ",")
 	}
-	if s.Outcomes[guardrail.Failed] > 0 || len(s.Errors) > 0 {
+	if s.Outcomes[outcome.Failed] > 0 || len(s.Errors) > 0 {
 		steps = append(steps, "Check the sweeper's CloudWatch log (one line per finding) for the errors; in member accounts the remediation role must exist and trust the hub's sweeper role.")
 	}
 	steps = append(steps, truncate("List every finding with "+code(scan)+" (add "+code("--remediate")+" to fix them with the same guardrail code).", MaxNextStepChars))
-	if s.Outcomes[guardrail.Warned] > 0 {
+	if s.Outcomes[outcome.Warned] > 0 {
 		steps = append(steps, "Warned roles are never changed automatically: narrow their trust by hand (`credguard trust check` explains each finding).")
 	}
 	steps = append(steps, fmt.Sprintf("To exempt an instance, launch template or role, tag it %s with the reason as the value.", code(s.ExemptTag)))
@@ -286,9 +287,9 @@ func sweepResources(s Sweep) []string {
 }
 
 // outcomeCounts is "remediated 5 · revoked 2 · failed 1", in the contract's order.
-func outcomeCounts(counts map[guardrail.Outcome]int) string {
+func outcomeCounts(counts map[outcome.Outcome]int) string {
 	var parts []string
-	for _, o := range guardrail.Outcomes {
+	for _, o := range outcome.All {
 		if n := counts[o]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %s", o, number(n)))
 		}

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
-func sweepItem(n int, kind string, o guardrail.Outcome) SweepItem {
+func sweepItem(n int, kind string, o outcome.Outcome) SweepItem {
 	return SweepItem{Account: "111122223333", Region: "us-east-1", Kind: kind, Resource: fmt.Sprintf("i-0aaa%013x", n),
 		Name: fmt.Sprintf("web-%d", n), Verdict: "imdsv1", Outcome: o, Detail: "set HttpTokens=required"}
 }
@@ -26,13 +26,13 @@ func TestBuildSweepNothingToTell(t *testing.T) {
 // the exemption that applies.
 func TestBuildSweepListsExempt(t *testing.T) {
 	exempt := func(n int) SweepItem {
-		it := sweepItem(n, "instance", guardrail.Exempt)
+		it := sweepItem(n, "instance", outcome.Exempt)
 		it.Detail = fmt.Sprintf("tag credguard:exempt: vendor agent %d", n)
 		return it
 	}
 	s := Sweep{ID: "run-1", Accounts: []string{"111122223333"}, Regions: []string{"us-east-1"}, Checked: 30, Compliant: 10,
-		Outcomes: map[guardrail.Outcome]int{guardrail.Remediated: 1, guardrail.Exempt: 12},
-		Worst:    []SweepItem{sweepItem(1, "instance", guardrail.Remediated)}}
+		Outcomes: map[outcome.Outcome]int{outcome.Remediated: 1, outcome.Exempt: 12},
+		Worst:    []SweepItem{sweepItem(1, "instance", outcome.Remediated)}}
 	for n := 2; n < 2+MaxSweepItems; n++ {
 		s.Exempt = append(s.Exempt, exempt(n))
 	}
@@ -57,23 +57,23 @@ func TestBuildSweepTitlesAndAttributes(t *testing.T) {
 		name     string
 		s        Sweep
 		title    string
-		outcome  guardrail.Outcome
+		outcome  outcome.Outcome
 		severity Severity
 	}{
-		{"all fixed", Sweep{Outcomes: map[guardrail.Outcome]int{guardrail.Remediated: 3, guardrail.Exempt: 1}},
-			"Credguard sweep fixed 3 resources in 2 accounts × 1 region", guardrail.Remediated, Warning},
-		{"revoked is critical", Sweep{Outcomes: map[guardrail.Outcome]int{guardrail.Revoked: 1}},
-			"Credguard sweep fixed 1 resource in 2 accounts × 1 region", guardrail.Revoked, Critical},
-		{"fixed and left", Sweep{Outcomes: map[guardrail.Outcome]int{guardrail.Remediated: 2, guardrail.Warned: 1}, Remaining: 1},
-			"Credguard sweep fixed 2 and left 1 resource non-compliant in 2 accounts × 1 region", guardrail.Remediated, Warning},
-		{"dry-run", Sweep{Outcomes: map[guardrail.Outcome]int{guardrail.DryRun: 1500}, Remaining: 1500, DryRun: true},
-			"DRY RUN: Credguard sweep: 1,500 resources non-compliant in 2 accounts × 1 region", guardrail.DryRun, Warning},
-		{"failed", Sweep{Outcomes: map[guardrail.Outcome]int{guardrail.Failed: 2, guardrail.Remediated: 5}, Remaining: 2},
-			"Credguard sweep FAILED on 2 resources in 2 accounts × 1 region", guardrail.Failed, Critical},
+		{"all fixed", Sweep{Outcomes: map[outcome.Outcome]int{outcome.Remediated: 3, outcome.Exempt: 1}},
+			"Credguard sweep fixed 3 resources in 2 accounts × 1 region", outcome.Remediated, Warning},
+		{"revoked is critical", Sweep{Outcomes: map[outcome.Outcome]int{outcome.Revoked: 1}},
+			"Credguard sweep fixed 1 resource in 2 accounts × 1 region", outcome.Revoked, Critical},
+		{"fixed and left", Sweep{Outcomes: map[outcome.Outcome]int{outcome.Remediated: 2, outcome.Warned: 1}, Remaining: 1},
+			"Credguard sweep fixed 2 and left 1 resource non-compliant in 2 accounts × 1 region", outcome.Remediated, Warning},
+		{"dry-run", Sweep{Outcomes: map[outcome.Outcome]int{outcome.DryRun: 1500}, Remaining: 1500, DryRun: true},
+			"DRY RUN: Credguard sweep: 1,500 resources non-compliant in 2 accounts × 1 region", outcome.DryRun, Warning},
+		{"failed", Sweep{Outcomes: map[outcome.Outcome]int{outcome.Failed: 2, outcome.Remediated: 5}, Remaining: 2},
+			"Credguard sweep FAILED on 2 resources in 2 accounts × 1 region", outcome.Failed, Critical},
 		{"not swept", Sweep{Errors: []string{"444455556666 roles: assume role: AccessDenied"}},
-			"Credguard sweep could not sweep 1 part in 2 accounts × 1 region", guardrail.Failed, Critical},
-		{"only exempt", Sweep{Outcomes: map[guardrail.Outcome]int{guardrail.Exempt: 2}},
-			"Credguard sweep: 2 resources exempt, left non-compliant, in 2 accounts × 1 region", guardrail.Exempt, Warning},
+			"Credguard sweep could not sweep 1 part in 2 accounts × 1 region", outcome.Failed, Critical},
+		{"only exempt", Sweep{Outcomes: map[outcome.Outcome]int{outcome.Exempt: 2}},
+			"Credguard sweep: 2 resources exempt, left non-compliant, in 2 accounts × 1 region", outcome.Exempt, Warning},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.s.ID, tc.s.Accounts, tc.s.Regions = "run-1", accounts, regions
@@ -110,12 +110,12 @@ func mustJSON(t *testing.T, v any) []byte {
 func TestBuildSweepListsTheWorstAndCountsTheRest(t *testing.T) {
 	s := Sweep{ID: "run-2", Accounts: []string{"111122223333"}, Regions: []string{"us-east-1", "eu-west-1"},
 		Checked: 15012, Compliant: 12, Remaining: 14000,
-		Outcomes: map[guardrail.Outcome]int{guardrail.DryRun: 14000, guardrail.Remediated: 1000}}
+		Outcomes: map[outcome.Outcome]int{outcome.DryRun: 14000, outcome.Remediated: 1000}}
 	for i := range 12 {
-		s.Worst = append(s.Worst, sweepItem(i, "instance", guardrail.DryRun))
+		s.Worst = append(s.Worst, sweepItem(i, "instance", outcome.DryRun))
 	}
 	s.Worst[0] = SweepItem{Account: "111122223333", Kind: "role", Resource: "arn:aws:iam::111122223333:role/ci", Name: "ci",
-		Verdict: "critical", Outcome: guardrail.DryRun, Detail: "would narrow: statement 1: critical public-principal\nmore"}
+		Verdict: "critical", Outcome: outcome.DryRun, Detail: "would narrow: statement 1: critical public-principal\nmore"}
 	m, _, err := BuildSweep(s)
 	if err != nil {
 		t.Fatal(err)
@@ -154,9 +154,9 @@ func TestBuildSweepListsTheWorstAndCountsTheRest(t *testing.T) {
 
 func TestBuildSweepStaysWithinLimitsAndEscapes(t *testing.T) {
 	s := Sweep{ID: "run-3", Accounts: []string{"111122223333"}, Regions: []string{"us-east-1"},
-		Outcomes: map[guardrail.Outcome]int{guardrail.Failed: 10}, Remaining: 10}
+		Outcomes: map[outcome.Outcome]int{outcome.Failed: 10}, Remaining: 10}
 	for i := range 10 {
-		it := sweepItem(i, "instance", guardrail.Failed)
+		it := sweepItem(i, "instance", outcome.Failed)
 		it.Name = "<!channel> " + strings.Repeat("n", 300)
 		it.Detail = strings.Repeat("modify metadata options: throttled ", 50)
 		s.Worst = append(s.Worst, it)

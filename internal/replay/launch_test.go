@@ -11,6 +11,7 @@ import (
 	"github.com/credguard/credguard/internal/guardrail/guardrailtest"
 	"github.com/credguard/credguard/internal/imds"
 	"github.com/credguard/credguard/internal/imdsguard"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/replay"
 	"github.com/credguard/credguard/internal/sandbox"
 )
@@ -81,10 +82,10 @@ func TestLaunchEventualConsistency(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := outcomes(rep)
-	for id, want := range map[string]guardrail.Outcome{
-		"i-0aaa0000000000001": guardrail.Remediated, "i-0aaa0000000000003": guardrail.Remediated,
-		"i-0aaa0000000000009": guardrail.Remediated, "i-0aaa000000000000a": guardrail.Remediated,
-		"i-0aaa000000000000b": guardrail.Remediated, "i-0aaa000000000000c": guardrail.Compliant,
+	for id, want := range map[string]outcome.Outcome{
+		"i-0aaa0000000000001": outcome.Remediated, "i-0aaa0000000000003": outcome.Remediated,
+		"i-0aaa0000000000009": outcome.Remediated, "i-0aaa000000000000a": outcome.Remediated,
+		"i-0aaa000000000000b": outcome.Remediated, "i-0aaa000000000000c": outcome.Compliant,
 	} {
 		if got[id].Outcome != want {
 			t.Errorf("%s: %s (%s), want %s", id, got[id].Outcome, got[id].Detail, want)
@@ -128,7 +129,7 @@ func TestLaunchNotVisibleInTime(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := outcomes(rep)["i-0aaa0000000000009"]
-			if r.Outcome != guardrail.Failed || !strings.Contains(r.Detail, tc.want) || rep.Failed() != 1 {
+			if r.Outcome != outcome.Failed || !strings.Contains(r.Detail, tc.want) || rep.Failed() != 1 {
 				t.Errorf("outcome %s (%s), want failed (%q)", r.Outcome, r.Detail, tc.want)
 			}
 			if rep.Changed() != 0 {
@@ -142,7 +143,7 @@ func TestLaunchNotVisibleInTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := outcomes(rep)["i-0aaa0000000000009"]; r.Outcome != guardrail.Gone {
+	if r := outcomes(rep)["i-0aaa0000000000009"]; r.Outcome != outcome.Gone {
 		t.Errorf("old event: %s (%s), want gone", r.Outcome, r.Detail)
 	}
 }
@@ -160,7 +161,7 @@ func TestFleetTypes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rep.Results) != 1 || rep.Results[0].Outcome != guardrail.Ignored || !strings.Contains(rep.Results[0].Detail, "a "+typ+" fleet names no instances") {
+		if len(rep.Results) != 1 || rep.Results[0].Outcome != outcome.Ignored || !strings.Contains(rep.Results[0].Detail, "a "+typ+" fleet names no instances") {
 			t.Errorf("%s fleet: %+v", typ, rep.Results)
 		}
 		for _, c := range rep.Journal {
@@ -181,11 +182,11 @@ func TestIMDSScopeEKSNodes(t *testing.T) {
 	}
 	nodes := map[string]bool{"i-0aaa0000000000009": true, "i-0aaa000000000000a": true, "i-0aaa000000000000b": true, "i-0aaa000000000000c": true}
 	for _, r := range rep.Results {
-		if r.Guardrail != guardrail.IMDS || r.Resource == "" || r.Outcome == guardrail.Gone ||
+		if r.Guardrail != guardrail.IMDS || r.Resource == "" || r.Outcome == outcome.Gone ||
 			strings.Contains(r.Detail, "Credguard itself") {
 			continue
 		}
-		if nodes[r.Resource] != (r.Outcome != guardrail.Ignored) {
+		if nodes[r.Resource] != (r.Outcome != outcome.Ignored) {
 			t.Errorf("%s: %s (%s)", r.Resource, r.Outcome, r.Detail)
 		}
 		if !nodes[r.Resource] && r.Detail != imds.OutOfScope {
@@ -197,7 +198,7 @@ func TestIMDSScopeEKSNodes(t *testing.T) {
 			t.Errorf("wrote %s outside the scope", c.Resource)
 		}
 	}
-	if got := outcomes(rep)["i-0aaa0000000000009"].Outcome; got != guardrail.Remediated {
+	if got := outcomes(rep)["i-0aaa0000000000009"].Outcome; got != outcome.Remediated {
 		t.Errorf("Karpenter node: %s", got)
 	}
 }

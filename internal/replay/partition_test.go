@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/replay"
 	"github.com/credguard/credguard/internal/sandbox"
 )
@@ -35,7 +35,7 @@ func TestGovCloudPartition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Results) != 1 || rep.Results[0].Outcome != guardrail.Remediated {
+	if len(rep.Results) != 1 || rep.Results[0].Outcome != outcome.Remediated {
 		t.Fatalf("results %+v", rep.Results)
 	}
 	assumed := false

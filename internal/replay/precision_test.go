@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/replay"
 	"github.com/credguard/credguard/internal/sandbox"
 	"github.com/credguard/credguard/internal/trust"
@@ -109,7 +109,7 @@ func TestMixedPrincipalsKeepLegitimateAccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := rep.Results[0]; r.Outcome != guardrail.Revoked || !strings.Contains(r.Detail, "trimmed") {
+	if r := rep.Results[0]; r.Outcome != outcome.Revoked || !strings.Contains(r.Detail, "trimmed") {
 		t.Fatalf("result %+v", r)
 	}
 	after := finalTrust(t, rep, "s3-replication")
@@ -140,7 +140,7 @@ func TestAssociationScopesPublicRoleToItsWorkload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := rep.Results[0]; r.Outcome != guardrail.Revoked || !strings.Contains(r.Detail, "scoped") {
+	if r := rep.Results[0]; r.Outcome != outcome.Revoked || !strings.Contains(r.Detail, "scoped") {
 		t.Fatalf("result %+v", r)
 	}
 	after := finalTrust(t, rep, "payments-api")
@@ -174,7 +174,7 @@ func TestAssociationLeavesOtherClustersIRSA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := rep.Results[0]; r.Outcome != guardrail.Revoked {
+	if r := rep.Results[0]; r.Outcome != outcome.Revoked {
 		t.Fatalf("result %+v", r)
 	}
 	raw := string(role(t, rep.State, hub, "payments-api").TrustPolicy)
@@ -230,16 +230,16 @@ func TestExemptionsAreAnnounced(t *testing.T) {
 		name    string
 		in      replay.Input
 		allow   []string
-		outcome guardrail.Outcome
+		outcome outcome.Outcome
 		says    []string // in the one notification; none expected when nil
 	}{
-		{"critical role exempt by tag", renamed(t, "iam-create-role.json", "ci-deployer", "break-glass"), nil, guardrail.Exempt,
+		{"critical role exempt by tag", renamed(t, "iam-create-role.json", "ci-deployer", "break-glass"), nil, outcome.Exempt,
 			[]string{"credguard:exempt", "incident response only, SEC-77", "exempt"}},
-		{"IMDSv1 instance exempt by tag", renamed(t, pending, "i-0aaa0000000000001", "i-0aaa0000000000004"), nil, guardrail.Exempt,
+		{"IMDSv1 instance exempt by tag", renamed(t, pending, "i-0aaa0000000000001", "i-0aaa0000000000004"), nil, outcome.Exempt,
 			[]string{"credguard:exempt", "vendor agent needs IMDSv1 until 2027-01 (SEC-1234)", "i-0aaa0000000000004"}},
-		{"IMDSv1 instance on the allow-list", renamed(t, pending, "i-0aaa0000000000001", "i-0aaa0000000000003"), []string{"i-0aaa0000000000003"}, guardrail.Exempt,
+		{"IMDSv1 instance on the allow-list", renamed(t, pending, "i-0aaa0000000000001", "i-0aaa0000000000003"), []string{"i-0aaa0000000000003"}, outcome.Exempt,
 			[]string{"allow-list entry i-0aaa0000000000003", "CREDGUARD_EXEMPT_INSTANCE_IDS"}},
-		{"exempt and compliant: silent", renamed(t, pending, "i-0aaa0000000000001", "i-0aaa0000000000007"), nil, guardrail.Compliant, nil},
+		{"exempt and compliant: silent", renamed(t, pending, "i-0aaa0000000000001", "i-0aaa0000000000007"), nil, outcome.Compliant, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -286,7 +286,7 @@ func TestRoleNamedLikeCredguardsIsJudged(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r := rep.Results[0]; r.Outcome != guardrail.Revoked {
+		if r := rep.Results[0]; r.Outcome != outcome.Revoked {
 			t.Errorf("organization %q: result %+v, want revoked", org, r)
 		}
 		if trust.Analyze(finalTrust(t, rep, "credguard-trust-remediation")).Critical() {
@@ -318,7 +318,7 @@ func TestIMDSMemberRoleNameActorOnlyInOrganizationMode(t *testing.T) {
 		if len(rep.Results) != 1 {
 			t.Fatalf("%s, organization %q: results %+v", tc.role, tc.org, rep.Results)
 		}
-		if r := rep.Results[0]; (r.Outcome == guardrail.Ignored) != tc.ignored {
+		if r := rep.Results[0]; (r.Outcome == outcome.Ignored) != tc.ignored {
 			t.Errorf("%s, organization %q: %s (%s), ignored should be %v", tc.role, tc.org, r.Outcome, r.Detail, tc.ignored)
 		}
 	}

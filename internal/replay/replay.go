@@ -15,6 +15,7 @@ import (
 	"github.com/credguard/credguard/internal/event"
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imdsguard"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/partition"
 	"github.com/credguard/credguard/internal/sandbox"
 	"github.com/credguard/credguard/internal/settings"
@@ -51,11 +52,11 @@ type Options struct {
 
 // Result is one line of the report (a contract: replay --json).
 type Result struct {
-	Event     string            `json:"event"`
-	Guardrail guardrail.Name    `json:"guardrail"`
-	Resource  string            `json:"resource"`
-	Outcome   guardrail.Outcome `json:"outcome"`
-	Detail    string            `json:"detail"`
+	Event     string          `json:"event"`
+	Guardrail guardrail.Name  `json:"guardrail"`
+	Resource  string          `json:"resource"`
+	Outcome   outcome.Outcome `json:"outcome"`
+	Detail    string          `json:"detail"`
 
 	Full guardrail.Result `json:"-"` // everything the guardrail reported
 	// Summary says in one line what the event was (event.Describe); empty
@@ -82,13 +83,13 @@ type Report struct {
 
 // Failed counts failed results.
 func (r Report) Failed() int {
-	return r.count(func(o guardrail.Outcome) bool { return o == guardrail.Failed })
+	return r.count(func(o outcome.Outcome) bool { return o == outcome.Failed })
 }
 
 // Changed counts resources that were modified.
-func (r Report) Changed() int { return r.count(guardrail.Outcome.Changed) }
+func (r Report) Changed() int { return r.count(outcome.Outcome.Changed) }
 
-func (r Report) count(f func(guardrail.Outcome) bool) int {
+func (r Report) count(f func(outcome.Outcome) bool) int {
 	n := 0
 	for _, res := range r.Results {
 		if f(res.Outcome) {
@@ -159,7 +160,7 @@ func RunAgainst(ctx context.Context, sb *sandbox.Server, hub string, inputs []In
 			if decodeErr != nil {
 				detail = decodeErr.Error()
 			}
-			results = []guardrail.Result{{Guardrail: guardrail.None, Account: e.Account, Region: e.Region, Outcome: guardrail.Ignored, Detail: detail}}
+			results = []guardrail.Result{{Guardrail: guardrail.None, Account: e.Account, Region: e.Region, Outcome: outcome.Ignored, Detail: detail}}
 		}
 		summary := ""
 		if decodeErr == nil {

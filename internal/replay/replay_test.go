@@ -11,6 +11,7 @@ import (
 
 	"github.com/credguard/credguard/events"
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/replay"
 	"github.com/credguard/credguard/internal/sandbox"
 	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
@@ -51,7 +52,7 @@ func allSamples(t *testing.T) []replay.Input {
 type want struct {
 	guardrail guardrail.Name
 	resource  string
-	outcome   guardrail.Outcome
+	outcome   outcome.Outcome
 }
 
 // TestEveryTrigger replays each sample event alone against the demo fixture
@@ -62,31 +63,31 @@ func TestEveryTrigger(t *testing.T) {
 		want  []want
 		notes int
 	}{
-		{"ec2-state-change-pending.json", []want{{guardrail.IMDS, "i-0aaa0000000000001", guardrail.Remediated}}, 1},
-		{"ec2-state-change-running.json", []want{{guardrail.IMDS, "i-0aaa0000000000002", guardrail.Remediated}}, 1},
-		{"ec2-state-change-pending-cross-account.json", []want{{guardrail.IMDS, "i-0bbb0000000000001", guardrail.Remediated}}, 1},
-		{"cloudtrail-run-instances-one.json", []want{{guardrail.IMDS, "i-0aaa0000000000003", guardrail.Remediated}}, 1},
+		{"ec2-state-change-pending.json", []want{{guardrail.IMDS, "i-0aaa0000000000001", outcome.Remediated}}, 1},
+		{"ec2-state-change-running.json", []want{{guardrail.IMDS, "i-0aaa0000000000002", outcome.Remediated}}, 1},
+		{"ec2-state-change-pending-cross-account.json", []want{{guardrail.IMDS, "i-0bbb0000000000001", outcome.Remediated}}, 1},
+		{"cloudtrail-run-instances-one.json", []want{{guardrail.IMDS, "i-0aaa0000000000003", outcome.Remediated}}, 1},
 		{"cloudtrail-run-instances-many.json", []want{
-			{guardrail.IMDS, "i-0aaa0000000000004", guardrail.Exempt},
-			{guardrail.IMDS, "i-0aaa0000000000005", guardrail.Remediated},
-			{guardrail.IMDS, "i-0aaa0000000000006", guardrail.Gone},
+			{guardrail.IMDS, "i-0aaa0000000000004", outcome.Exempt},
+			{guardrail.IMDS, "i-0aaa0000000000005", outcome.Remediated},
+			{guardrail.IMDS, "i-0aaa0000000000006", outcome.Gone},
 		}, 1},
-		{"cloudtrail-run-instances-compliant.json", []want{{guardrail.IMDS, "i-0aaa0000000000007", guardrail.Compliant}}, 0},
-		{"cloudtrail-create-fleet-one.json", []want{{guardrail.IMDS, "i-0aaa0000000000009", guardrail.Remediated}}, 1},
+		{"cloudtrail-run-instances-compliant.json", []want{{guardrail.IMDS, "i-0aaa0000000000007", outcome.Compliant}}, 0},
+		{"cloudtrail-create-fleet-one.json", []want{{guardrail.IMDS, "i-0aaa0000000000009", outcome.Remediated}}, 1},
 		{"cloudtrail-create-fleet-many.json", []want{
-			{guardrail.IMDS, "i-0aaa000000000000a", guardrail.Remediated},
-			{guardrail.IMDS, "i-0aaa000000000000b", guardrail.Remediated},
-			{guardrail.IMDS, "i-0aaa000000000000c", guardrail.Compliant},
+			{guardrail.IMDS, "i-0aaa000000000000a", outcome.Remediated},
+			{guardrail.IMDS, "i-0aaa000000000000b", outcome.Remediated},
+			{guardrail.IMDS, "i-0aaa000000000000c", outcome.Compliant},
 		}, 1},
-		{"cloudtrail-run-instances-failed.json", []want{{guardrail.IMDS, "", guardrail.Ignored}}, 0},
-		{"cloudtrail-modify-metadata-options-optional.json", []want{{guardrail.IMDS, "i-0aaa0000000000008", guardrail.Remediated}}, 1},
-		{"cloudtrail-modify-metadata-options-by-credguard.json", []want{{guardrail.IMDS, "i-0aaa0000000000001", guardrail.Ignored}}, 0},
-		{"eks-create-pod-identity-association.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/payments-api", guardrail.Warned}}, 1},
-		{"eks-update-pod-identity-association.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/analytics-reporter", guardrail.Revoked}}, 1},
-		{"iam-create-role.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/ci-deployer", guardrail.Revoked}}, 1},
-		{"iam-update-assume-role-policy.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/billing-api", guardrail.Compliant}}, 0},
-		{"iam-update-assume-role-policy-mixed.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/s3-replication", guardrail.Revoked}}, 1},
-		{"iam-update-assume-role-policy-by-credguard.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/ci-deployer", guardrail.Ignored}}, 0},
+		{"cloudtrail-run-instances-failed.json", []want{{guardrail.IMDS, "", outcome.Ignored}}, 0},
+		{"cloudtrail-modify-metadata-options-optional.json", []want{{guardrail.IMDS, "i-0aaa0000000000008", outcome.Remediated}}, 1},
+		{"cloudtrail-modify-metadata-options-by-credguard.json", []want{{guardrail.IMDS, "i-0aaa0000000000001", outcome.Ignored}}, 0},
+		{"eks-create-pod-identity-association.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/payments-api", outcome.Warned}}, 1},
+		{"eks-update-pod-identity-association.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/analytics-reporter", outcome.Revoked}}, 1},
+		{"iam-create-role.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/ci-deployer", outcome.Revoked}}, 1},
+		{"iam-update-assume-role-policy.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/billing-api", outcome.Compliant}}, 0},
+		{"iam-update-assume-role-policy-mixed.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/s3-replication", outcome.Revoked}}, 1},
+		{"iam-update-assume-role-policy-by-credguard.json", []want{{guardrail.Trust, "arn:aws:iam::111122223333:role/ci-deployer", outcome.Ignored}}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.event, func(t *testing.T) {
@@ -264,7 +265,7 @@ func TestRedelivery(t *testing.T) {
 		}
 	}
 	for _, r := range second.Results {
-		if r.Outcome.Changed() || r.Outcome == guardrail.Failed {
+		if r.Outcome.Changed() || r.Outcome == outcome.Failed {
 			t.Errorf("second pass: %s %s %s", r.Event, r.Resource, r.Outcome)
 		}
 	}
@@ -286,7 +287,7 @@ func TestDryRun(t *testing.T) {
 		if r.Outcome.Changed() {
 			t.Errorf("dry-run reported %s for %s", r.Outcome, r.Resource)
 		}
-		if r.Outcome == guardrail.DryRun {
+		if r.Outcome == outcome.DryRun {
 			dry++
 		}
 	}
@@ -318,14 +319,14 @@ func TestUnknownAndMalformed(t *testing.T) {
 	if len(rep.Results) != len(in) {
 		t.Fatalf("%d results for %d events: %+v", len(rep.Results), len(in), rep.Results)
 	}
-	if r := rep.Results[0]; r.Outcome != guardrail.Gone || r.Resource != "i-0fff0000000000fff" {
+	if r := rep.Results[0]; r.Outcome != outcome.Gone || r.Resource != "i-0fff0000000000fff" {
 		t.Errorf("unknown instance: %+v", r)
 	}
-	if r := rep.Results[1]; r.Outcome != guardrail.Gone {
+	if r := rep.Results[1]; r.Outcome != outcome.Gone {
 		t.Errorf("unknown role: %+v", r)
 	}
 	for _, r := range rep.Results[2:] {
-		if r.Outcome != guardrail.Ignored || r.Guardrail != guardrail.None || r.Detail == "" {
+		if r.Outcome != outcome.Ignored || r.Guardrail != guardrail.None || r.Detail == "" {
 			t.Errorf("%s: %+v, want ignored by none with a reason", r.Event, r)
 		}
 	}
@@ -395,7 +396,7 @@ func TestGetRoleDocumentEncoding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := rep.Results[0]; r.Outcome != guardrail.Compliant {
+	if r := rep.Results[0]; r.Outcome != outcome.Compliant {
 		t.Fatalf("result %+v", r)
 	}
 	if got := string(role(t, rep.State, hub, "billing-api").TrustPolicy); !strings.Contains(got, "x%2Fy+z") {

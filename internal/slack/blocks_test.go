@@ -12,6 +12,7 @@ import (
 
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/notify"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -38,14 +39,14 @@ func incidents() map[string]notify.Incident {
 		"imds-remediated": {
 			Guardrail: guardrail.IMDS, EventID: "7bf73129-1428-4cd3-a780-95db273d1602", EventName: "RunInstances",
 			Account: "111122223333", Region: "eu-west-1", Actor: "arn:aws:sts::111122223333:assumed-role/developer/alice",
-			Results: []guardrail.Result{{Resource: "i-0123456789abcdef0", Name: "web", Outcome: guardrail.Remediated,
+			Results: []guardrail.Result{{Resource: "i-0123456789abcdef0", Name: "web", Outcome: outcome.Remediated,
 				Before: "tokens=optional hop=2", After: "tokens=required hop=1"}},
 		},
 		"trust-revoked-long": {
 			Guardrail: guardrail.Trust, EventID: "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9", EventName: "UpdateAssumeRolePolicy",
 			Account: "111122223333", Region: "us-east-1",
 			Results: []guardrail.Result{{Resource: "arn:aws:iam::111122223333:role/partner-gateway", Name: "partner-gateway",
-				Outcome: guardrail.Revoked, Severity: "critical", Detail: `critical any-principal: Principal {"AWS": "*"}`,
+				Outcome: outcome.Revoked, Severity: "critical", Detail: `critical any-principal: Principal {"AWS": "*"}`,
 				Before: bigTrustPolicy(14), After: `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`}},
 		},
 	}

@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
-	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imds"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/sandbox"
 )
 
@@ -76,41 +76,41 @@ func TestDecideTemplate(t *testing.T) {
 		t       Template
 		dryRun  bool
 		scope   string
-		outcome guardrail.Outcome
+		outcome outcome.Outcome
 		write   bool
 		target  TemplateOptions
 		reason  string
 	}{
 		{name: "eks-nodes scope: untagged template ignored", t: Template{DefaultVersion: 1}, scope: imds.ScopeEKSNodes,
-			outcome: guardrail.Ignored, reason: imds.OutOfScope},
+			outcome: outcome.Ignored, reason: imds.OutOfScope},
 		{name: "eks-nodes scope: Karpenter template fixed", t: Template{DefaultVersion: 1, Tags: map[string]string{"karpenter.sh/nodepool": "default"}}, scope: imds.ScopeEKSNodes,
-			outcome: guardrail.Remediated, write: true, target: TemplateOptions{HTTPTokens: "required", HopLimit: 1}},
+			outcome: outcome.Remediated, write: true, target: TemplateOptions{HTTPTokens: "required", HopLimit: 1}},
 		{name: "eks-nodes scope: compliant stays compliant", t: Template{Options: &TemplateOptions{HTTPTokens: "required", HopLimit: 1}}, scope: imds.ScopeEKSNodes,
-			outcome: guardrail.Compliant},
+			outcome: outcome.Compliant},
 		{name: "compliant", t: Template{Options: &TemplateOptions{HTTPTokens: "required", HopLimit: 1}},
-			outcome: guardrail.Compliant, reason: "requires IMDSv2"},
+			outcome: outcome.Compliant, reason: "requires IMDSv2"},
 		{name: "compliant in dry-run", t: Template{Options: &TemplateOptions{HTTPTokens: "required", HopLimit: 1}}, dryRun: true,
-			outcome: guardrail.Compliant},
+			outcome: outcome.Compliant},
 		{name: "no metadata options", t: Template{DefaultVersion: 3},
-			outcome: guardrail.Remediated, write: true, target: TemplateOptions{HTTPTokens: "required", HopLimit: 1},
+			outcome: outcome.Remediated, write: true, target: TemplateOptions{HTTPTokens: "required", HopLimit: 1},
 			reason: "from version 3 with HttpTokens=required HttpPutResponseHopLimit=1"},
 		{name: "every other option kept", t: Template{DefaultVersion: 1, Options: full},
-			outcome: guardrail.Remediated, write: true,
+			outcome: outcome.Remediated, write: true,
 			target: TemplateOptions{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", HTTPProtocolIPv6: "enabled", InstanceMetadataTags: "enabled"}},
 		{name: "only the hop limit", t: Template{DefaultVersion: 1, Options: &TemplateOptions{HTTPTokens: "required", HopLimit: 2}},
-			outcome: guardrail.Remediated, write: true, target: TemplateOptions{HTTPTokens: "required", HopLimit: 1},
+			outcome: outcome.Remediated, write: true, target: TemplateOptions{HTTPTokens: "required", HopLimit: 1},
 			reason: "with HttpPutResponseHopLimit=1"},
 		{name: "endpoint stays disabled", t: Template{Options: &TemplateOptions{HTTPTokens: "optional", HopLimit: 1, HTTPEndpoint: "disabled"}},
-			outcome: guardrail.Remediated, write: true, target: TemplateOptions{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "disabled"},
+			outcome: outcome.Remediated, write: true, target: TemplateOptions{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "disabled"},
 			reason: "(endpoint stays disabled)"},
 		{name: "dry-run", t: Template{DefaultVersion: 2}, dryRun: true,
-			outcome: guardrail.DryRun, target: TemplateOptions{HTTPTokens: "required", HopLimit: 1}, reason: "would create a new default version from version 2"},
-		{name: "exempt", t: Template{Tags: exempt}, outcome: guardrail.Exempt, reason: "tag credguard:exempt: legacy fleet"},
-		{name: "exempt in dry-run", t: Template{Tags: exempt}, dryRun: true, outcome: guardrail.Exempt},
+			outcome: outcome.DryRun, target: TemplateOptions{HTTPTokens: "required", HopLimit: 1}, reason: "would create a new default version from version 2"},
+		{name: "exempt", t: Template{Tags: exempt}, outcome: outcome.Exempt, reason: "tag credguard:exempt: legacy fleet"},
+		{name: "exempt in dry-run", t: Template{Tags: exempt}, dryRun: true, outcome: outcome.Exempt},
 		{name: "blank exemption reason does not exempt", t: Template{Tags: map[string]string{imds.ExemptTag: "  "}},
-			outcome: guardrail.Remediated, write: true, target: TemplateOptions{HTTPTokens: "required", HopLimit: 1}},
+			outcome: outcome.Remediated, write: true, target: TemplateOptions{HTTPTokens: "required", HopLimit: 1}},
 		{name: "exempt but compliant", t: Template{Tags: exempt, Options: &TemplateOptions{HTTPTokens: "required", HopLimit: 1}},
-			outcome: guardrail.Compliant},
+			outcome: outcome.Compliant},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := DecideTemplate(tc.t, tc.dryRun, tc.scope)
@@ -120,7 +120,7 @@ func TestDecideTemplate(t *testing.T) {
 			if d.Before != tc.t.options().String() {
 				t.Errorf("before %q", d.Before)
 			}
-			if (d.After != "") != (tc.outcome == guardrail.Remediated || tc.outcome == guardrail.DryRun) {
+			if (d.After != "") != (tc.outcome == outcome.Remediated || tc.outcome == outcome.DryRun) {
 				t.Errorf("after %q for %s", d.After, d.Outcome)
 			}
 		})
@@ -137,13 +137,13 @@ func TestTemplateOptionsString(t *testing.T) {
 }
 
 func TestRemains(t *testing.T) {
-	want := map[guardrail.Outcome]bool{
-		guardrail.Remediated: false, guardrail.Revoked: false, guardrail.Exempt: false,
-		guardrail.Compliant: false, guardrail.Gone: false,
-		guardrail.DryRun: true, guardrail.Warned: true, guardrail.Failed: true, guardrail.Ignored: true,
+	want := map[outcome.Outcome]bool{
+		outcome.Remediated: false, outcome.Revoked: false, outcome.Exempt: false,
+		outcome.Compliant: false, outcome.Gone: false,
+		outcome.DryRun: true, outcome.Warned: true, outcome.Failed: true, outcome.Ignored: true,
 		"something-new": true,
 	}
-	for _, o := range guardrail.Outcomes {
+	for _, o := range outcome.All {
 		if _, ok := want[o]; !ok {
 			t.Errorf("outcome %q has no expectation", o)
 		}
@@ -156,22 +156,22 @@ func TestRemains(t *testing.T) {
 }
 
 func TestReportCountsAndWorst(t *testing.T) {
-	f := func(res string, v Verdict, o guardrail.Outcome) Finding {
+	f := func(res string, v Verdict, o outcome.Outcome) Finding {
 		return Finding{Account: hub, Region: "us-east-1", Resource: res, Kind: KindInstance, Verdict: v, Outcome: o}
 	}
 	rep := Report{Findings: []Finding{
-		f("a", VerdictHopLimit, guardrail.Remediated),
-		f("b", VerdictIMDSv1, guardrail.DryRun),
-		f("c", VerdictWarning, guardrail.Warned),
-		f("d", VerdictIMDSv1HopLimit, guardrail.DryRun),
-		f("e", VerdictHopLimit, guardrail.Failed),
-		f("g", VerdictCritical, guardrail.Exempt),
-		f("h", VerdictCritical, guardrail.Revoked),
+		f("a", VerdictHopLimit, outcome.Remediated),
+		f("b", VerdictIMDSv1, outcome.DryRun),
+		f("c", VerdictWarning, outcome.Warned),
+		f("d", VerdictIMDSv1HopLimit, outcome.DryRun),
+		f("e", VerdictHopLimit, outcome.Failed),
+		f("g", VerdictCritical, outcome.Exempt),
+		f("h", VerdictCritical, outcome.Revoked),
 	}}
 	if rep.Remaining() != 4 || rep.Failed() != 1 || rep.Clean() {
 		t.Errorf("remaining %d failed %d clean %v", rep.Remaining(), rep.Failed(), rep.Clean())
 	}
-	if o := rep.Outcomes(); o[guardrail.DryRun] != 2 || o[guardrail.Remediated] != 1 || len(o) != 6 {
+	if o := rep.Outcomes(); o[outcome.DryRun] != 2 || o[outcome.Remediated] != 1 || len(o) != 6 {
 		t.Errorf("outcomes %v", o)
 	}
 	var order []string

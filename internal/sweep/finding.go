@@ -13,8 +13,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imds"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/trust"
 )
 
@@ -85,11 +85,11 @@ func RoleVerdict(encoded string) (Verdict, string) {
 type Finding struct {
 	Account string `json:"account"`
 	// Region is empty for roles: IAM is global.
-	Region   string            `json:"region"`
-	Resource string            `json:"resource"` // instance id, launch template id, or role ARN
-	Kind     Kind              `json:"kind"`
-	Verdict  Verdict           `json:"verdict"`
-	Outcome  guardrail.Outcome `json:"outcome"`
+	Region   string          `json:"region"`
+	Resource string          `json:"resource"` // instance id, launch template id, or role ARN
+	Kind     Kind            `json:"kind"`
+	Verdict  Verdict         `json:"verdict"`
+	Outcome  outcome.Outcome `json:"outcome"`
 
 	Name   string `json:"-"` // the Name tag, template name or role name
 	Detail string `json:"-"` // what the guardrail said
@@ -103,9 +103,9 @@ type Finding struct {
 // exempt is an accepted exception, and compliant and gone mean the resource
 // was fixed or deleted by someone else between the listing and the check.
 // Any other word remains too, so nothing unknown passes silently.
-func Remains(o guardrail.Outcome) bool {
+func Remains(o outcome.Outcome) bool {
 	switch o {
-	case guardrail.Remediated, guardrail.Revoked, guardrail.Exempt, guardrail.Compliant, guardrail.Gone:
+	case outcome.Remediated, outcome.Revoked, outcome.Exempt, outcome.Compliant, outcome.Gone:
 		return false
 	}
 	return true
@@ -159,7 +159,7 @@ func (r Report) Remaining() int {
 func (r Report) Failed() int {
 	n := 0
 	for _, f := range r.Findings {
-		if f.Outcome == guardrail.Failed {
+		if f.Outcome == outcome.Failed {
 			n++
 		}
 	}
@@ -167,8 +167,8 @@ func (r Report) Failed() int {
 }
 
 // Outcomes counts the findings per outcome.
-func (r Report) Outcomes() map[guardrail.Outcome]int {
-	out := map[guardrail.Outcome]int{}
+func (r Report) Outcomes() map[outcome.Outcome]int {
+	out := map[outcome.Outcome]int{}
 	for _, f := range r.Findings {
 		out[f.Outcome]++
 	}
@@ -252,17 +252,17 @@ func severityRank(v Verdict) int {
 // outcomeRank orders outcomes by how much a person should look: failed
 // first (the resource is still exposed and the guardrail could not help),
 // then what would be or was changed, then warnings, then the rest.
-func outcomeRank(o guardrail.Outcome) int {
+func outcomeRank(o outcome.Outcome) int {
 	switch o {
-	case guardrail.Failed:
+	case outcome.Failed:
 		return 5
-	case guardrail.DryRun:
+	case outcome.DryRun:
 		return 4
-	case guardrail.Warned:
+	case outcome.Warned:
 		return 3
-	case guardrail.Remediated, guardrail.Revoked:
+	case outcome.Remediated, outcome.Revoked:
 		return 2
-	case guardrail.Exempt:
+	case outcome.Exempt:
 		return 1
 	}
 	return 0

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
 	"github.com/credguard/credguard/internal/accounts"
-	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/ids"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/sandbox"
 	"github.com/credguard/credguard/internal/settings"
 )
@@ -111,7 +111,7 @@ type key struct {
 // got is what a test asserts about a finding.
 type got struct {
 	Verdict Verdict
-	Outcome guardrail.Outcome
+	Outcome outcome.Outcome
 }
 
 func byKey(t testing.TB, rep Report) map[key]got {

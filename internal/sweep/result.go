@@ -8,8 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
-	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/notify"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 // Bounds of one scope's result, so that it stays far below the 256 KiB a
@@ -27,9 +27,9 @@ const (
 // what the summary step reads back from the ResultWriter files).
 type ScopeResult struct {
 	Scope
-	Checked   map[Kind]int              `json:"checked"`
-	Compliant map[Kind]int              `json:"compliant"`
-	Outcomes  map[guardrail.Outcome]int `json:"outcomes"`
+	Checked   map[Kind]int            `json:"checked"`
+	Compliant map[Kind]int            `json:"compliant"`
+	Outcomes  map[outcome.Outcome]int `json:"outcomes"`
 	// Findings are the worst non-exempt findings, Exempt the exempt ones.
 	Findings []notify.SweepItem `json:"findings"`
 	Exempt   []notify.SweepItem `json:"exempt"`
@@ -44,9 +44,9 @@ func Result(sc Scope, rep Report) ScopeResult {
 		Findings: []notify.SweepItem{}, Exempt: []notify.SweepItem{}, Errors: []string{}}
 	for _, f := range rep.Worst(len(rep.Findings)) {
 		switch {
-		case f.Outcome == guardrail.Exempt && len(res.Exempt) < MaxResultItems:
+		case f.Outcome == outcome.Exempt && len(res.Exempt) < MaxResultItems:
 			res.Exempt = append(res.Exempt, f.item())
-		case f.Outcome != guardrail.Exempt && len(res.Findings) < MaxResultItems:
+		case f.Outcome != outcome.Exempt && len(res.Findings) < MaxResultItems:
 			res.Findings = append(res.Findings, f.item())
 		default:
 			res.Omitted++

@@ -7,8 +7,7 @@ import (
 	"testing"
 
 	"github.com/aws/smithy-go"
-
-	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 func TestThrottledOnly(t *testing.T) {
@@ -41,28 +40,28 @@ func TestThrottledOnly(t *testing.T) {
 func TestResultKeepsTheWorstAndCountsTheRest(t *testing.T) {
 	rep := newReport()
 	for i := range 30 {
-		o := guardrail.Remediated
+		o := outcome.Remediated
 		if i%10 == 0 {
-			o = guardrail.Failed
+			o = outcome.Failed
 		}
 		rep.Findings = append(rep.Findings, Finding{Account: hub, Region: "us-east-1", Resource: fmt.Sprintf("i-%08x", i),
 			Kind: KindInstance, Verdict: VerdictIMDSv1, Outcome: o, Detail: string(make([]byte, 1000))})
 	}
 	rep.Findings = append(rep.Findings, Finding{Account: hub, Resource: "arn:aws:iam::111122223333:role/x", Kind: KindRole,
-		Verdict: VerdictCritical, Outcome: guardrail.Exempt})
+		Verdict: VerdictCritical, Outcome: outcome.Exempt})
 	res := Result(Scope{Account: hub, Region: "us-east-1"}, rep)
 	if len(res.Findings) != MaxResultItems || len(res.Exempt) != 1 || res.Omitted != 10 {
 		t.Fatalf("findings %d, exempt %d, omitted %d", len(res.Findings), len(res.Exempt), res.Omitted)
 	}
 	for i := range 3 { // the three failures first
-		if res.Findings[i].Outcome != guardrail.Failed {
+		if res.Findings[i].Outcome != outcome.Failed {
 			t.Errorf("finding %d is %s, want failed first", i, res.Findings[i].Outcome)
 		}
 	}
 	if n := len([]rune(res.Findings[0].Detail)); n != maxDetailChars {
 		t.Errorf("detail kept %d characters, want %d", n, maxDetailChars)
 	}
-	if res.Outcomes[guardrail.Remediated] != 27 || res.Outcomes[guardrail.Failed] != 3 || res.Outcomes[guardrail.Exempt] != 1 {
+	if res.Outcomes[outcome.Remediated] != 27 || res.Outcomes[outcome.Failed] != 3 || res.Outcomes[outcome.Exempt] != 1 {
 		t.Errorf("outcomes %v", res.Outcomes)
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/sandbox"
 )
 
@@ -94,7 +94,7 @@ func TestSweepPagesEveryListing(t *testing.T) {
 		}
 	}
 	for _, f := range rep.Findings {
-		if f.Outcome != guardrail.DryRun {
+		if f.Outcome != outcome.DryRun {
 			t.Errorf("%s: %s, want dry-run", f.Resource, f.Outcome)
 		}
 	}
@@ -131,7 +131,7 @@ func TestSweepRemediatesThroughThrottling(t *testing.T) {
 		}
 	}
 	for _, f := range rep.Findings {
-		if f.Outcome != guardrail.Remediated && f.Outcome != guardrail.Revoked {
+		if f.Outcome != outcome.Remediated && f.Outcome != outcome.Revoked {
 			t.Errorf("%s: %s (%s)", f.Resource, f.Outcome, f.Detail)
 		}
 	}
@@ -168,7 +168,7 @@ func TestSweepAtScaleReportsEveryResource(t *testing.T) {
 			t.Fatalf("%s reported twice", f.Resource)
 		}
 		seen[f.Resource] = true
-		if f.Outcome != guardrail.DryRun {
+		if f.Outcome != outcome.DryRun {
 			t.Fatalf("%s: %s (%s), want dry-run", f.Resource, f.Outcome, f.Detail)
 		}
 	}

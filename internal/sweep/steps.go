@@ -12,8 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-
-	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 // The scheduled sweep is a Step Functions state machine of three steps, each
@@ -60,7 +59,7 @@ func (j *ScopeStep) Handle(ctx context.Context, sc Scope) (ScopeResult, error) {
 	rep := j.Sweeper.Scope(sweepCtx, sc)
 	for _, f := range rep.Findings {
 		level := slog.LevelInfo
-		if f.Outcome == guardrail.Failed {
+		if f.Outcome == outcome.Failed {
 			level = slog.LevelError
 		}
 		log.Log(ctx, level, "finding", "account", f.Account, "region", f.Region, "kind", f.Kind,

@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/credguard/credguard/internal/accounts"
-	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/notify"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/sandbox"
 	"github.com/credguard/credguard/internal/settings"
 	"github.com/credguard/credguard/internal/sweep/sweeptest"
@@ -129,7 +129,7 @@ func TestStepsSweepTheOrganizationAndNotifyOnce(t *testing.T) {
 		res.Findings != 15 || res.Remaining != 1 || !res.Notified || len(res.Errors) != 0 {
 		t.Errorf("result %+v", res)
 	}
-	if res.Outcomes[guardrail.Remediated] != 9 || res.Outcomes[guardrail.Revoked] != 2 || res.Outcomes[guardrail.Exempt] != 3 {
+	if res.Outcomes[outcome.Remediated] != 9 || res.Outcomes[outcome.Revoked] != 2 || res.Outcomes[outcome.Exempt] != 3 {
 		t.Errorf("outcomes %v", res.Outcomes)
 	}
 	notes := s.Notifications()
@@ -267,7 +267,7 @@ func TestScopeStepBoundsItsResultAndRejectsMalformedScopes(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(res.Findings) != MaxResultItems || len(res.Exempt) != MaxResultItems || res.Omitted != 300-2*MaxResultItems ||
-		res.Outcomes[guardrail.DryRun] != 200 || res.Outcomes[guardrail.Exempt] != 100 || res.Checked[KindInstance] != 300 {
+		res.Outcomes[outcome.DryRun] != 200 || res.Outcomes[outcome.Exempt] != 100 || res.Checked[KindInstance] != 300 {
 		t.Errorf("findings %d, exempt %d, omitted %d, outcomes %v", len(res.Findings), len(res.Exempt), res.Omitted, res.Outcomes)
 	}
 	if b, _ := json.Marshal(res); len(b) > 64<<10 {

@@ -1,9 +1,9 @@
 package sweep
 
 import (
-	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imds"
 	"github.com/credguard/credguard/internal/notify"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 // Summary is the report as the one notification of a scheduled sweep tells
@@ -23,7 +23,7 @@ func (r Report) Summary(id string, dryRun bool) notify.Sweep {
 			Verdict: string(f.Verdict), Outcome: f.Outcome, Detail: f.Detail,
 		}
 		switch {
-		case f.Outcome == guardrail.Exempt:
+		case f.Outcome == outcome.Exempt:
 			if len(s.Exempt) < notify.MaxSweepItems {
 				s.Exempt = append(s.Exempt, it)
 			}

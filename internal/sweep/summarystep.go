@@ -16,10 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imds"
 	"github.com/credguard/credguard/internal/metrics"
 	"github.com/credguard/credguard/internal/notify"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 // ObjectReader is the S3 call the summary step makes.
@@ -92,25 +92,25 @@ type childResult struct {
 
 // SummaryResult is what the summary step returns.
 type SummaryResult struct {
-	ID           string                    `json:"id"`
-	Scopes       int                       `json:"scopes"`
-	Swept        int                       `json:"swept"`
-	FailedScopes int                       `json:"failedScopes"`
-	Accounts     int                       `json:"accounts"`
-	Regions      int                       `json:"regions"`
-	Checked      int                       `json:"checked"`
-	Findings     int                       `json:"findings"`
-	Remaining    int                       `json:"remaining"`
-	Outcomes     map[guardrail.Outcome]int `json:"outcomes"`
-	Errors       []string                  `json:"errors"`
-	Notified     bool                      `json:"notified"`
+	ID           string                  `json:"id"`
+	Scopes       int                     `json:"scopes"`
+	Swept        int                     `json:"swept"`
+	FailedScopes int                     `json:"failedScopes"`
+	Accounts     int                     `json:"accounts"`
+	Regions      int                     `json:"regions"`
+	Checked      int                     `json:"checked"`
+	Findings     int                     `json:"findings"`
+	Remaining    int                     `json:"remaining"`
+	Outcomes     map[outcome.Outcome]int `json:"outcomes"`
+	Errors       []string                `json:"errors"`
+	Notified     bool                    `json:"notified"`
 }
 
 // tally adds up the scopes' results in bounded memory.
 type tally struct {
 	accounts, regions map[string]bool
 	checked, compl    int
-	outcomes          map[guardrail.Outcome]int
+	outcomes          map[outcome.Outcome]int
 	worst             topItems
 	exempt            []notify.SweepItem
 	errors            []string
@@ -118,7 +118,7 @@ type tally struct {
 }
 
 func newTally() *tally {
-	return &tally{accounts: map[string]bool{}, regions: map[string]bool{}, outcomes: map[guardrail.Outcome]int{},
+	return &tally{accounts: map[string]bool{}, regions: map[string]bool{}, outcomes: map[outcome.Outcome]int{},
 		worst: topItems{n: notify.MaxSweepItems}}
 }
 
@@ -208,7 +208,7 @@ func (j *SummaryStep) Handle(ctx context.Context, in SummaryInput) (SummaryResul
 	log.InfoContext(ctx, "sweep done", "sweep_id", id, "scopes", res.Scopes, "swept", res.Swept, "failed_scopes", res.FailedScopes,
 		"accounts", res.Accounts, "regions", res.Regions, "checked", res.Checked, "findings", res.Findings,
 		"remaining", res.Remaining, "errors", len(res.Errors), "notified", res.Notified)
-	if failed := t.outcomes[guardrail.Failed]; failed > 0 || len(t.errors) > 0 {
+	if failed := t.outcomes[outcome.Failed]; failed > 0 || len(t.errors) > 0 {
 		return res, fmt.Errorf("%w: %d remediations failed, %d errors (%d scopes failed)", ErrFailed, failed, len(t.errors), t.failed)
 	}
 	return res, nil
@@ -366,7 +366,7 @@ func (j *SummaryStep) metrics(ctx context.Context, res SummaryResult) {
 		return
 	}
 	counts := map[string]int{"Findings": res.Findings, "Scopes": res.Scopes, "FailedScopes": res.FailedScopes, "Remaining": res.Remaining}
-	for _, o := range guardrail.Outcomes {
+	for _, o := range outcome.All {
 		if n := res.Outcomes[o]; n > 0 {
 			counts[string(o)] = n
 		}

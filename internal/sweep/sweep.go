@@ -7,6 +7,7 @@ import (
 
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imds"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 // Instances is the IMDS guardrail as the sweep uses it
@@ -204,7 +205,7 @@ func (s *Sweeper) sweepInstances(ctx context.Context, client EC2, account, regio
 	for _, id := range ids {
 		r, ok := byID[id]
 		if !ok {
-			r = guardrail.Result{Outcome: guardrail.Failed, Detail: "the IMDS guardrail reported nothing for this instance"}
+			r = guardrail.Result{Outcome: outcome.Failed, Detail: "the IMDS guardrail reported nothing for this instance"}
 		}
 		f := Finding{Account: account, Region: region, Resource: id, Kind: KindInstance, Verdict: verdicts[id],
 			Outcome: r.Outcome, Name: listed[id].Name(), Detail: r.Detail, Before: r.Before, After: r.After}
@@ -250,7 +251,7 @@ func (s *Sweeper) sweepTemplates(ctx context.Context, client EC2, account, regio
 // checkTemplate decides on the listed template; when the decision is to
 // write, it reads the default version afresh (it may have changed since the
 // listing), decides again and writes.
-func (s *Sweeper) checkTemplate(ctx context.Context, client EC2, listed Template) (o guardrail.Outcome, detail, before, after string) {
+func (s *Sweeper) checkTemplate(ctx context.Context, client EC2, listed Template) (o outcome.Outcome, detail, before, after string) {
 	if d := DecideTemplate(listed, s.cfg.DryRunIMDS, s.cfg.IMDSScope); !d.Write {
 		return d.Outcome, d.Reason, d.Before, d.After
 	}
@@ -258,9 +259,9 @@ func (s *Sweeper) checkTemplate(ctx context.Context, client EC2, listed Template
 	v, err := defaultVersion(ctx, client, t.ID)
 	switch {
 	case isTemplateNotFound(err):
-		return guardrail.Gone, "launch template no longer exists", listed.options().String(), ""
+		return outcome.Gone, "launch template no longer exists", listed.options().String(), ""
 	case err != nil:
-		return guardrail.Failed, err.Error(), listed.options().String(), ""
+		return outcome.Failed, err.Error(), listed.options().String(), ""
 	}
 	setVersion(&t, v)
 	d := DecideTemplate(t, s.cfg.DryRunIMDS, s.cfg.IMDSScope)
@@ -270,11 +271,11 @@ func (s *Sweeper) checkTemplate(ctx context.Context, client EC2, listed Template
 	version, err := fixTemplate(ctx, client, t.ID, t.DefaultVersion, d.Target)
 	switch {
 	case isTemplateNotFound(err) && version == 0:
-		return guardrail.Gone, "launch template deleted before it could be changed", d.Before, ""
+		return outcome.Gone, "launch template deleted before it could be changed", d.Before, ""
 	case err != nil:
-		return guardrail.Failed, err.Error(), d.Before, d.After
+		return outcome.Failed, err.Error(), d.Before, d.After
 	}
-	return guardrail.Remediated, fmt.Sprintf("%s: version %d is the new default", d.Reason, version), d.Before, d.After
+	return outcome.Remediated, fmt.Sprintf("%s: version %d is the new default", d.Reason, version), d.Before, d.After
 }
 
 // sweepRoles lists the account's roles, analyses each trust policy from the

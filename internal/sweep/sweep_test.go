@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/sandbox"
 	"github.com/credguard/credguard/internal/trust"
 )
@@ -95,21 +95,21 @@ func TestSweepReadOnlyReportsEachKindAndWritesNothing(t *testing.T) {
 
 	const use1, euw1 = "us-east-1", "eu-west-1"
 	want := map[key]got{
-		{hub, use1, id(1), KindInstance}:                     {VerdictIMDSv1, guardrail.DryRun},
-		{hub, use1, id(2), KindInstance}:                     {VerdictHopLimit, guardrail.DryRun},
-		{hub, use1, id(3), KindInstance}:                     {VerdictIMDSv1HopLimit, guardrail.DryRun},
-		{hub, use1, id(5), KindInstance}:                     {VerdictIMDSv1, guardrail.Exempt},
-		{hub, use1, id(7), KindInstance}:                     {VerdictIMDSv1, guardrail.DryRun},
-		{hub, use1, id(8), KindInstance}:                     {VerdictIMDSv1, guardrail.DryRun},
-		{member, euw1, "i-0bbb0000000000001", KindInstance}:  {VerdictIMDSv1HopLimit, guardrail.DryRun},
-		{hub, use1, lt(1), KindLaunchTemplate}:               {VerdictIMDSv1HopLimit, guardrail.DryRun},
-		{hub, use1, lt(2), KindLaunchTemplate}:               {VerdictHopLimit, guardrail.DryRun},
-		{hub, use1, lt(4), KindLaunchTemplate}:               {VerdictIMDSv1, guardrail.Exempt},
-		{hub, use1, lt(5), KindLaunchTemplate}:               {VerdictIMDSv1, guardrail.DryRun},
-		{hub, "", roleARN(hub, "ci-deployer"), KindRole}:     {VerdictCritical, guardrail.DryRun},
-		{hub, "", roleARN(hub, "payments-api"), KindRole}:    {VerdictWarning, guardrail.Warned},
-		{hub, "", roleARN(hub, "legacy-idp"), KindRole}:      {VerdictCritical, guardrail.Exempt},
-		{member, "", roleARN(member, "member-ci"), KindRole}: {VerdictCritical, guardrail.DryRun},
+		{hub, use1, id(1), KindInstance}:                     {VerdictIMDSv1, outcome.DryRun},
+		{hub, use1, id(2), KindInstance}:                     {VerdictHopLimit, outcome.DryRun},
+		{hub, use1, id(3), KindInstance}:                     {VerdictIMDSv1HopLimit, outcome.DryRun},
+		{hub, use1, id(5), KindInstance}:                     {VerdictIMDSv1, outcome.Exempt},
+		{hub, use1, id(7), KindInstance}:                     {VerdictIMDSv1, outcome.DryRun},
+		{hub, use1, id(8), KindInstance}:                     {VerdictIMDSv1, outcome.DryRun},
+		{member, euw1, "i-0bbb0000000000001", KindInstance}:  {VerdictIMDSv1HopLimit, outcome.DryRun},
+		{hub, use1, lt(1), KindLaunchTemplate}:               {VerdictIMDSv1HopLimit, outcome.DryRun},
+		{hub, use1, lt(2), KindLaunchTemplate}:               {VerdictHopLimit, outcome.DryRun},
+		{hub, use1, lt(4), KindLaunchTemplate}:               {VerdictIMDSv1, outcome.Exempt},
+		{hub, use1, lt(5), KindLaunchTemplate}:               {VerdictIMDSv1, outcome.DryRun},
+		{hub, "", roleARN(hub, "ci-deployer"), KindRole}:     {VerdictCritical, outcome.DryRun},
+		{hub, "", roleARN(hub, "payments-api"), KindRole}:    {VerdictWarning, outcome.Warned},
+		{hub, "", roleARN(hub, "legacy-idp"), KindRole}:      {VerdictCritical, outcome.Exempt},
+		{member, "", roleARN(member, "member-ci"), KindRole}: {VerdictCritical, outcome.DryRun},
 	}
 	if diff := compareFindings(byKey(t, rep), want); diff != "" {
 		t.Fatal(diff)
@@ -165,7 +165,7 @@ func TestSweepRemediatesThenFindsOnlyAcceptedResources(t *testing.T) {
 	rep := sweeper(t, s, Config{}).Run(ctx, sweepAccounts, sweepRegions)
 	noErrors(t, rep)
 	outcomes := rep.Outcomes()
-	want := map[guardrail.Outcome]int{guardrail.Remediated: 6 + 3, guardrail.Exempt: 3, guardrail.Revoked: 2, guardrail.Warned: 1}
+	want := map[outcome.Outcome]int{outcome.Remediated: 6 + 3, outcome.Exempt: 3, outcome.Revoked: 2, outcome.Warned: 1}
 	for o, n := range want {
 		if outcomes[o] != n {
 			t.Errorf("%s: %d findings, want %d (all: %v)", o, outcomes[o], n, outcomes)
@@ -252,10 +252,10 @@ func TestSweepRemediatesThenFindsOnlyAcceptedResources(t *testing.T) {
 	noErrors(t, again)
 	left := byKey(t, again)
 	wantLeft := map[key]got{
-		{hub, "us-east-1", id(5), KindInstance}:           {VerdictIMDSv1, guardrail.Exempt},
-		{hub, "us-east-1", lt(4), KindLaunchTemplate}:     {VerdictIMDSv1, guardrail.Exempt},
-		{hub, "", roleARN(hub, "payments-api"), KindRole}: {VerdictWarning, guardrail.Warned},
-		{hub, "", roleARN(hub, "legacy-idp"), KindRole}:   {VerdictCritical, guardrail.Exempt},
+		{hub, "us-east-1", id(5), KindInstance}:           {VerdictIMDSv1, outcome.Exempt},
+		{hub, "us-east-1", lt(4), KindLaunchTemplate}:     {VerdictIMDSv1, outcome.Exempt},
+		{hub, "", roleARN(hub, "payments-api"), KindRole}: {VerdictWarning, outcome.Warned},
+		{hub, "", roleARN(hub, "legacy-idp"), KindRole}:   {VerdictCritical, outcome.Exempt},
 	}
 	if diff := compareFindings(left, wantLeft); diff != "" {
 		t.Fatal(diff)
@@ -268,9 +268,9 @@ func TestSweepDryRunSwitchesApplyPerGuardrail(t *testing.T) {
 	noErrors(t, rep)
 	for _, f := range rep.Findings {
 		switch {
-		case f.Kind != KindRole && f.Outcome != guardrail.DryRun && f.Outcome != guardrail.Exempt:
+		case f.Kind != KindRole && f.Outcome != outcome.DryRun && f.Outcome != outcome.Exempt:
 			t.Errorf("%s %s: %s with IMDS dry-run", f.Kind, f.Resource, f.Outcome)
-		case f.Resource == roleARN(hub, "ci-deployer") && f.Outcome != guardrail.Revoked:
+		case f.Resource == roleARN(hub, "ci-deployer") && f.Outcome != outcome.Revoked:
 			t.Errorf("ci-deployer: %s, want revoked (trust is not in dry-run)", f.Outcome)
 		}
 	}
@@ -323,7 +323,7 @@ func TestSweepFailuresAreFindings(t *testing.T) {
 	noErrors(t, rep)
 	failed := 0
 	for _, f := range rep.Findings {
-		if f.Outcome != guardrail.Failed {
+		if f.Outcome != outcome.Failed {
 			continue
 		}
 		failed++
@@ -394,7 +394,7 @@ func TestSweepProgress(t *testing.T) {
 
 func TestFindingJSONIsTheContract(t *testing.T) {
 	f := Finding{Account: hub, Region: "us-east-1", Resource: "i-0aaa0000000000001", Kind: KindInstance,
-		Verdict: VerdictIMDSv1, Outcome: guardrail.DryRun, Name: "web", Detail: "would set HttpTokens=required", Before: "b", After: "a"}
+		Verdict: VerdictIMDSv1, Outcome: outcome.DryRun, Name: "web", Detail: "would set HttpTokens=required", Before: "b", After: "a"}
 	data, err := json.Marshal(f)
 	if err != nil {
 		t.Fatal(err)

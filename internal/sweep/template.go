@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imds"
+	"github.com/credguard/credguard/internal/outcome"
 )
 
 // TemplateOptions are the metadata options of a launch template version.
@@ -75,7 +75,7 @@ type TemplateDecision struct {
 	// with Target as its metadata options, then made the default.
 	Write   bool
 	Target  TemplateOptions
-	Outcome guardrail.Outcome // the outcome when nothing is written, or remediated when Write
+	Outcome outcome.Outcome // the outcome when nothing is written, or remediated when Write
 	Reason  string
 	Before  string
 	After   string // "" when nothing would change
@@ -88,15 +88,15 @@ func DecideTemplate(t Template, dryRun bool, scope string) TemplateDecision {
 	before := t.options()
 	d := TemplateDecision{Before: before.String()}
 	if before.imds().Compliant() {
-		d.Outcome, d.Reason = guardrail.Compliant, "default version requires IMDSv2 with hop limit 1"
+		d.Outcome, d.Reason = outcome.Compliant, "default version requires IMDSv2 with hop limit 1"
 		return d
 	}
 	j := imds.Judge(t.ID, t.Tags, before.imds(), imds.Policy{DryRun: dryRun, Scope: scope})
 	d.Outcome, d.Reason = j.Outcome, j.Reason
 	switch j.Outcome {
-	case guardrail.DryRun:
+	case outcome.DryRun:
 		d.Reason = fmt.Sprintf("would create a new default version from version %d with %s", t.DefaultVersion, j.Change)
-	case guardrail.Remediated:
+	case outcome.Remediated:
 		d.Write = true
 		d.Reason = fmt.Sprintf("created a new default version from version %d with %s", t.DefaultVersion, j.Change)
 	default:

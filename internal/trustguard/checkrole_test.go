@@ -10,6 +10,7 @@ import (
 
 	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/replay"
 	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 	"github.com/credguard/credguard/internal/trustguard"
@@ -29,16 +30,16 @@ func TestCheckRoleByARN(t *testing.T) {
 
 	for _, tc := range []struct {
 		arn     string
-		outcome guardrail.Outcome
+		outcome outcome.Outcome
 		detail  string
 	}{
-		{"arn:aws:iam::111122223333:role/ci-deployer", guardrail.Revoked, "public-principal"},
-		{"arn:aws:iam::111122223333:role/billing-api", guardrail.Compliant, "no wildcard trust"},
-		{"arn:aws:iam::111122223333:role/payments-api", guardrail.Warned, "pod-identity-unscoped"},
-		{"arn:aws:iam::111122223333:role/credguard-trust-guard", guardrail.Compliant, ""},
-		{"arn:aws:iam::111122223333:role/no-such-role", guardrail.Gone, "no longer exists"},
-		{"arn:aws:iam::999988887777:role/elsewhere", guardrail.Failed, "no IAM access in 999988887777"},
-		{"ci-deployer", guardrail.Failed, "not an IAM role ARN"},
+		{"arn:aws:iam::111122223333:role/ci-deployer", outcome.Revoked, "public-principal"},
+		{"arn:aws:iam::111122223333:role/billing-api", outcome.Compliant, "no wildcard trust"},
+		{"arn:aws:iam::111122223333:role/payments-api", outcome.Warned, "pod-identity-unscoped"},
+		{"arn:aws:iam::111122223333:role/credguard-trust-guard", outcome.Compliant, ""},
+		{"arn:aws:iam::111122223333:role/no-such-role", outcome.Gone, "no longer exists"},
+		{"arn:aws:iam::999988887777:role/elsewhere", outcome.Failed, "no IAM access in 999988887777"},
+		{"ci-deployer", outcome.Failed, "not an IAM role ARN"},
 	} {
 		r := h.CheckRole(ctx, tc.arn)
 		if r.Outcome != tc.outcome || !strings.Contains(r.Detail, tc.detail) || r.Guardrail != guardrail.Trust || r.Resource != tc.arn {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/guardrail/guardrailtest"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/sandbox"
 	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
 	"github.com/credguard/credguard/internal/trustguard"
@@ -93,9 +94,9 @@ func TestFaultMatrix(t *testing.T) {
 		faults sandbox.Faults
 		mutate func(*sandbox.Fixture)
 		events func(*testing.T) []guardrailtest.Input
-		want   map[string]guardrail.Outcome // after the first delivery
-		notes  int                          // notifications on the first delivery
-		seen   string                       // an answer the journal must show: the fault fired
+		want   map[string]outcome.Outcome // after the first delivery
+		notes  int                        // notifications on the first delivery
+		seen   string                     // an answer the journal must show: the fault fired
 		// narrowed lists the roles whose trust policy the first delivery
 		// changed although their outcome is not revoked.
 		narrowed []string
@@ -103,7 +104,7 @@ func TestFaultMatrix(t *testing.T) {
 		{
 			name:   "no fault",
 			events: every,
-			want:   all(guardrail.Revoked, ciDeployer, analytics, memberDeployer),
+			want:   all(outcome.Revoked, ciDeployer, analytics, memberDeployer),
 			notes:  3, seen: "ok",
 		},
 		{
@@ -113,7 +114,7 @@ func TestFaultMatrix(t *testing.T) {
 				"iam:UpdateAssumeRolePolicy": {Burst: 1, RatePerSecond: 50},
 			}},
 			events: every,
-			want:   all(guardrail.Revoked, ciDeployer, analytics, memberDeployer),
+			want:   all(outcome.Revoked, ciDeployer, analytics, memberDeployer),
 			notes:  3, seen: "Throttling",
 		},
 		{
@@ -124,14 +125,14 @@ func TestFaultMatrix(t *testing.T) {
 				"iam:PutRolePolicy":          {Rate: 0.4, Code: "InternalError"},
 			}},
 			events: every,
-			want:   all(guardrail.Revoked, ciDeployer, analytics, memberDeployer),
+			want:   all(outcome.Revoked, ciDeployer, analytics, memberDeployer),
 			notes:  3, seen: "InternalError",
 		},
 		{
 			name:   "5xx on every trust update",
 			faults: errs(map[string]sandbox.ErrorFault{"iam:UpdateAssumeRolePolicy": {Rate: 1, Code: "ServiceUnavailable"}}),
 			events: hubAndMember,
-			want:   all(guardrail.Failed, ciDeployer, memberDeployer),
+			want:   all(outcome.Failed, ciDeployer, memberDeployer),
 			notes:  2, seen: "ServiceUnavailable",
 		},
 		{
@@ -140,7 +141,7 @@ func TestFaultMatrix(t *testing.T) {
 			name:   "5xx on every session revocation",
 			faults: errs(map[string]sandbox.ErrorFault{"iam:PutRolePolicy": {Rate: 1, Code: "InternalError"}}),
 			events: onlyHub,
-			want:   all(guardrail.Failed, ciDeployer),
+			want:   all(outcome.Failed, ciDeployer),
 			notes:  1, seen: "InternalError",
 			narrowed: []string{ciDeployer},
 		},
@@ -148,28 +149,28 @@ func TestFaultMatrix(t *testing.T) {
 			name:   "trust update slower than the client timeout",
 			faults: sandbox.Faults{LatencyMs: map[string]int{"iam:UpdateAssumeRolePolicy": guardrailtest.SlowMs}},
 			events: onlyHub,
-			want:   all(guardrail.Failed, ciDeployer),
+			want:   all(outcome.Failed, ciDeployer),
 			notes:  1, seen: "canceled",
 		},
 		{
 			name:   "AssumeRole slower than the client timeout",
 			faults: sandbox.Faults{LatencyMs: map[string]int{"sts:AssumeRole": guardrailtest.SlowMs}},
 			events: hubAndMember,
-			want:   merge(all(guardrail.Revoked, ciDeployer), all(guardrail.Failed, memberDeployer)),
+			want:   merge(all(outcome.Revoked, ciDeployer), all(outcome.Failed, memberDeployer)),
 			notes:  2, seen: "canceled",
 		},
 		{
 			name:   "role deleted between read and update",
 			faults: errs(map[string]sandbox.ErrorFault{"iam:UpdateAssumeRolePolicy": {Rate: 1, Code: "NoSuchEntity"}}),
 			events: hubAndMember,
-			want:   all(guardrail.Gone, ciDeployer, memberDeployer),
+			want:   all(outcome.Gone, ciDeployer, memberDeployer),
 			notes:  0, seen: "NoSuchEntity",
 		},
 		{
 			name:   "role deleted before GetRole",
 			faults: errs(map[string]sandbox.ErrorFault{"iam:GetRole": {Rate: 1, Code: "NoSuchEntity"}}),
 			events: every,
-			want:   all(guardrail.Gone, ciDeployer, analytics, memberDeployer),
+			want:   all(outcome.Gone, ciDeployer, analytics, memberDeployer),
 			notes:  0, seen: "NoSuchEntity",
 		},
 		{
@@ -179,28 +180,28 @@ func TestFaultMatrix(t *testing.T) {
 				"iam:UpdateAssumeRolePolicy": {Rate: 1, Code: "AccessDenied", Account: member},
 			}),
 			events: every,
-			want:   merge(all(guardrail.Revoked, ciDeployer, analytics), all(guardrail.Failed, memberDeployer)),
+			want:   merge(all(outcome.Revoked, ciDeployer, analytics), all(outcome.Failed, memberDeployer)),
 			notes:  3, seen: "AccessDenied",
 		},
 		{
 			name:   "AssumeRole denied",
 			faults: errs(map[string]sandbox.ErrorFault{"sts:AssumeRole": {Rate: 1, Code: "AccessDenied"}}),
 			events: every,
-			want:   merge(all(guardrail.Revoked, ciDeployer, analytics), all(guardrail.Failed, memberDeployer)),
+			want:   merge(all(outcome.Revoked, ciDeployer, analytics), all(outcome.Failed, memberDeployer)),
 			notes:  3, seen: "AccessDenied",
 		},
 		{
 			name:   "member role missing",
 			mutate: guardrailtest.WithoutMemberRole,
 			events: hubAndMember,
-			want:   merge(all(guardrail.Revoked, ciDeployer), all(guardrail.Failed, memberDeployer)),
+			want:   merge(all(outcome.Revoked, ciDeployer), all(outcome.Failed, memberDeployer)),
 			notes:  2, seen: "AccessDenied",
 		},
 		{
 			name:   "SNS publish fails",
 			faults: errs(map[string]sandbox.ErrorFault{"sns:Publish": {Rate: 1, Code: "InternalError"}}),
 			events: every,
-			want:   all(guardrail.Revoked, ciDeployer, analytics, memberDeployer),
+			want:   all(outcome.Revoked, ciDeployer, analytics, memberDeployer),
 			notes:  0, seen: "InternalError",
 		},
 	}
@@ -239,14 +240,14 @@ func TestFaultMatrix(t *testing.T) {
 			settled := true
 			for arn, o := range got {
 				switch {
-				case o == guardrail.Revoked:
-					if again[arn] != guardrail.Compliant {
+				case o == outcome.Revoked:
+					if again[arn] != outcome.Compliant {
 						t.Errorf("redelivered: %s outcome %q, want compliant", arn, again[arn])
 					}
 				case narrowed[arn]:
 					// Already narrowed: the retry finds nothing left to change.
 					settled = false
-				case o == guardrail.Failed || o == guardrail.Gone:
+				case o == outcome.Failed || o == outcome.Gone:
 					settled = false
 					if again[arn] != o {
 						t.Errorf("redelivered: %s outcome %q, want %q again", arn, again[arn], o)
@@ -269,7 +270,7 @@ func TestFaultMatrix(t *testing.T) {
 			for arn, o := range got {
 				wantUpdates, wantRevokes := 0, 0
 				switch {
-				case o == guardrail.Revoked:
+				case o == outcome.Revoked:
 					wantUpdates, wantRevokes = 1, 1
 				case narrowed[arn]:
 					wantUpdates = 1

@@ -20,6 +20,7 @@ import (
 	"github.com/credguard/credguard/internal/event"
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/ids"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/settings"
 	"github.com/credguard/credguard/internal/trust"
 )
@@ -76,7 +77,7 @@ func New(iamFor IAMFor, eksFor EKSFor, pub announce.Publisher, cfg Config, log *
 func (h *Handler) Handle(ctx context.Context, raw []byte) ([]guardrail.Result, error) {
 	e, err := event.Decode(raw)
 	if err != nil {
-		results := []guardrail.Result{{Guardrail: guardrail.Trust, Outcome: guardrail.Ignored, Detail: err.Error()}}
+		results := []guardrail.Result{{Guardrail: guardrail.Trust, Outcome: outcome.Ignored, Detail: err.Error()}}
 		return results, h.announce.Finish(ctx, e, results)
 	}
 	results := h.HandleEvent(ctx, e)
@@ -92,17 +93,17 @@ type target struct {
 // HandleEvent decides and acts on one decoded event, without announcing.
 func (h *Handler) HandleEvent(ctx context.Context, e event.Event) []guardrail.Result {
 	if reason := h.skip(e); reason != "" {
-		return []guardrail.Result{h.result(e, roleARNOf(e), "", guardrail.Ignored, reason)}
+		return []guardrail.Result{h.result(e, roleARNOf(e), "", outcome.Ignored, reason)}
 	}
 	if h.byMemberRole(ctx, e) {
-		return []guardrail.Result{h.result(e, roleARNOf(e), "", guardrail.Ignored, "the change was made by Credguard itself (its member role)")}
+		return []guardrail.Result{h.result(e, roleARNOf(e), "", outcome.Ignored, "the change was made by Credguard itself (its member role)")}
 	}
 	targets, err := h.targets(ctx, e)
 	if err != nil {
-		return []guardrail.Result{h.result(e, roleARNOf(e), "", guardrail.Failed, err.Error())}
+		return []guardrail.Result{h.result(e, roleARNOf(e), "", outcome.Failed, err.Error())}
 	}
 	if len(targets) == 0 {
-		return []guardrail.Result{h.result(e, "", "", guardrail.Ignored, "the event names no role")}
+		return []guardrail.Result{h.result(e, "", "", outcome.Ignored, "the event names no role")}
 	}
 	var results []guardrail.Result
 	for _, t := range targets {
@@ -236,7 +237,7 @@ func (h *Handler) describe(ctx context.Context, e event.Event, a event.PodIdenti
 func (h *Handler) CheckRole(ctx context.Context, roleARN string) guardrail.Result {
 	account, name, ok := guardrail.ParseRoleARN(roleARN)
 	if !ok {
-		return guardrail.Result{Guardrail: guardrail.Trust, Resource: roleARN, Outcome: guardrail.Failed,
+		return guardrail.Result{Guardrail: guardrail.Trust, Resource: roleARN, Outcome: outcome.Failed,
 			Detail: fmt.Sprintf("%q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", roleARN)}
 	}
 	return h.check(ctx, event.Event{Envelope: event.Envelope{Account: account}}, target{account: account, name: name, arn: roleARN})
@@ -245,20 +246,20 @@ func (h *Handler) CheckRole(ctx context.Context, roleARN string) guardrail.Resul
 // check judges one role and acts on the verdict.
 func (h *Handler) check(ctx context.Context, e event.Event, t target) guardrail.Result {
 	res := guardrail.Result{Guardrail: guardrail.Trust, Account: t.account, Region: e.Region, Resource: t.arn, Name: t.name}
-	set := func(o guardrail.Outcome, detail string) guardrail.Result {
+	set := func(o outcome.Outcome, detail string) guardrail.Result {
 		res.Outcome, res.Detail = o, detail
 		return res
 	}
 	client, err := h.iamFor(ctx, t.account)
 	if err != nil {
-		return set(guardrail.Failed, fmt.Sprintf("no IAM access in %s: %v", t.account, err))
+		return set(outcome.Failed, fmt.Sprintf("no IAM access in %s: %v", t.account, err))
 	}
 	role, err := getRole(ctx, client, t.name)
 	if err != nil {
 		if isNoSuchEntity(err) {
-			return set(guardrail.Gone, "role no longer exists")
+			return set(outcome.Gone, "role no longer exists")
 		}
-		return set(guardrail.Failed, err.Error())
+		return set(outcome.Failed, err.Error())
 	}
 	if role.ARN != "" {
 		res.Resource = role.ARN
@@ -266,12 +267,12 @@ func (h *Handler) check(ctx context.Context, e event.Event, t target) guardrail.
 	// GetRole returns the document URL-encoded: decode exactly once.
 	doc, err := url.PathUnescape(role.EncodedPolicy)
 	if err != nil {
-		return set(guardrail.Failed, fmt.Sprintf("trust policy of %s is not URL-encoded JSON: %v", t.name, err))
+		return set(outcome.Failed, fmt.Sprintf("trust policy of %s is not URL-encoded JSON: %v", t.name, err))
 	}
 	res.Before = doc
 	policy, err := trust.Parse([]byte(doc))
 	if err != nil {
-		return set(guardrail.Failed, fmt.Sprintf("trust policy of %s not understood, left unchanged: %v", t.name, err))
+		return set(outcome.Failed, fmt.Sprintf("trust policy of %s not understood, left unchanged: %v", t.name, err))
 	}
 	report := trust.Analyze(policy)
 	res.Severity = string(report.Verdict)
@@ -279,53 +280,53 @@ func (h *Handler) check(ctx context.Context, e event.Event, t target) guardrail.
 	// GetRolePolicy is called only when the caller asked for critical trust
 	// that is no longer live: a redelivery, or a narrowing since.
 	if !report.Critical() && exempt == "" && requestedCritical(e) {
-		if done, outcome, detail := h.completeRevocation(ctx, client, e, t.name); done {
+		if done, o, detail := h.completeRevocation(ctx, client, e, t.name); done {
 			res.Severity = string(trust.Critical)
-			return set(outcome, detail)
+			return set(o, detail)
 		}
 	}
 	if report.Verdict == trust.OK {
 		res.Before = ""
-		return set(guardrail.Compliant, "trust policy has no wildcard trust")
+		return set(outcome.Compliant, "trust policy has no wildcard trust")
 	}
 	if exempt != "" {
-		return set(guardrail.Exempt, exempt+"; "+summary(report))
+		return set(outcome.Exempt, exempt+"; "+summary(report))
 	}
 	if !report.Critical() {
-		return set(guardrail.Warned, summary(report))
+		return set(outcome.Warned, summary(report))
 	}
 	w, err := h.withIssuer(ctx, e, t.workload, policy)
 	if err != nil {
-		return set(guardrail.Failed, err.Error())
+		return set(outcome.Failed, err.Error())
 	}
 	fixed, changes, err := trust.Fix(policy, w)
 	if err != nil {
-		return set(guardrail.Failed, fmt.Sprintf("cannot narrow the trust policy of %s: %v", t.name, err))
+		return set(outcome.Failed, fmt.Sprintf("cannot narrow the trust policy of %s: %v", t.name, err))
 	}
 	out, err := trust.Marshal(fixed)
 	if err != nil {
-		return set(guardrail.Failed, fmt.Sprintf("cannot write the narrowed policy of %s: %v", t.name, err))
+		return set(outcome.Failed, fmt.Sprintf("cannot write the narrowed policy of %s: %v", t.name, err))
 	}
 	res.After = string(out)
 	detail := summary(report) + "\n" + changes.String()
 	if h.cfg.DryRun {
-		return set(guardrail.DryRun, "would narrow: "+detail)
+		return set(outcome.DryRun, "would narrow: "+detail)
 	}
 	// Narrow the trust first, then revoke: revoking first would let the
 	// workload simply assume the role again.
 	if err := updateTrust(ctx, client, t.name, string(out)); err != nil {
 		if isNoSuchEntity(err) {
-			return set(guardrail.Gone, "role deleted before its trust policy could be narrowed")
+			return set(outcome.Gone, "role deleted before its trust policy could be narrowed")
 		}
-		return set(guardrail.Failed, fmt.Sprintf("update trust policy: %v", err))
+		return set(outcome.Failed, fmt.Sprintf("update trust policy: %v", err))
 	}
 	if err := revokeSessions(ctx, client, t.name, h.now()); err != nil {
 		if isNoSuchEntity(err) {
-			return set(guardrail.Gone, "role deleted after its trust policy was narrowed (no sessions left to revoke)")
+			return set(outcome.Gone, "role deleted after its trust policy was narrowed (no sessions left to revoke)")
 		}
-		return set(guardrail.Failed, fmt.Sprintf("trust narrowed, but sessions issued before now were NOT revoked: %v", err))
+		return set(outcome.Failed, fmt.Sprintf("trust narrowed, but sessions issued before now were NOT revoked: %v", err))
 	}
-	return set(guardrail.Revoked, detail)
+	return set(outcome.Revoked, detail)
 }
 
 // requestedCritical reports whether the IAM event asked for critical trust:
@@ -345,22 +346,22 @@ func requestedCritical(e event.Event) bool {
 // cut off: unless an AWSRevokeOlderSessions policy already revokes sessions
 // issued up to the event's time, it is written now. done is false when
 // nothing was needed (a redelivery after a complete revocation writes nothing).
-func (h *Handler) completeRevocation(ctx context.Context, client IAM, e event.Event, name string) (done bool, o guardrail.Outcome, detail string) {
+func (h *Handler) completeRevocation(ctx context.Context, client IAM, e event.Event, name string) (done bool, o outcome.Outcome, detail string) {
 	since, err := revokedUntil(ctx, client, name)
 	if err != nil {
-		return true, guardrail.Failed, fmt.Sprintf("trust already narrowed; could not check that older sessions are revoked: %v", err)
+		return true, outcome.Failed, fmt.Sprintf("trust already narrowed; could not check that older sessions are revoked: %v", err)
 	}
 	if !since.Before(e.Time) {
 		return false, "", ""
 	}
 	const why = "the trust policy the caller set was critical and has since been narrowed, but sessions issued under it were not revoked"
 	if h.cfg.DryRun {
-		return true, guardrail.DryRun, "would revoke older sessions: " + why
+		return true, outcome.DryRun, "would revoke older sessions: " + why
 	}
 	if err := revokeSessions(ctx, client, name, h.now()); err != nil {
-		return true, guardrail.Failed, fmt.Sprintf("%s; revoking them failed: %v", why, err)
+		return true, outcome.Failed, fmt.Sprintf("%s; revoking them failed: %v", why, err)
 	}
-	return true, guardrail.Revoked, why + ": they are now"
+	return true, outcome.Revoked, why + ": they are now"
 }
 
 // exemptReason says why the role must not be changed ("" when it may be).
@@ -459,6 +460,6 @@ func summary(r trust.Report) string {
 	return strings.Join(lines, "\n")
 }
 
-func (h *Handler) result(e event.Event, resource, name string, o guardrail.Outcome, detail string) guardrail.Result {
+func (h *Handler) result(e event.Event, resource, name string, o outcome.Outcome, detail string) guardrail.Result {
 	return guardrail.Result{Guardrail: guardrail.Trust, Account: e.Account, Region: e.Region, Resource: resource, Name: name, Outcome: o, Detail: detail}
 }

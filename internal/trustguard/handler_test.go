@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/credguard/credguard/events"
-	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/replay"
 	"github.com/credguard/credguard/internal/sandbox"
 	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
@@ -63,15 +63,15 @@ func TestExemptions(t *testing.T) {
 	tests := []struct {
 		name    string
 		role    sandbox.Role
-		outcome guardrail.Outcome
+		outcome outcome.Outcome
 		detail  string
 	}{
-		{"tag with reason", sandbox.Role{Name: "tagged", Path: "/", Tags: map[string]string{"credguard:exempt": "break-glass, SEC-9"}}, guardrail.Exempt, "break-glass"},
-		{"empty tag is no exemption", sandbox.Role{Name: "empty-tag", Path: "/", Tags: map[string]string{"credguard:exempt": " "}}, guardrail.Revoked, "public-principal"},
-		{"service-linked", sandbox.Role{Name: "AWSServiceRoleForThing", Path: "/aws-service-role/thing.amazonaws.com/"}, guardrail.Exempt, "service-linked"},
-		{"allow-listed", sandbox.Role{Name: "allow-listed", Path: "/"}, guardrail.Exempt, "exemption list"},
-		{"named like the member role", sandbox.Role{Name: "credguard-remediation", Path: "/"}, guardrail.Revoked, "public-principal"},
-		{"a hub function role", sandbox.Role{Name: "credguard-imds-enforcer", Path: "/"}, guardrail.Exempt, "own function role"},
+		{"tag with reason", sandbox.Role{Name: "tagged", Path: "/", Tags: map[string]string{"credguard:exempt": "break-glass, SEC-9"}}, outcome.Exempt, "break-glass"},
+		{"empty tag is no exemption", sandbox.Role{Name: "empty-tag", Path: "/", Tags: map[string]string{"credguard:exempt": " "}}, outcome.Revoked, "public-principal"},
+		{"service-linked", sandbox.Role{Name: "AWSServiceRoleForThing", Path: "/aws-service-role/thing.amazonaws.com/"}, outcome.Exempt, "service-linked"},
+		{"allow-listed", sandbox.Role{Name: "allow-listed", Path: "/"}, outcome.Exempt, "exemption list"},
+		{"named like the member role", sandbox.Role{Name: "credguard-remediation", Path: "/"}, outcome.Revoked, "public-principal"},
+		{"a hub function role", sandbox.Role{Name: "credguard-imds-enforcer", Path: "/"}, outcome.Exempt, "own function role"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,7 +87,7 @@ func TestExemptions(t *testing.T) {
 			if r.Outcome != tt.outcome || !strings.Contains(r.Detail, tt.detail) {
 				t.Fatalf("result = %s (%s), want %s containing %q", r.Outcome, r.Detail, tt.outcome, tt.detail)
 			}
-			if tt.outcome == guardrail.Exempt && len(writes(rep)) != 0 {
+			if tt.outcome == outcome.Exempt && len(writes(rep)) != 0 {
 				t.Errorf("exempt role written: %v", writes(rep))
 			}
 		})
@@ -109,15 +109,15 @@ func TestOwnMemberRoleByTrust(t *testing.T) {
 	bounded := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"` + org + `"}}}]}`
 	tests := []struct {
 		name, role, trust, org string
-		outcome                guardrail.Outcome
+		outcome                outcome.Outcome
 	}{
 		// The event's caller asked for critical trust, but Credguard's own
 		// role is left alone: no session revocation.
-		{"deployed trust, organization mode", "credguard-trust-remediation", deployed, org, guardrail.Compliant},
-		{"org-bounded wildcard, organization mode", "credguard-trust-remediation", bounded, org, guardrail.Revoked},
-		{"deployed trust plus a wildcard", "credguard-imds-remediation", extended, org, guardrail.Revoked},
-		{"another organization", "credguard-remediation", strings.Replace(otherOrg, `"arn:aws:iam::111122223333:role/credguard-imds-enforcer",`, `"*",`, 1), org, guardrail.Revoked},
-		{"single-account mode", "credguard-trust-remediation", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}]}`, "", guardrail.Revoked},
+		{"deployed trust, organization mode", "credguard-trust-remediation", deployed, org, outcome.Compliant},
+		{"org-bounded wildcard, organization mode", "credguard-trust-remediation", bounded, org, outcome.Revoked},
+		{"deployed trust plus a wildcard", "credguard-imds-remediation", extended, org, outcome.Revoked},
+		{"another organization", "credguard-remediation", strings.Replace(otherOrg, `"arn:aws:iam::111122223333:role/credguard-imds-enforcer",`, `"*",`, 1), org, outcome.Revoked},
+		{"single-account mode", "credguard-trust-remediation", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}]}`, "", outcome.Revoked},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,7 +131,7 @@ func TestOwnMemberRoleByTrust(t *testing.T) {
 			if r := rep.Results[0]; r.Outcome != tt.outcome {
 				t.Fatalf("result = %s (%s), want %s", r.Outcome, r.Detail, tt.outcome)
 			}
-			if w := writes(rep); tt.outcome == guardrail.Compliant && len(w) != 0 {
+			if w := writes(rep); tt.outcome == outcome.Compliant && len(w) != 0 {
 				t.Errorf("Credguard's own role written: %v", w)
 			}
 		})
@@ -155,7 +155,7 @@ func TestUpdateDescribesAssociation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := rep.Results[0]; r.Outcome != guardrail.Revoked || !strings.Contains(r.Detail, "system:serviceaccount:analytics:reporter") {
+	if r := rep.Results[0]; r.Outcome != outcome.Revoked || !strings.Contains(r.Detail, "system:serviceaccount:analytics:reporter") {
 		t.Fatalf("result = %+v", r)
 	}
 	described := false
@@ -184,11 +184,11 @@ func TestTargetRoleInMemberAccount(t *testing.T) {
 	if len(rep.Results) != 2 {
 		t.Fatalf("results = %+v", rep.Results)
 	}
-	if r := rep.Results[0]; r.Resource != "arn:aws:iam::111122223333:role/payments-api" || r.Outcome != guardrail.Warned {
+	if r := rep.Results[0]; r.Resource != "arn:aws:iam::111122223333:role/payments-api" || r.Outcome != outcome.Warned {
 		t.Errorf("role: %+v", r)
 	}
 	r := rep.Results[1]
-	if r.Resource != "arn:aws:iam::444455556666:role/data-reader" || r.Outcome != guardrail.Revoked {
+	if r.Resource != "arn:aws:iam::444455556666:role/data-reader" || r.Outcome != outcome.Revoked {
 		t.Fatalf("target role: %+v", r)
 	}
 	for _, c := range rep.Journal {
@@ -214,7 +214,7 @@ func TestUnreadablePolicyFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := rep.Results[0]; r.Outcome != guardrail.Failed || !strings.Contains(r.Detail, "left unchanged") {
+	if r := rep.Results[0]; r.Outcome != outcome.Failed || !strings.Contains(r.Detail, "left unchanged") {
 		t.Fatalf("result = %+v", r)
 	}
 	if w := writes(rep); len(w) != 0 {
@@ -232,7 +232,7 @@ func TestIdempotent(t *testing.T) {
 	in := []replay.Input{{Name: "create", Data: []byte(sampleText(t, "iam-create-role.json"))}}
 	first, _ := replay.RunAgainst(context.Background(), sb, hub, in, replay.Options{})
 	second, _ := replay.RunAgainst(context.Background(), sb, hub, in, replay.Options{})
-	if first.Results[0].Outcome != guardrail.Revoked || second.Results[0].Outcome != guardrail.Compliant {
+	if first.Results[0].Outcome != outcome.Revoked || second.Results[0].Outcome != outcome.Compliant {
 		t.Fatalf("first %s, second %s (%s)", first.Results[0].Outcome, second.Results[0].Outcome, second.Results[0].Detail)
 	}
 }
@@ -248,7 +248,7 @@ func TestRetryCompletesRevocation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := second.Results[0]; r.Outcome != guardrail.Revoked || !strings.Contains(r.Detail, "since been narrowed") {
+	if r := second.Results[0]; r.Outcome != outcome.Revoked || !strings.Contains(r.Detail, "since been narrowed") {
 		t.Fatalf("redelivery: %+v", r)
 	}
 	if w := writes(second); len(w) != 1 || !strings.HasPrefix(w[0], "PutRolePolicy") {
@@ -256,7 +256,7 @@ func TestRetryCompletesRevocation(t *testing.T) {
 	}
 	calls := len(sb.Journal())
 	third, _ := replay.RunAgainst(context.Background(), sb, hub, []replay.Input{in}, replay.Options{})
-	if r := third.Results[0]; r.Outcome != guardrail.Compliant {
+	if r := third.Results[0]; r.Outcome != outcome.Compliant {
 		t.Fatalf("third delivery: %+v", r)
 	}
 	for _, c := range sb.Journal()[calls:] {
@@ -278,7 +278,7 @@ func narrowedNotRevoked(t *testing.T) (*sandbox.Fixture, replay.Input) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := first.Results[0]; r.Outcome != guardrail.Failed || !strings.Contains(r.Detail, "NOT revoked") {
+	if r := first.Results[0]; r.Outcome != outcome.Failed || !strings.Contains(r.Detail, "NOT revoked") {
 		t.Fatalf("first delivery: %+v", r)
 	}
 	state := first.State
@@ -294,7 +294,7 @@ func TestRetryCompletesRevocationDryRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := rep.Results[0]; r.Outcome != guardrail.DryRun || !strings.Contains(r.Detail, "would revoke older sessions") {
+	if r := rep.Results[0]; r.Outcome != outcome.DryRun || !strings.Contains(r.Detail, "would revoke older sessions") {
 		t.Fatalf("dry-run redelivery: %+v", r)
 	}
 	if w := writes(rep); len(w) != 0 {
@@ -311,7 +311,7 @@ func TestRetryRevocationCheckFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := rep.Results[0]; r.Outcome != guardrail.Failed || !strings.Contains(r.Detail, "could not check that older sessions are revoked") {
+	if r := rep.Results[0]; r.Outcome != outcome.Failed || !strings.Contains(r.Detail, "could not check that older sessions are revoked") {
 		t.Fatalf("redelivery: %+v", r)
 	}
 	if w := writes(rep); len(w) != 0 {
@@ -351,12 +351,12 @@ func TestMemberRoleNameActorOnlyInOrganizationMode(t *testing.T) {
 	attacker := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/mallory"},"Action":"sts:AssumeRole"}]}`
 	for _, tc := range []struct {
 		name, org, actorTrust string // actorTrust "" leaves the actor's role out of the account
-		outcome               guardrail.Outcome
+		outcome               outcome.Outcome
 	}{
-		{"single-account mode", "", deployed, guardrail.Revoked},
-		{"deployed member role", org, deployed, guardrail.Ignored},
-		{"a role with the name, trusting its maker", org, attacker, guardrail.Revoked},
-		{"the name of a role that does not exist", org, "", guardrail.Revoked},
+		{"single-account mode", "", deployed, outcome.Revoked},
+		{"deployed member role", org, deployed, outcome.Ignored},
+		{"a role with the name, trusting its maker", org, attacker, outcome.Revoked},
+		{"the name of a role that does not exist", org, "", outcome.Revoked},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := fixture(t)

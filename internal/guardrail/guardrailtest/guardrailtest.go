@@ -26,6 +26,7 @@ import (
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/invoke"
+	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/replay"
 	"github.com/credguard/credguard/internal/sandbox"
 	"github.com/credguard/credguard/internal/sandbox/sandboxtest"
@@ -104,8 +105,8 @@ func WithoutMemberRole(f *sandbox.Fixture) {
 }
 
 // All maps every resource to o.
-func All(o guardrail.Outcome, resources ...string) map[string]guardrail.Outcome {
-	m := map[string]guardrail.Outcome{}
+func All(o outcome.Outcome, resources ...string) map[string]outcome.Outcome {
+	m := map[string]outcome.Outcome{}
 	for _, r := range resources {
 		m[r] = o
 	}
@@ -113,8 +114,8 @@ func All(o guardrail.Outcome, resources ...string) map[string]guardrail.Outcome 
 }
 
 // Merge is the union of ms; a later map wins for a resource in several.
-func Merge(ms ...map[string]guardrail.Outcome) map[string]guardrail.Outcome {
-	out := map[string]guardrail.Outcome{}
+func Merge(ms ...map[string]outcome.Outcome) map[string]outcome.Outcome {
+	out := map[string]outcome.Outcome{}
 	for _, m := range ms {
 		for k, v := range m {
 			out[k] = v
@@ -257,12 +258,12 @@ func OutcomesSeen(calls []sandbox.Call) map[string]bool {
 // guardrail name, the same number of outcome log lines, an error (and a
 // batch item failure) exactly for the events with a failed resource, and
 // returns the outcomes by resource.
-func CheckBalance(t testing.TB, name guardrail.Name, inputs []Input, d Delivery) map[string]guardrail.Outcome {
+func CheckBalance(t testing.TB, name guardrail.Name, inputs []Input, d Delivery) map[string]outcome.Outcome {
 	t.Helper()
 	if len(d.Results) != len(inputs) || len(d.Errs) != len(inputs) {
 		t.Fatalf("%d events in, %d handled (%d errors recorded)", len(inputs), len(d.Results), len(d.Errs))
 	}
-	got := map[string]guardrail.Outcome{}
+	got := map[string]outcome.Outcome{}
 	total := 0
 	for i, in := range inputs {
 		seen := map[string]int{}
@@ -270,7 +271,7 @@ func CheckBalance(t testing.TB, name guardrail.Name, inputs []Input, d Delivery)
 		for _, r := range d.Results[i] {
 			seen[r.Resource]++
 			got[r.Resource] = r.Outcome
-			failed = failed || r.Outcome == guardrail.Failed
+			failed = failed || r.Outcome == outcome.Failed
 			if r.Guardrail != name {
 				t.Errorf("%s: result for %s from guardrail %q, want %q", in.Name, r.Resource, r.Guardrail, name)
 			}
