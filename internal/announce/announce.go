@@ -30,7 +30,6 @@ type Announcer struct {
 	Metrics   io.Writer // EMF destination (os.Stdout in Lambda); nil to skip
 	Publisher Publisher // nil: no notifications
 	DryRun    bool
-	ExemptTag string
 	// RemediationRole is the member role's name, named by failure
 	// notifications ("" means notify.DefaultRemediationRole of the guardrail).
 	RemediationRole string
@@ -104,7 +103,7 @@ func (a *Announcer) notify(ctx context.Context, e event.Event, results []guardra
 	}
 	m, attrs, err := notify.Build(notify.Incident{
 		Guardrail: a.Guardrail, EventID: e.ID, EventName: name, Account: e.Account, Region: e.Region,
-		Actor: e.Actor.String(), DryRun: a.DryRun, Results: worth, ExemptTag: a.ExemptTag, RemediationRole: a.RemediationRole,
+		Actor: e.Actor.String(), DryRun: a.DryRun, Results: worth, RemediationRole: a.RemediationRole,
 	})
 	if err != nil {
 		return fmt.Errorf("build notification: %w", err)

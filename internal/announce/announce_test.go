@@ -106,7 +106,7 @@ func TestFinish(t *testing.T) {
 			pub := &publisher{err: tt.publishErr}
 			a := &announce.Announcer{
 				Guardrail: guardrail.IMDS, Log: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: &metrics,
-				Publisher: pub, ExemptTag: "credguard:exempt", RemediationRole: "custom-remediation",
+				Publisher: pub, RemediationRole: "custom-remediation",
 			}
 			before := time.Now().Truncate(time.Millisecond)
 			err := a.Finish(context.Background(), e, tt.results)

@@ -11,13 +11,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/outcome"
 )
-
-// ExemptTag exempts an instance or a launch template when it carries a
-// non-empty reason (guardrail.ExemptTag, the one definition).
-const ExemptTag = guardrail.ExemptTag
 
 // Target values.
 const (
@@ -153,7 +149,7 @@ func Decide(in Instance, p Policy) Decision {
 // Judge is the IMDS rule, the same for an instance and a launch template
 // (whose id never appears in the policy's ExemptIDs): a resource outside the
 // policy's scope is ignored, compliant options are left alone, an exempt
-// resource (ExemptTag with a reason, or an exempted id) is not written, and
+// resource (ids.ExemptTag with a reason, or an exempted id) is not written, and
 // the others get tokens required and hop limit 1 (in dry-run, only said).
 func Judge(id string, tags map[string]string, o Options, p Policy) Decision {
 	d := Decision{Before: o, After: o}
@@ -176,8 +172,8 @@ func Judge(id string, tags map[string]string, o Options, p Policy) Decision {
 }
 
 func exemptReason(id string, tags map[string]string, p Policy) string {
-	if r := strings.TrimSpace(tags[ExemptTag]); r != "" {
-		return fmt.Sprintf("tag %s: %s", ExemptTag, r)
+	if r := strings.TrimSpace(tags[ids.ExemptTag]); r != "" {
+		return fmt.Sprintf("tag %s: %s", ids.ExemptTag, r)
 	}
 	if p.ExemptIDs[id] {
 		return "allow-list entry " + id + " (the IMDS guardrail's configured exemption list, CREDGUARD_EXEMPT_INSTANCE_IDS; it records no reason)"

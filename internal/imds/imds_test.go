@@ -3,6 +3,7 @@ package imds
 import (
 	"testing"
 
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/outcome"
 )
 
@@ -36,21 +37,21 @@ func TestDecide(t *testing.T) {
 			Options{HTTPTokens: "required", HopLimit: 1, State: "pending"}},
 		{"terminated", Instance{ID: "i-1", State: "terminated", Options: optional2}, Policy{}, outcome.Gone, false, optional2},
 		{"shutting-down", Instance{ID: "i-1", State: "shutting-down", Options: optional2}, Policy{}, outcome.Gone, false, optional2},
-		{"terminated beats exempt and dry-run", Instance{ID: "i-1", State: "terminated", Tags: map[string]string{ExemptTag: "x"}, Options: optional2}, Policy{DryRun: true}, outcome.Gone, false, optional2},
+		{"terminated beats exempt and dry-run", Instance{ID: "i-1", State: "terminated", Tags: map[string]string{ids.ExemptTag: "x"}, Options: optional2}, Policy{DryRun: true}, outcome.Gone, false, optional2},
 		{"stopped is still remediated", Instance{ID: "i-1", State: "stopped", Options: optional2}, Policy{}, outcome.Remediated, true,
 			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
-		{"exempt tag with reason", Instance{ID: "i-1", State: "running", Tags: map[string]string{ExemptTag: "vendor agent"}, Options: optional2}, Policy{}, outcome.Exempt, false, optional2},
-		{"empty exempt tag is no exemption", Instance{ID: "i-1", State: "running", Tags: map[string]string{ExemptTag: ""}, Options: optional2}, Policy{}, outcome.Remediated, true,
+		{"exempt tag with reason", Instance{ID: "i-1", State: "running", Tags: map[string]string{ids.ExemptTag: "vendor agent"}, Options: optional2}, Policy{}, outcome.Exempt, false, optional2},
+		{"empty exempt tag is no exemption", Instance{ID: "i-1", State: "running", Tags: map[string]string{ids.ExemptTag: ""}, Options: optional2}, Policy{}, outcome.Remediated, true,
 			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
-		{"blank exempt tag is no exemption", Instance{ID: "i-1", State: "running", Tags: map[string]string{ExemptTag: "   "}, Options: optional2}, Policy{}, outcome.Remediated, true,
+		{"blank exempt tag is no exemption", Instance{ID: "i-1", State: "running", Tags: map[string]string{ids.ExemptTag: "   "}, Options: optional2}, Policy{}, outcome.Remediated, true,
 			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
 		{"exempt tag key is case-sensitive", Instance{ID: "i-1", State: "running", Tags: map[string]string{"Credguard:Exempt": "x"}, Options: optional2}, Policy{}, outcome.Remediated, true,
 			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
 		{"exempt by configured id", Instance{ID: "i-9", State: "running", Options: optional2}, Policy{ExemptIDs: map[string]bool{"i-9": true}}, outcome.Exempt, false, optional2},
 		{"other id on list does not exempt", Instance{ID: "i-1", State: "running", Options: optional2}, Policy{ExemptIDs: map[string]bool{"i-9": true}}, outcome.Remediated, true,
 			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
-		{"exempt beats dry-run", Instance{ID: "i-1", State: "running", Tags: map[string]string{ExemptTag: "x"}, Options: optional2}, Policy{DryRun: true}, outcome.Exempt, false, optional2},
-		{"compliant beats exempt", Instance{ID: "i-1", State: "running", Tags: map[string]string{ExemptTag: "x"}, Options: good}, Policy{}, outcome.Compliant, false, good},
+		{"exempt beats dry-run", Instance{ID: "i-1", State: "running", Tags: map[string]string{ids.ExemptTag: "x"}, Options: optional2}, Policy{DryRun: true}, outcome.Exempt, false, optional2},
+		{"compliant beats exempt", Instance{ID: "i-1", State: "running", Tags: map[string]string{ids.ExemptTag: "x"}, Options: good}, Policy{}, outcome.Compliant, false, good},
 		{"dry-run writes nothing", Instance{ID: "i-1", State: "running", Options: optional2}, Policy{DryRun: true}, outcome.DryRun, false,
 			Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled", State: "applied"}},
 		{"dry-run of compliant is compliant", Instance{ID: "i-1", State: "running", Options: good}, Policy{DryRun: true}, outcome.Compliant, false, good},
@@ -59,7 +60,7 @@ func TestDecide(t *testing.T) {
 		{"eks-nodes scope: terminated is still gone", Instance{ID: "i-1", State: "terminated", Options: optional2}, Policy{Scope: ScopeEKSNodes}, outcome.Gone, false, optional2},
 		{"eks-nodes scope: Karpenter node is remediated", Instance{ID: "i-1", State: "pending", Tags: map[string]string{"karpenter.sh/nodepool": "default"}, Options: optional2}, Policy{Scope: ScopeEKSNodes}, outcome.Remediated, true,
 			good},
-		{"eks-nodes scope: exempt node stays exempt", Instance{ID: "i-1", State: "running", Tags: map[string]string{"eks:cluster-name": "prod", ExemptTag: "x"}, Options: optional2}, Policy{Scope: ScopeEKSNodes}, outcome.Exempt, false, optional2},
+		{"eks-nodes scope: exempt node stays exempt", Instance{ID: "i-1", State: "running", Tags: map[string]string{"eks:cluster-name": "prod", ids.ExemptTag: "x"}, Options: optional2}, Policy{Scope: ScopeEKSNodes}, outcome.Exempt, false, optional2},
 		{"eks-nodes scope: dry-run on a node", Instance{ID: "i-1", State: "running", Tags: map[string]string{"kubernetes.io/cluster/prod": "owned"}, Options: optional2}, Policy{Scope: ScopeEKSNodes, DryRun: true}, outcome.DryRun, false,
 			good},
 		{"all scope: untagged host is remediated", Instance{ID: "i-1", State: "running", Options: optional2}, Policy{Scope: ScopeAll}, outcome.Remediated, true,
@@ -96,7 +97,7 @@ func TestDecideNeverWeakens(t *testing.T) {
 	tokens := []string{"required", "optional", ""}
 	hops := []int{0, 1, 2, 3, 64}
 	endpoints := []string{"enabled", "disabled", ""}
-	tags := []map[string]string{nil, {ExemptTag: ""}, {ExemptTag: "reason"}, {"Name": "web"}, {"eks:cluster-name": "prod"}}
+	tags := []map[string]string{nil, {ids.ExemptTag: ""}, {ids.ExemptTag: "reason"}, {"Name": "web"}, {"eks:cluster-name": "prod"}}
 	for _, scope := range []string{"", ScopeAll, ScopeEKSNodes} {
 		for _, st := range states {
 			for _, tk := range tokens {
@@ -107,7 +108,7 @@ func TestDecideNeverWeakens(t *testing.T) {
 								in := Instance{ID: "i-1", State: st, Tags: tg, Options: Options{HTTPTokens: tk, HopLimit: h, HTTPEndpoint: ep}}
 								d := Decide(in, Policy{DryRun: dry, Scope: scope})
 								if d.Modify {
-									if dry || in.Options.Compliant() || st == "terminated" || st == "shutting-down" || tg[ExemptTag] != "" ||
+									if dry || in.Options.Compliant() || st == "terminated" || st == "shutting-down" || tg[ids.ExemptTag] != "" ||
 										(scope == ScopeEKSNodes && !EKSNode(tg)) {
 										t.Fatalf("write for %+v dry=%v", in, dry)
 									}

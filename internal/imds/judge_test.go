@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/outcome"
 )
 
@@ -64,13 +65,13 @@ func TestJudge(t *testing.T) {
 		{"dry-run", "lt-1", nil, unset, Policy{DryRun: true}, outcome.DryRun, false,
 			"HttpTokens=required HttpPutResponseHopLimit=1", "would set"},
 		{"compliant", "i-1", nil, good, Policy{}, outcome.Compliant, false, "", "IMDSv2 required"},
-		{"exempt by tag", "lt-1", map[string]string{ExemptTag: " legacy "}, unset, Policy{}, outcome.Exempt, false, "", "tag credguard:exempt: legacy"},
-		{"blank tag does not exempt", "lt-1", map[string]string{ExemptTag: "  "}, unset, Policy{}, outcome.Remediated, true,
+		{"exempt by tag", "lt-1", map[string]string{ids.ExemptTag: " legacy "}, unset, Policy{}, outcome.Exempt, false, "", "tag credguard:exempt: legacy"},
+		{"blank tag does not exempt", "lt-1", map[string]string{ids.ExemptTag: "  "}, unset, Policy{}, outcome.Remediated, true,
 			"HttpTokens=required HttpPutResponseHopLimit=1", "set"},
 		{"exempt by id", "i-1", nil, v1, Policy{ExemptIDs: map[string]bool{"i-1": true}}, outcome.Exempt, false, "", "allow-list entry i-1"},
 		{"another id is not exempt", "i-2", nil, v1, Policy{ExemptIDs: map[string]bool{"i-1": true}}, outcome.Remediated, true,
 			"HttpTokens=required HttpPutResponseHopLimit=1", "set"},
-		{"exempt in dry-run", "i-1", map[string]string{ExemptTag: "x"}, v1, Policy{DryRun: true}, outcome.Exempt, false, "", "tag"},
+		{"exempt in dry-run", "i-1", map[string]string{ids.ExemptTag: "x"}, v1, Policy{DryRun: true}, outcome.Exempt, false, "", "tag"},
 		{"eks-nodes: untagged ignored", "lt-1", nil, unset, Policy{Scope: ScopeEKSNodes}, outcome.Ignored, false, "", OutOfScope},
 		{"eks-nodes: compliant untagged ignored", "i-1", nil, good, Policy{Scope: ScopeEKSNodes}, outcome.Ignored, false, "", OutOfScope},
 		{"eks-nodes: node fixed", "lt-1", node, unset, Policy{Scope: ScopeEKSNodes}, outcome.Remediated, true,
@@ -103,7 +104,7 @@ func TestJudge(t *testing.T) {
 // TestDecideIsJudge: apart from a terminated or shutting-down instance,
 // Decide on an instance is Judge on its id, tags and options.
 func TestDecideIsJudge(t *testing.T) {
-	tags := []map[string]string{nil, {ExemptTag: "r"}, {"karpenter.sh/nodepool": "default"}}
+	tags := []map[string]string{nil, {ids.ExemptTag: "r"}, {"karpenter.sh/nodepool": "default"}}
 	opts := []Options{{}, {HTTPTokens: "required", HopLimit: 1}, {HTTPTokens: "optional", HopLimit: 1, HTTPEndpoint: "disabled"}}
 	policies := []Policy{{}, {DryRun: true}, {Scope: ScopeEKSNodes}, {ExemptIDs: map[string]bool{"i-1": true}}}
 	for _, st := range []string{"pending", "running", "stopped", "", "terminated", "shutting-down"} {

@@ -158,7 +158,7 @@ func New(clientFor ClientFor, pub Publisher, cfg Config, log *slog.Logger, metri
 		exempt[strings.TrimSpace(id)] = true
 	}
 	return &Handler{clientFor: clientFor, cfg: cfg, exempt: exempt, now: cfg.Now, sleep: cfg.Sleep, announce: &announce.Announcer{
-		Guardrail: guardrail.IMDS, Log: log, Metrics: metricsOut, Publisher: pub, DryRun: cfg.DryRun, ExemptTag: imds.ExemptTag,
+		Guardrail: guardrail.IMDS, Log: log, Metrics: metricsOut, Publisher: pub, DryRun: cfg.DryRun,
 		RemediationRole: cfg.MemberRoleName,
 	}}
 }

@@ -13,9 +13,6 @@ import (
 	"github.com/credguard/credguard/internal/partition"
 )
 
-// DefaultExemptTag is the default of Incident.ExemptTag.
-const DefaultExemptTag = guardrail.ExemptTag
-
 // DefaultRemediationRole is the member role a guardrail assumes unless the
 // deployment renamed it: ids.IMDSRoleName or ids.TrustRoleName.
 func DefaultRemediationRole(g guardrail.Name) string {
@@ -38,8 +35,6 @@ type Incident struct {
 	// the guardrail wants them mentioned. Other outcomes are left out.
 	// An incident with only exempt results is announced as an exemption.
 	Results []guardrail.Result
-	// ExemptTag is the tag that exempts a resource ("" means credguard:exempt).
-	ExemptTag string
 	// RemediationRole is the role name the guardrails assume in member
 	// accounts ("" means DefaultRemediationRole(Guardrail)); failure
 	// messages name it.
@@ -120,9 +115,6 @@ func Build(inc Incident) (Message, Attributes, error) {
 	}
 	if inc.Guardrail == guardrail.IMDS && inc.Region == "" {
 		return Message{}, Attributes{}, fmt.Errorf("build notification for event %q: no region", inc.EventID)
-	}
-	if inc.ExemptTag == "" {
-		inc.ExemptTag = DefaultExemptTag
 	}
 	if inc.RemediationRole == "" {
 		inc.RemediationRole = DefaultRemediationRole(inc.Guardrail)
@@ -414,9 +406,9 @@ func (b builder) changeSummary(r guardrail.Result) string {
 
 func (b builder) exemptHow() string {
 	if b.imds() {
-		return fmt.Sprintf("To exempt an instance, tag it %s with the reason as the value.", b.inc.ExemptTag)
+		return fmt.Sprintf("To exempt an instance, tag it %s with the reason as the value.", ids.ExemptTag)
 	}
-	return fmt.Sprintf("To exempt a role, tag it %s with the reason as the value, or add its ARN to the trust guardrail's allow-list.", b.inc.ExemptTag)
+	return fmt.Sprintf("To exempt a role, tag it %s with the reason as the value, or add its ARN to the trust guardrail's allow-list.", ids.ExemptTag)
 }
 
 // roleName is the role's name: the result's Name, else the last part of the ARN.

@@ -382,21 +382,18 @@ func TestBuildThreadIDs(t *testing.T) {
 	}
 }
 
-func TestBuildCustomExemptTagAndRole(t *testing.T) {
-	m, _, err := Build(Incident{Guardrail: guardrail.IMDS, Account: member, Region: "eu-west-1", ExemptTag: "acme:skip", RemediationRole: "acme-guard",
+func TestBuildCustomRemediationRole(t *testing.T) {
+	m, _, err := Build(Incident{Guardrail: guardrail.IMDS, Account: member, Region: "eu-west-1", RemediationRole: "acme-guard",
 		Results: []guardrail.Result{imdsResult("i-1", "", outcome.Failed, "", "", "boom")}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	steps := strings.Join(m.Content.NextSteps, "\n")
-	if !strings.Contains(steps, "tag it `acme:skip`") || !strings.Contains(steps, "the `acme-guard` role") {
-		t.Errorf("next steps do not use the configured names:\n%s", steps)
+	if !strings.Contains(steps, "the `acme-guard` role") || strings.Contains(steps, "credguard-imds-remediation") {
+		t.Errorf("next steps do not name the configured role:\n%s", steps)
 	}
-	if strings.Contains(steps, "credguard:exempt") || strings.Contains(steps, "credguard-remediation") {
-		t.Errorf("next steps use the defaults:\n%s", steps)
-	}
-	if !strings.Contains(m.Metadata.AdditionalContext[CtxExempt], "acme:skip") {
-		t.Error("exempt context does not use the configured tag")
+	if !strings.Contains(steps, "tag it `credguard:exempt`") {
+		t.Errorf("next steps do not name the exemption tag:\n%s", steps)
 	}
 }
 

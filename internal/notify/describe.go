@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/outcome"
 )
 
@@ -371,7 +372,7 @@ func (b builder) nextSteps() []string {
 			add(exempt)
 		}
 		if b.top == outcome.Exempt {
-			add(fmt.Sprintf("If the exemption is no longer justified, remove the %s tag (or the allow-list entry): Credguard then enforces at the next event or sweep.", code(b.inc.ExemptTag)))
+			add(fmt.Sprintf("If the exemption is no longer justified, remove the %s tag (or the allow-list entry): Credguard then enforces at the next event or sweep.", code(ids.ExemptTag)))
 		}
 		return steps
 	}
@@ -393,7 +394,7 @@ func (b builder) nextSteps() []string {
 	}
 	if r, ok := first(outcome.Exempt); ok && b.top == outcome.Exempt {
 		add("Review the exemption and the trust policy: " + code("aws iam get-role --role-name "+shellQuote(roleName(r))))
-		add(fmt.Sprintf("If the exemption is no longer justified, remove the %s tag (or the allow-list entry): Credguard then narrows the trust at the next event or sweep.", code(b.inc.ExemptTag)))
+		add(fmt.Sprintf("If the exemption is no longer justified, remove the %s tag (or the allow-list entry): Credguard then narrows the trust at the next event or sweep.", code(ids.ExemptTag)))
 		add(fix)
 		return steps
 	}
@@ -404,9 +405,9 @@ func (b builder) nextSteps() []string {
 
 func (b builder) exemptStep() string {
 	if b.imds() {
-		return fmt.Sprintf("To exempt an instance, tag it %s with the reason as the value (an empty value is no exemption).", code(b.inc.ExemptTag))
+		return fmt.Sprintf("To exempt an instance, tag it %s with the reason as the value (an empty value is no exemption).", code(ids.ExemptTag))
 	}
-	return fmt.Sprintf("To exempt a role, tag it %s with the reason as the value, or add its ARN to the trust guardrail's allow-list.", code(b.inc.ExemptTag))
+	return fmt.Sprintf("To exempt a role, tag it %s with the reason as the value, or add its ARN to the trust guardrail's allow-list.", code(ids.ExemptTag))
 }
 
 func instanceArg(r guardrail.Result) string {

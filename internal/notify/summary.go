@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/partition"
 )
@@ -40,8 +41,6 @@ type Sweep struct {
 	// Errors are the parts of the sweep that could not be completed.
 	Errors []string
 	DryRun bool // some guardrail ran in dry-run mode
-	// ExemptTag is the tag that exempts a resource ("" means credguard:exempt).
-	ExemptTag string
 }
 
 // SweepItem is one finding as the summary lists it.
@@ -93,9 +92,6 @@ func BuildSweep(s Sweep) (Message, Attributes, error) {
 	if s.findings() == 0 && len(s.Errors) == 0 {
 		return Message{}, Attributes{}, fmt.Errorf("build sweep notification %q: %w", s.ID, ErrNothingToNotify)
 	}
-	if s.ExemptTag == "" {
-		s.ExemptTag = DefaultExemptTag
-	}
 	top, sev := s.top(), s.severity()
 	title := truncate(sweepTitle(s), MaxTitleChars)
 	m := Message{
@@ -123,7 +119,7 @@ func BuildSweep(s Sweep) (Message, Attributes, error) {
 				CtxResource:  fmt.Sprintf("%s not compliant of %s checked", number(s.findings()), number(s.Checked)),
 				CtxChange:    outcomeCounts(s.Outcomes),
 				CtxEventID:   s.ID,
-				CtxExempt:    fmt.Sprintf("To exempt an instance, launch template or role, tag it %s with the reason as the value.", s.ExemptTag),
+				CtxExempt:    fmt.Sprintf("To exempt an instance, launch template or role, tag it %s with the reason as the value.", ids.ExemptTag),
 				CtxDryRun:    map[bool]string{true: "true"}[s.DryRun],
 			}),
 		},
@@ -264,7 +260,7 @@ func sweepNextSteps(s Sweep) []string {
 	if s.Outcomes[outcome.Warned] > 0 {
 		steps = append(steps, "Warned roles are never changed automatically: narrow their trust by hand (`credguard trust check` explains each finding).")
 	}
-	steps = append(steps, fmt.Sprintf("To exempt an instance, launch template or role, tag it %s with the reason as the value.", code(s.ExemptTag)))
+	steps = append(steps, fmt.Sprintf("To exempt an instance, launch template or role, tag it %s with the reason as the value.", code(ids.ExemptTag)))
 	return steps
 }
 

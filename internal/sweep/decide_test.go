@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/imds"
 	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/sandbox"
@@ -69,7 +70,7 @@ func TestRoleVerdict(t *testing.T) {
 }
 
 func TestDecideTemplate(t *testing.T) {
-	exempt := map[string]string{imds.ExemptTag: "legacy fleet"}
+	exempt := map[string]string{ids.ExemptTag: "legacy fleet"}
 	full := &TemplateOptions{HTTPTokens: "optional", HopLimit: 2, HTTPEndpoint: "enabled", HTTPProtocolIPv6: "enabled", InstanceMetadataTags: "enabled"}
 	for _, tc := range []struct {
 		name    string
@@ -107,7 +108,7 @@ func TestDecideTemplate(t *testing.T) {
 			outcome: outcome.DryRun, target: TemplateOptions{HTTPTokens: "required", HopLimit: 1}, reason: "would create a new default version from version 2"},
 		{name: "exempt", t: Template{Tags: exempt}, outcome: outcome.Exempt, reason: "tag credguard:exempt: legacy fleet"},
 		{name: "exempt in dry-run", t: Template{Tags: exempt}, dryRun: true, outcome: outcome.Exempt},
-		{name: "blank exemption reason does not exempt", t: Template{Tags: map[string]string{imds.ExemptTag: "  "}},
+		{name: "blank exemption reason does not exempt", t: Template{Tags: map[string]string{ids.ExemptTag: "  "}},
 			outcome: outcome.Remediated, write: true, target: TemplateOptions{HTTPTokens: "required", HopLimit: 1}},
 		{name: "exempt but compliant", t: Template{Tags: exempt, Options: &TemplateOptions{HTTPTokens: "required", HopLimit: 1}},
 			outcome: outcome.Compliant},

@@ -1,7 +1,6 @@
 package sweep
 
 import (
-	"github.com/credguard/credguard/internal/imds"
 	"github.com/credguard/credguard/internal/notify"
 	"github.com/credguard/credguard/internal/outcome"
 )
@@ -11,7 +10,7 @@ import (
 func (r Report) Summary(id string, dryRun bool) notify.Sweep {
 	s := notify.Sweep{
 		ID: id, Accounts: r.Accounts, Regions: r.Regions, Outcomes: r.Outcomes(),
-		Remaining: r.Remaining(), DryRun: dryRun, ExemptTag: imds.ExemptTag,
+		Remaining: r.Remaining(), DryRun: dryRun,
 	}
 	for _, k := range Kinds {
 		s.Checked += r.Checked[k]

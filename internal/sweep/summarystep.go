@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/credguard/credguard/internal/imds"
 	"github.com/credguard/credguard/internal/metrics"
 	"github.com/credguard/credguard/internal/notify"
 	"github.com/credguard/credguard/internal/outcome"
@@ -184,7 +183,7 @@ func (j *SummaryStep) Handle(ctx context.Context, in SummaryInput) (SummaryResul
 	s := notify.Sweep{
 		ID: id, Accounts: slices.Sorted(maps.Keys(t.accounts)), Regions: slices.Sorted(maps.Keys(t.regions)),
 		Checked: t.checked, Compliant: t.compl, Outcomes: t.outcomes, Worst: t.worst.list(), Exempt: t.exempt,
-		Errors: t.errors, DryRun: j.DryRun, ExemptTag: imds.ExemptTag,
+		Errors: t.errors, DryRun: j.DryRun,
 	}
 	if len(in.Listed.Regions) > 0 {
 		s.Regions = in.Listed.Regions

@@ -66,7 +66,7 @@ func New(iamFor IAMFor, eksFor EKSFor, pub announce.Publisher, cfg Config, log *
 		cfg.MemberRoleNames = ids.MemberRoleNames(cfg.MemberRoleName)
 	}
 	return &Handler{iamFor: iamFor, eksFor: eksFor, cfg: cfg, now: time.Now, announce: &announce.Announcer{
-		Guardrail: guardrail.Trust, Log: log, Metrics: metricsOut, Publisher: pub, DryRun: cfg.DryRun, ExemptTag: guardrail.ExemptTag,
+		Guardrail: guardrail.Trust, Log: log, Metrics: metricsOut, Publisher: pub, DryRun: cfg.DryRun,
 		RemediationRole: cfg.MemberRoleName,
 	}}
 }
@@ -373,8 +373,8 @@ func (h *Handler) exemptReason(r role, p trust.Policy) string {
 		return "Credguard's own remediation role (its trust is exactly what Credguard deploys)"
 	case guardrail.RoleListed(r.ARN, h.cfg.SelfRoleARNs):
 		return "Credguard's own function role"
-	case strings.TrimSpace(r.Tags[guardrail.ExemptTag]) != "":
-		return fmt.Sprintf("tag %s: %s", guardrail.ExemptTag, strings.TrimSpace(r.Tags[guardrail.ExemptTag]))
+	case strings.TrimSpace(r.Tags[ids.ExemptTag]) != "":
+		return fmt.Sprintf("tag %s: %s", ids.ExemptTag, strings.TrimSpace(r.Tags[ids.ExemptTag]))
 	}
 	for _, entry := range h.cfg.ExemptRoleARNs {
 		if guardrail.RoleListed(r.ARN, []string{entry}) {

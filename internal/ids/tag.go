@@ -1,6 +1,6 @@
-package guardrail
+package ids
 
 // ExemptTag is the tag that exempts a resource (an instance, a launch
 // template or a role) from both guardrails when it carries a non-empty
-// reason. It is defined here once; the guardrails and notify refer to it.
+// reason. This is its one definition.
 const ExemptTag = "credguard:exempt"
