@@ -53,10 +53,11 @@ func (a *Announcer) Finish(ctx context.Context, e event.Event, results []guardra
 			failed++
 			level = slog.LevelError
 		}
+		before, after := r.ChangeText()
 		a.logger().Log(ctx, level, "outcome",
 			"guardrail", r.Guardrail, "event_id", e.ID, "event", string(e.Kind), "account", r.Account, "region", r.Region,
 			"resource", r.Resource, "name", r.Name, "outcome", r.Outcome, "detail", r.Detail,
-			"before", r.Before, "after", r.After, "actor", e.Actor.String())
+			"before", before, "after", after, "actor", e.Actor.String())
 	}
 	if err := a.notify(ctx, e, results); err != nil {
 		counts["NotificationFailed"]++

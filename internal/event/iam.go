@@ -2,7 +2,6 @@ package event
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/credguard/credguard/internal/ids"
@@ -71,12 +70,10 @@ func decodeCreateRole(ev *Event, c call) error {
 		return err
 	}
 	if doc == "" {
-		encoded, err := role.str("assumeRolePolicyDocument")
-		if err != nil {
+		// The response records the document URL-encoded: it is kept as
+		// recorded, and trust.Parse decodes it (the one place that does).
+		if doc, err = role.str("assumeRolePolicyDocument"); err != nil {
 			return err
-		}
-		if doc, err = url.PathUnescape(encoded); err != nil {
-			return malformed(join(role.path, "assumeRolePolicyDocument"), "bad URL encoding: "+err.Error())
 		}
 	}
 	rc.PolicyDocument = doc

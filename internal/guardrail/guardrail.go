@@ -3,11 +3,14 @@
 package guardrail
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/credguard/credguard/internal/event"
 	"github.com/credguard/credguard/internal/ids"
+	"github.com/credguard/credguard/internal/imds"
 	"github.com/credguard/credguard/internal/outcome"
+	"github.com/credguard/credguard/internal/trust"
 )
 
 // Name identifies a guardrail.
@@ -28,12 +31,77 @@ type Result struct {
 	Name      string          `json:"name,omitempty"` // a human label: the instance's Name tag or the role name
 	Outcome   outcome.Outcome `json:"outcome"`
 	Detail    string          `json:"detail"`
-	// Before and After describe the change in a readable form (for example
-	// "tokens=optional hop=2 → tokens=required hop=1"); empty when nothing changed.
-	Before string `json:"before,omitempty"`
-	After  string `json:"after,omitempty"`
-	// Severity is the trust verdict ("critical", "warning", "ok") for trust results.
-	Severity string `json:"severity,omitempty"`
+	// The change, typed, for whoever renders it (notify, logs, the CLI):
+	// IMDS for an instance, Trust for a role; nil when the guardrail never
+	// read the resource (ignored, gone before it was read, failed to read).
+	IMDS  *IMDSChange  `json:"imds,omitempty"`
+	Trust *TrustChange `json:"trust,omitempty"`
+}
+
+// IMDSChange is an instance's metadata options as read, and as the
+// guardrail set them (or would, or meant to). After equals Before when
+// nothing was to be written.
+type IMDSChange struct {
+	Before imds.Options `json:"before"`
+	After  imds.Options `json:"after"`
+}
+
+// Changes reports whether the guardrail meant to write new options.
+func (c *IMDSChange) Changes() bool { return c != nil && c.After != c.Before }
+
+// TrustChange is a role's trust policy as read (decoded once, in trust),
+// what the analyzer found in it, and the narrowed policy when the guardrail
+// wrote one (or would, or meant to).
+type TrustChange struct {
+	Before trust.Policy `json:"-"`
+	// Report holds the findings and the verdict. For a revocation completed
+	// after the trust was already narrowed, it is the report of the policy
+	// the caller set (the live one no longer shows why sessions are cut).
+	Report  trust.Report  `json:"report"`
+	After   *trust.Policy `json:"-"` // nil when nothing was to be written
+	Changes trust.Changes `json:"changes,omitempty"`
+}
+
+// Severity is how urgently a person should look at a result.
+type Severity string
+
+const (
+	Critical Severity = "critical" // a person must act, or a workload may break
+	Warning  Severity = "warning"  // worth reading: something was enforced, is risky, or is exempt
+	Info     Severity = "info"     // nothing to do
+)
+
+// Rank orders severities: info < warning < critical.
+func (s Severity) Rank() int {
+	switch s {
+	case Critical:
+		return 2
+	case Warning:
+		return 1
+	default:
+		return 0
+	}
+}
+
+// Severity says how urgent the result is. Failures and revoked wildcard
+// trust are critical (a person must act, or a workload may break), and so is
+// a dry run that would revoke critical trust; enforced IMDS settings,
+// warnings and exemptions (which leave a resource at risk on purpose) are
+// warnings; everything else is info.
+func (r Result) Severity() Severity {
+	switch r.Outcome {
+	case outcome.Failed, outcome.Revoked:
+		return Critical
+	case outcome.DryRun:
+		if r.Guardrail == Trust && (r.Trust == nil || r.Trust.Report.Verdict != trust.Warning) {
+			return Critical
+		}
+		return Warning
+	case outcome.Remediated, outcome.Warned, outcome.Exempt:
+		return Warning
+	default:
+		return Info
+	}
 }
 
 // For names the guardrail whose EventBridge rule matches the event.
@@ -118,4 +186,33 @@ func ParseRoleARN(arn string) (account, name string, ok bool) {
 		return "", "", false
 	}
 	return parts[4], name, true
+}
+
+// ChangeText renders the change for logs and the CLI: IMDS options as
+// "tokens=… hop=… endpoint=…", trust policies as compact JSON (untouched
+// statements as written; a compliant role's policy is left out). after is ""
+// when nothing was to be written, and both are "" when the result has no
+// change.
+func (r Result) ChangeText() (before, after string) {
+	switch {
+	case r.IMDS != nil:
+		before = r.IMDS.Before.String()
+		if r.IMDS.Changes() {
+			after = r.IMDS.After.String()
+		}
+	case r.Trust != nil && r.Outcome != outcome.Compliant && len(r.Trust.Before.Statements) > 0:
+		before = policyText(r.Trust.Before)
+		if r.Trust.After != nil {
+			after = policyText(*r.Trust.After)
+		}
+	}
+	return before, after
+}
+
+func policyText(p trust.Policy) string {
+	b, err := trust.Marshal(p)
+	if err != nil {
+		return fmt.Sprintf("(policy not writable: %v)", err)
+	}
+	return string(b)
 }

@@ -295,10 +295,7 @@ func (h *Handler) waitApplied(ctx context.Context, client EC2, ids []string) ([]
 
 func (h *Handler) decided(e event.Event, inst imds.Instance, d imds.Decision) guardrail.Result {
 	r := h.result(e, inst.ID, inst.Name(), d.Outcome, d.Reason)
-	r.Before = d.Before.String()
-	if d.After != d.Before {
-		r.After = d.After.String()
-	}
+	r.IMDS = &guardrail.IMDSChange{Before: d.Before, After: d.After}
 	return r
 }
 

@@ -83,26 +83,6 @@ func significance(o outcome.Outcome) int {
 	}
 }
 
-// resultSeverity says how urgent one result is. Failures and revoked
-// wildcard trust are critical (a person must act, or a workload may break);
-// enforced IMDS settings, warnings and exemptions are warnings.
-func resultSeverity(g guardrail.Name, r guardrail.Result) Severity {
-	switch r.Outcome {
-	case outcome.Failed, outcome.Revoked:
-		return Critical
-	case outcome.DryRun:
-		if g == guardrail.Trust && r.Severity != "warning" {
-			return Critical
-		}
-		return Warning
-	case outcome.Remediated, outcome.Warned, outcome.Exempt:
-		// An exemption leaves a resource at risk on purpose.
-		return Warning
-	default:
-		return Info
-	}
-}
-
 // Build turns an incident into a Chatbot custom notification and its SNS
 // message attributes. It fails when the incident names no known guardrail or
 // account, or when no result is worth telling.
@@ -138,9 +118,9 @@ func Build(inc Incident) (Message, Attributes, error) {
 	})
 
 	b := builder{inc: inc, shown: shown, worth: worth, top: shown[0].Outcome}
-	sev := Info
+	sev := guardrail.Info
 	for _, r := range shown {
-		if s := resultSeverity(inc.Guardrail, r); s.rank() > sev.rank() {
+		if s := r.Severity(); s.Rank() > sev.Rank() {
 			sev = s
 		}
 	}
@@ -342,7 +322,7 @@ func (b builder) relatedResources() []string {
 
 // additionalContext is Metadata.AdditionalContext: plain-text facts other consumers
 // (the Slack forwarder) lay out on their own.
-func (b builder) additionalContext(sev Severity) map[string]string {
+func (b builder) additionalContext(sev guardrail.Severity) map[string]string {
 	c := map[string]string{
 		CtxGuardrail: string(b.inc.Guardrail),
 		CtxOutcome:   string(b.top),
@@ -383,25 +363,20 @@ func (b builder) changeSummary(r guardrail.Result) string {
 	if r.Outcome == outcome.Warned || r.Outcome == outcome.Exempt {
 		return "no change"
 	}
-	if b.imds() {
+	if c := r.IMDS; c != nil {
 		switch {
-		case r.Before != "" && r.After != "" && r.Outcome == outcome.Failed:
-			return r.Before + " (unchanged; wanted " + r.After + ")"
-		case r.Before != "" && r.After != "":
-			return r.Before + " → " + r.After
-		case r.Before != "":
-			return r.Before + " (unchanged)"
+		case c.Changes() && r.Outcome == outcome.Failed:
+			return c.Before.String() + " (unchanged; wanted " + c.After.String() + ")"
+		case c.Changes():
+			return c.Before.String() + " → " + c.After.String()
+		default:
+			return c.Before.String() + " (unchanged)"
 		}
-		return ""
 	}
-	if r.Before == "" || r.After == "" {
-		return ""
+	if c := r.Trust; c != nil && c.After != nil {
+		return "trust policy statements: " + diffPolicies(c.Before, *c.After).Summary()
 	}
-	d, err := diffPolicies(r.Before, r.After)
-	if err != nil {
-		return "trust policy rewritten"
-	}
-	return "trust policy statements: " + d.Summary()
+	return ""
 }
 
 func (b builder) exemptHow() string {

@@ -13,7 +13,7 @@ import (
 func BenchmarkBuildManyInstances(b *testing.B) {
 	results := make([]guardrail.Result, 1000)
 	for i := range results {
-		results[i] = imdsResult(fmt.Sprintf("i-%017d", i), fmt.Sprintf("node-%d", i), outcome.Remediated, "tokens=optional hop=2", "tokens=required hop=1", "")
+		results[i] = imdsResult(fmt.Sprintf("i-%017d", i), fmt.Sprintf("node-%d", i), outcome.Remediated, change(opts("optional", 2), opts("required", 1)), "")
 	}
 	inc := Incident{Guardrail: guardrail.IMDS, EventID: "e", EventName: "RunInstances", Account: hub, Region: "eu-west-1", Results: results}
 	b.ReportAllocs()

@@ -11,7 +11,9 @@ import (
 	"testing"
 
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/imds"
 	"github.com/credguard/credguard/internal/outcome"
+	"github.com/credguard/credguard/internal/trust"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -22,15 +24,53 @@ const (
 	alice  = "arn:aws:sts::111122223333:assumed-role/developer/alice"
 )
 
-func imdsResult(id, name string, o outcome.Outcome, before, after, detail string) guardrail.Result {
+func imdsResult(id, name string, o outcome.Outcome, c *guardrail.IMDSChange, detail string) guardrail.Result {
 	return guardrail.Result{Guardrail: guardrail.IMDS, Account: hub, Region: "eu-west-1", Resource: id, Name: name,
-		Outcome: o, Before: before, After: after, Detail: detail}
+		Outcome: o, IMDS: c, Detail: detail}
 }
 
-func trustResult(name string, o outcome.Outcome, before, after, detail, severity string) guardrail.Result {
+// opts are metadata options with the endpoint enabled.
+func opts(tokens string, hop int) imds.Options {
+	return imds.Options{HTTPTokens: tokens, HopLimit: hop, HTTPEndpoint: "enabled"}
+}
+
+func change(before, after imds.Options) *guardrail.IMDSChange {
+	return &guardrail.IMDSChange{Before: before, After: after}
+}
+
+func noChange(o imds.Options) *guardrail.IMDSChange { return change(o, o) }
+
+// trustResult is a role's result; before and after are policy documents
+// ("" for none) and verdict the trust verdict ("" for none).
+func trustResult(name string, o outcome.Outcome, before, after, detail, verdict string) guardrail.Result {
 	return guardrail.Result{Guardrail: guardrail.Trust, Account: hub, Region: "us-east-1",
 		Resource: "arn:aws:iam::" + hub + ":role/" + name, Name: name, Outcome: o,
-		Before: before, After: after, Detail: detail, Severity: severity}
+		Trust: trustChange(before, after, verdict), Detail: detail}
+}
+
+// trustChange parses the test's policy documents; nil when there is
+// neither a policy nor a verdict.
+func trustChange(before, after, verdict string) *guardrail.TrustChange {
+	if before == "" && after == "" && verdict == "" {
+		return nil
+	}
+	c := &guardrail.TrustChange{Report: trust.Report{Verdict: trust.Severity(verdict)}}
+	if before != "" {
+		c.Before = mustPolicy(before)
+	}
+	if after != "" {
+		a := mustPolicy(after)
+		c.After = &a
+	}
+	return c
+}
+
+func mustPolicy(doc string) trust.Policy {
+	p, err := trust.Parse([]byte(doc))
+	if err != nil {
+		panic(fmt.Sprintf("test policy %q: %v", doc, err))
+	}
+	return p
 }
 
 const (
@@ -69,31 +109,31 @@ func goldenIncidents() map[string]Incident {
 			Guardrail: guardrail.IMDS, EventID: "7bf73129-1428-4cd3-a780-95db273d1602", EventName: "RunInstances",
 			Account: hub, Region: "eu-west-1", Actor: alice,
 			Results: []guardrail.Result{
-				imdsResult("i-0123456789abcdef0", "web", outcome.Remediated, "tokens=optional hop=2", "tokens=required hop=1", "metadata options applied"),
+				imdsResult("i-0123456789abcdef0", "web", outcome.Remediated, change(opts("optional", 2), opts("required", 1)), "metadata options applied"),
 			},
 		},
 		"imds-remediated-many": {
 			Guardrail: guardrail.IMDS, EventID: "5c0e7d2a-8f4b-4a51-9c3e-2b7d1e6f9a10", EventName: "RunInstances",
 			Account: hub, Region: "eu-west-1", Actor: alice,
 			Results: []guardrail.Result{
-				imdsResult("i-0aaaaaaaaaaaaaaa1", "batch-1", outcome.Remediated, "tokens=optional hop=2", "tokens=required hop=1", ""),
-				imdsResult("i-0aaaaaaaaaaaaaaa2", "batch-2", outcome.Exempt, "", "", `tag credguard:exempt = "legacy monitoring agent, INC-4711"`),
-				imdsResult("i-0aaaaaaaaaaaaaaa3", "batch-3", outcome.Remediated, "tokens=required hop=2", "tokens=required hop=1", ""),
-				imdsResult("i-0aaaaaaaaaaaaaaa4", "", outcome.Remediated, "tokens=optional hop=1", "tokens=required hop=1", ""),
+				imdsResult("i-0aaaaaaaaaaaaaaa1", "batch-1", outcome.Remediated, change(opts("optional", 2), opts("required", 1)), ""),
+				imdsResult("i-0aaaaaaaaaaaaaaa2", "batch-2", outcome.Exempt, nil, `tag credguard:exempt = "legacy monitoring agent, INC-4711"`),
+				imdsResult("i-0aaaaaaaaaaaaaaa3", "batch-3", outcome.Remediated, change(opts("required", 2), opts("required", 1)), ""),
+				imdsResult("i-0aaaaaaaaaaaaaaa4", "", outcome.Remediated, change(opts("optional", 1), opts("required", 1)), ""),
 			},
 		},
 		"imds-dry-run": {
 			Guardrail: guardrail.IMDS, EventID: "0d7e5e8f-3b0a-4a38-9d55-4ad1c1b2e3f4", EventName: "EC2 Instance State-change Notification",
 			Account: hub, Region: "eu-west-1", DryRun: true,
 			Results: []guardrail.Result{
-				imdsResult("i-0123456789abcdef0", "web", outcome.DryRun, "tokens=optional hop=2", "tokens=required hop=1", "dry-run: no change written"),
+				imdsResult("i-0123456789abcdef0", "web", outcome.DryRun, change(opts("optional", 2), opts("required", 1)), "dry-run: no change written"),
 			},
 		},
 		"imds-failed": {
 			Guardrail: guardrail.IMDS, EventID: "9a1b2c3d-4e5f-4061-8a7b-8c9d0e1f2a3b", EventName: "RunInstances",
 			Account: member, Region: "eu-west-1", Actor: "arn:aws:sts::444455556666:assumed-role/ci/pipeline",
 			Results: []guardrail.Result{
-				imdsResult("i-0fedcba9876543210", "api", outcome.Failed, "tokens=optional hop=2", "tokens=required hop=1",
+				imdsResult("i-0fedcba9876543210", "api", outcome.Failed, change(opts("optional", 2), opts("required", 1)),
 					"assume arn:aws:iam::444455556666:role/credguard-remediation: operation error STS: AssumeRole, https response error StatusCode: 403, api error AccessDenied: not authorized to perform sts:AssumeRole"),
 			},
 		},
@@ -101,10 +141,10 @@ func goldenIncidents() map[string]Incident {
 			Guardrail: guardrail.IMDS, EventID: "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7", EventName: "RunInstances",
 			Account: hub, Region: "eu-west-1", Actor: alice,
 			Results: []guardrail.Result{
-				imdsResult("i-0bbbbbbbbbbbbbbb1", "worker-1", outcome.Remediated, "tokens=optional hop=2", "tokens=required hop=1", ""),
-				imdsResult("i-0bbbbbbbbbbbbbbb2", "worker-2", outcome.Failed, "tokens=optional hop=2", "tokens=required hop=1",
+				imdsResult("i-0bbbbbbbbbbbbbbb1", "worker-1", outcome.Remediated, change(opts("optional", 2), opts("required", 1)), ""),
+				imdsResult("i-0bbbbbbbbbbbbbbb2", "worker-2", outcome.Failed, change(opts("optional", 2), opts("required", 1)),
 					"options still pending after 20s: the instance did not confirm the change before the deadline"),
-				imdsResult("i-0bbbbbbbbbbbbbbb3", "worker-3", outcome.Remediated, "tokens=optional hop=2", "tokens=required hop=1", ""),
+				imdsResult("i-0bbbbbbbbbbbbbbb3", "worker-3", outcome.Remediated, change(opts("optional", 2), opts("required", 1)), ""),
 			},
 		},
 		"trust-revoked": {
@@ -144,7 +184,7 @@ func goldenIncidents() map[string]Incident {
 			Account: member, Region: "us-east-1", Actor: "arn:aws:sts::444455556666:assumed-role/admin/bob",
 			Results: []guardrail.Result{
 				{Guardrail: guardrail.Trust, Account: member, Resource: "arn:aws:iam::444455556666:role/data-export", Name: "data-export",
-					Outcome: outcome.Failed, Before: federatedStar, After: denyAll, Severity: "critical",
+					Outcome: outcome.Failed, Trust: trustChange(federatedStar, denyAll, "critical"),
 					Detail: "update assume role policy: operation error IAM: UpdateAssumeRolePolicy, https response error StatusCode: 403, api error AccessDenied: not authorized to perform iam:UpdateAssumeRolePolicy"},
 			},
 		},

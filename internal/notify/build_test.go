@@ -10,6 +10,7 @@ import (
 
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/outcome"
+	"github.com/credguard/credguard/internal/trust"
 )
 
 func TestWorth(t *testing.T) {
@@ -52,7 +53,7 @@ func TestBuildExemptOnly(t *testing.T) {
 			"Risky trust kept on role break-glass in 111122223333: exempt", "credguard-trust-111122223333-break-glass",
 			[]string{"tag credguard:exempt: incident SEC-9", "exempt, not changed", "an exemption (named above, with its reason) keeps Credguard from narrowing it"}},
 		{"IMDSv1 instance exempt by the allow-list", Incident{Guardrail: guardrail.IMDS, Account: hub, Region: "eu-west-1", EventID: "e2", EventName: "RunInstances",
-			Results: []guardrail.Result{imdsResult("i-0abc", "legacy", outcome.Exempt, "tokens=optional hop=2 endpoint=enabled", "",
+			Results: []guardrail.Result{imdsResult("i-0abc", "legacy", outcome.Exempt, noChange(opts("optional", 2)),
 				"allow-list entry i-0abc (the IMDS guardrail's configured exemption list, CREDGUARD_EXEMPT_INSTANCE_IDS; it records no reason)")}},
 			"IMDSv2 NOT enforced on i-0abc (legacy) in 111122223333/eu-west-1: exempt", "credguard-imds-111122223333-eu-west-1-i-0abc",
 			[]string{"allow-list entry i-0abc", "CREDGUARD_EXEMPT_INSTANCE_IDS", "keeps Credguard from enforcing it"}},
@@ -66,7 +67,7 @@ func TestBuildExemptOnly(t *testing.T) {
 			if m.Content.Title != tt.title || m.Metadata.ThreadID != tt.thread {
 				t.Errorf("title %q thread %q, want %q %q", m.Content.Title, m.Metadata.ThreadID, tt.title, tt.thread)
 			}
-			if attrs.Outcome != outcome.Exempt || attrs.Severity != Warning {
+			if attrs.Outcome != outcome.Exempt || attrs.Severity != guardrail.Warning {
 				t.Errorf("attributes %+v", attrs)
 			}
 			all := m.Content.Description + " " + strings.Join(m.Content.NextSteps, " ")
@@ -81,27 +82,31 @@ func TestBuildExemptOnly(t *testing.T) {
 
 func TestBuildAttributes(t *testing.T) {
 	r := func(o outcome.Outcome, sev string) guardrail.Result {
-		return guardrail.Result{Resource: "r-" + string(o) + sev, Outcome: o, Severity: sev}
+		g := guardrail.IMDS // the table's IMDS results carry no verdict
+		if sev != "" {
+			g = guardrail.Trust
+		}
+		return guardrail.Result{Guardrail: g, Resource: "r-" + string(o) + sev, Outcome: o, Trust: trustChange("", "", sev)}
 	}
 	tests := []struct {
 		g       guardrail.Name
 		results []guardrail.Result
 		outcome outcome.Outcome
-		sev     Severity
+		sev     guardrail.Severity
 	}{
-		{guardrail.IMDS, []guardrail.Result{r(outcome.Remediated, "")}, outcome.Remediated, Warning},
-		{guardrail.IMDS, []guardrail.Result{r(outcome.DryRun, "")}, outcome.DryRun, Warning},
-		{guardrail.IMDS, []guardrail.Result{r(outcome.Failed, "")}, outcome.Failed, Critical},
-		{guardrail.IMDS, []guardrail.Result{r(outcome.Remediated, ""), r(outcome.Failed, ""), r(outcome.Exempt, "")}, outcome.Failed, Critical},
-		{guardrail.IMDS, []guardrail.Result{r(outcome.Exempt, ""), r(outcome.Remediated, "")}, outcome.Remediated, Warning},
-		{guardrail.IMDS, []guardrail.Result{r(outcome.Compliant, ""), r(outcome.Gone, ""), r(outcome.DryRun, "")}, outcome.DryRun, Warning},
-		{guardrail.Trust, []guardrail.Result{r(outcome.Revoked, "critical")}, outcome.Revoked, Critical},
-		{guardrail.Trust, []guardrail.Result{r(outcome.Warned, "warning")}, outcome.Warned, Warning},
-		{guardrail.Trust, []guardrail.Result{r(outcome.DryRun, "critical")}, outcome.DryRun, Critical},
-		{guardrail.Trust, []guardrail.Result{r(outcome.DryRun, "warning")}, outcome.DryRun, Warning},
-		{guardrail.Trust, []guardrail.Result{r(outcome.Warned, "warning"), r(outcome.Revoked, "critical")}, outcome.Revoked, Critical},
-		{guardrail.Trust, []guardrail.Result{r(outcome.Warned, "warning"), r(outcome.Failed, "critical")}, outcome.Failed, Critical},
-		{guardrail.Trust, []guardrail.Result{r(outcome.Warned, "warning"), r(outcome.DryRun, "critical")}, outcome.DryRun, Critical},
+		{guardrail.IMDS, []guardrail.Result{r(outcome.Remediated, "")}, outcome.Remediated, guardrail.Warning},
+		{guardrail.IMDS, []guardrail.Result{r(outcome.DryRun, "")}, outcome.DryRun, guardrail.Warning},
+		{guardrail.IMDS, []guardrail.Result{r(outcome.Failed, "")}, outcome.Failed, guardrail.Critical},
+		{guardrail.IMDS, []guardrail.Result{r(outcome.Remediated, ""), r(outcome.Failed, ""), r(outcome.Exempt, "")}, outcome.Failed, guardrail.Critical},
+		{guardrail.IMDS, []guardrail.Result{r(outcome.Exempt, ""), r(outcome.Remediated, "")}, outcome.Remediated, guardrail.Warning},
+		{guardrail.IMDS, []guardrail.Result{r(outcome.Compliant, ""), r(outcome.Gone, ""), r(outcome.DryRun, "")}, outcome.DryRun, guardrail.Warning},
+		{guardrail.Trust, []guardrail.Result{r(outcome.Revoked, "critical")}, outcome.Revoked, guardrail.Critical},
+		{guardrail.Trust, []guardrail.Result{r(outcome.Warned, "warning")}, outcome.Warned, guardrail.Warning},
+		{guardrail.Trust, []guardrail.Result{r(outcome.DryRun, "critical")}, outcome.DryRun, guardrail.Critical},
+		{guardrail.Trust, []guardrail.Result{r(outcome.DryRun, "warning")}, outcome.DryRun, guardrail.Warning},
+		{guardrail.Trust, []guardrail.Result{r(outcome.Warned, "warning"), r(outcome.Revoked, "critical")}, outcome.Revoked, guardrail.Critical},
+		{guardrail.Trust, []guardrail.Result{r(outcome.Warned, "warning"), r(outcome.Failed, "critical")}, outcome.Failed, guardrail.Critical},
+		{guardrail.Trust, []guardrail.Result{r(outcome.Warned, "warning"), r(outcome.DryRun, "critical")}, outcome.DryRun, guardrail.Critical},
 	}
 	for i, tt := range tests {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
@@ -118,7 +123,7 @@ func TestBuildAttributes(t *testing.T) {
 }
 
 func TestAttributesMapLeavesOutEmptyValues(t *testing.T) {
-	got := Attributes{Guardrail: guardrail.IMDS, Outcome: outcome.Failed, Severity: Critical}.Map()
+	got := Attributes{Guardrail: guardrail.IMDS, Outcome: outcome.Failed, Severity: guardrail.Critical}.Map()
 	want := map[string]string{"guardrail": "imds", "outcome": "failed", "severity": "critical"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Map() = %v, want %v", got, want)
@@ -171,7 +176,7 @@ func TestBuildTrustRegionIsOptional(t *testing.T) {
 func TestBuildManyInstancesStaysWithinLimits(t *testing.T) {
 	var results []guardrail.Result
 	for i := range 1000 {
-		results = append(results, imdsResult(fmt.Sprintf("i-%017d", i), fmt.Sprintf("node-%d", i), outcome.Remediated, "tokens=optional hop=2", "tokens=required hop=1", ""))
+		results = append(results, imdsResult(fmt.Sprintf("i-%017d", i), fmt.Sprintf("node-%d", i), outcome.Remediated, change(opts("optional", 2), opts("required", 1)), ""))
 	}
 	m, a, err := Build(Incident{Guardrail: guardrail.IMDS, EventID: "big", EventName: "RunInstances", Account: hub, Region: "eu-west-1", Results: results})
 	if err != nil {
@@ -259,23 +264,9 @@ func TestBuildRestoreUsesDecodedOriginal(t *testing.T) {
 	}
 }
 
-func TestBuildUnreadablePolicyIsReportedNotDropped(t *testing.T) {
-	m, _, err := Build(Incident{Guardrail: guardrail.Trust, Account: hub,
-		Results: []guardrail.Result{trustResult("broken", outcome.Revoked, `{"Statement": 7}`, denyAll, "", "critical")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(m.Content.Description, "The policy change cannot be shown: original policy: Statement is a json.Number") {
-		t.Errorf("description:\n%s", m.Content.Description)
-	}
-	if !strings.Contains(m.Content.Description, `--policy-document '{"Statement":7}'`) {
-		t.Error("restore command lost the original document")
-	}
-}
-
 func TestBuildEscapesOutsideText(t *testing.T) {
 	m, _, err := Build(Incident{Guardrail: guardrail.IMDS, Account: hub, Region: "eu-west-1", Actor: "<!channel>",
-		Results: []guardrail.Result{imdsResult("i-1", "<!here> *boss* `x` & co", outcome.Remediated, "tokens=optional hop=2", "tokens=required hop=1", "see <https://evil.example|here>")}})
+		Results: []guardrail.Result{imdsResult("i-1", "<!here> *boss* `x` & co", outcome.Remediated, change(opts("optional", 2), opts("required", 1)), "see <https://evil.example|here>")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +287,7 @@ func TestBuildEscapesOutsideText(t *testing.T) {
 func TestBuildLongNamesAreCut(t *testing.T) {
 	long := strings.Repeat("n", 400)
 	m, _, err := Build(Incident{Guardrail: guardrail.IMDS, Account: hub, Region: "eu-west-1",
-		Results: []guardrail.Result{imdsResult("i-1", long, outcome.Failed, "", "", strings.Repeat("error ", 2000))}})
+		Results: []guardrail.Result{imdsResult("i-1", long, outcome.Failed, nil, strings.Repeat("error ", 2000))}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +315,7 @@ func TestBuildDryRunModeMarksEveryTitle(t *testing.T) {
 }
 
 func TestBuildTitles(t *testing.T) {
-	i := func(id string, o outcome.Outcome) guardrail.Result { return imdsResult(id, "", o, "", "", "") }
+	i := func(id string, o outcome.Outcome) guardrail.Result { return imdsResult(id, "", o, nil, "") }
 	tr := func(name string, o outcome.Outcome) guardrail.Result {
 		return trustResult(name, o, "", "", "", "critical")
 	}
@@ -362,7 +353,7 @@ func TestBuildThreadIDs(t *testing.T) {
 		want string
 	}{
 		{Incident{Guardrail: guardrail.IMDS, Account: hub, Region: "eu-west-1", EventID: "e1",
-			Results: []guardrail.Result{imdsResult("i-1", "", outcome.Remediated, "", "", ""), imdsResult("i-2", "", outcome.Exempt, "", "", "")}},
+			Results: []guardrail.Result{imdsResult("i-1", "", outcome.Remediated, nil, ""), imdsResult("i-2", "", outcome.Exempt, nil, "")}},
 			"credguard-imds-111122223333-eu-west-1-i-1"},
 		{Incident{Guardrail: guardrail.Trust, Account: hub, Region: "us-east-1", EventID: "e2",
 			Results: []guardrail.Result{trustResult("ci-deployer", outcome.Warned, "", "", "", "warning")}},
@@ -384,7 +375,7 @@ func TestBuildThreadIDs(t *testing.T) {
 
 func TestBuildCustomRemediationRole(t *testing.T) {
 	m, _, err := Build(Incident{Guardrail: guardrail.IMDS, Account: member, Region: "eu-west-1", RemediationRole: "acme-guard",
-		Results: []guardrail.Result{imdsResult("i-1", "", outcome.Failed, "", "", "boom")}})
+		Results: []guardrail.Result{imdsResult("i-1", "", outcome.Failed, nil, "boom")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,7 +426,7 @@ func TestBuildOversizedDiffIsCutBeforeTheRestoreCommand(t *testing.T) {
 	if !strings.Contains(d, "Diff cut to fit the message: the full policy is in the guardrail's CloudWatch log, event id `"+inc.EventID+"`.") {
 		t.Errorf("no pointer to the log:\n%s", d)
 	}
-	if !strings.Contains(d, "--policy-document '"+esc(compactPolicy(inc.Results[0].Before))+"'") {
+	if !strings.Contains(d, "--policy-document '"+esc(mustMarshal(t, inc.Results[0].Trust.Before))+"'") {
 		t.Error("the restore command lost the inline original although it fits")
 	}
 	if !strings.Contains(d, "… 11 more lines") {
@@ -443,7 +434,7 @@ func TestBuildOversizedDiffIsCutBeforeTheRestoreCommand(t *testing.T) {
 	}
 	// Without the cut the description would not fit.
 	full := 0
-	for _, l := range mustDiff(t, inc.Results[0].Before, inc.Results[0].After).Lines() {
+	for _, l := range diffPolicies(inc.Results[0].Trust.Before, *inc.Results[0].Trust.After).Lines() {
 		full += runes(l) + 1
 	}
 	if runes(d)+full-runes("… 11 more lines") <= MaxDescriptionChars {
@@ -451,11 +442,11 @@ func TestBuildOversizedDiffIsCutBeforeTheRestoreCommand(t *testing.T) {
 	}
 }
 
-func mustDiff(t *testing.T, before, after string) policyDiff {
+func mustMarshal(t *testing.T, p trust.Policy) string {
 	t.Helper()
-	d, err := diffPolicies(before, after)
+	b, err := trust.Marshal(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return d
+	return string(b)
 }

@@ -2,11 +2,13 @@ package notify
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/outcome"
+	"github.com/credguard/credguard/internal/trust"
 )
 
 const maxDiffLineChars = 600
@@ -267,13 +269,15 @@ func (b builder) imdsPart(r guardrail.Result) *part {
 		line += " (" + prose(truncate(r.Name, 60)) + ")"
 	}
 	line += ": *" + outcomeWord(b.inc.Guardrail, r.Outcome) + "*"
-	switch {
-	case r.Before != "" && r.After != "" && r.Outcome == outcome.Failed:
-		line += " · still " + code(r.Before)
-	case r.Before != "" && r.After != "":
-		line += " · " + code(r.Before) + " → " + code(r.After)
-	case r.Before != "":
-		line += " · " + code(r.Before)
+	if c := r.IMDS; c != nil {
+		switch {
+		case c.Changes() && r.Outcome == outcome.Failed:
+			line += " · still " + code(c.Before.String())
+		case c.Changes():
+			line += " · " + code(c.Before.String()) + " → " + code(c.After.String())
+		default:
+			line += " · " + code(c.Before.String())
+		}
 	}
 	if d := strings.TrimSpace(r.Detail); d != "" {
 		line += "\n    " + strings.ReplaceAll(prose(d), "\n", "\n    ")
@@ -290,32 +294,34 @@ func (b builder) trustPart(r guardrail.Result) *part {
 	if d := strings.TrimSpace(r.Detail); d != "" {
 		p.head += "\n" + prose(d)
 	}
-	if r.Before == "" || r.After == "" || r.Outcome == outcome.Warned || r.Outcome == outcome.Exempt {
+	c := r.Trust
+	if c == nil || c.After == nil || r.Outcome == outcome.Warned || r.Outcome == outcome.Exempt {
 		return p
 	}
-	d, err := diffPolicies(r.Before, r.After)
-	if err != nil {
-		p.head += "\nThe policy change cannot be shown: " + prose(err.Error())
-	} else {
-		switch r.Outcome {
-		case outcome.DryRun:
-			p.diffTitle = "Would change the trust policy"
-		case outcome.Failed:
-			p.diffTitle = "Intended change to the trust policy"
-		default:
-			p.diffTitle = "Trust policy change"
-		}
-		p.diffTitle += " (statements: " + d.Summary() + ")"
-		for _, l := range d.Lines() {
-			p.diff = append(p.diff, truncate(l, maxDiffLineChars))
-		}
-		p.keepDiff = len(p.diff)
+	d := diffPolicies(c.Before, *c.After)
+	switch r.Outcome {
+	case outcome.DryRun:
+		p.diffTitle = "Would change the trust policy"
+	case outcome.Failed:
+		p.diffTitle = "Intended change to the trust policy"
+	default:
+		p.diffTitle = "Trust policy change"
 	}
+	p.diffTitle += " (statements: " + d.Summary() + ")"
+	for _, l := range d.Lines() {
+		p.diff = append(p.diff, truncate(l, maxDiffLineChars))
+	}
+	p.keepDiff = len(p.diff)
 	if r.Outcome == outcome.Revoked {
 		name := roleName(r)
 		del := "aws iam delete-role-policy --role-name " + shellQuote(name) + " --policy-name AWSRevokeOlderSessions"
+		original, err := trust.Marshal(c.Before)
+		if err != nil {
+			p.head += "\nThe original policy cannot be written back here: " + prose(err.Error())
+			return p
+		}
 		p.restore = []string{
-			"aws iam update-assume-role-policy --role-name " + shellQuote(name) + " --policy-document " + shellQuote(compactPolicy(r.Before)),
+			"aws iam update-assume-role-policy --role-name " + shellQuote(name) + " --policy-document " + shellQuote(string(original)),
 			del,
 		}
 		p.restoreShort = []string{
@@ -365,7 +371,7 @@ func (b builder) nextSteps() []string {
 		if r, ok := first(outcome.Remediated); ok {
 			add("Software still on IMDSv1 must move to IMDSv2 (current AWS SDKs use it), and pods that used the node's role need their own (EKS Pod Identity or IRSA).")
 			add(exempt)
-			tokens, hop := imdsSettings(r.Before)
+			tokens, hop := imdsSettings(r.IMDS)
 			add("To undo on one instance, exempt it first (or Credguard enforces again), then run " +
 				code(fmt.Sprintf("aws ec2 modify-instance-metadata-options --region %s --instance-id %s --http-tokens %s --http-put-response-hop-limit %s", b.inc.Region, instanceArg(r), tokens, hop)))
 		} else if b.top != outcome.Exempt {
@@ -417,25 +423,18 @@ func instanceArg(r guardrail.Result) string {
 	return "INSTANCE_ID"
 }
 
-// imdsSettings reads "tokens=optional hop=2" back into CLI values, with
-// placeholders for what is missing.
-func imdsSettings(s string) (tokens, hop string) {
+// imdsSettings are the CLI values that restore the options an instance had,
+// with placeholders for what was unknown.
+func imdsSettings(c *guardrail.IMDSChange) (tokens, hop string) {
 	tokens, hop = "TOKENS", "HOP_LIMIT"
-	for _, f := range strings.Fields(s) {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok || v == "" {
-			continue
-		}
-		switch k {
-		case "tokens":
-			if v == "optional" || v == "required" {
-				tokens = v
-			}
-		case "hop":
-			if strings.Trim(v, "0123456789") == "" {
-				hop = v
-			}
-		}
+	if c == nil {
+		return tokens, hop
+	}
+	if t := c.Before.HTTPTokens; t == "optional" || t == "required" {
+		tokens = t
+	}
+	if c.Before.HopLimit > 0 {
+		hop = strconv.Itoa(c.Before.HopLimit)
 	}
 	return tokens, hop
 }

@@ -3,6 +3,9 @@ package notify
 import (
 	"strings"
 	"testing"
+
+	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/imds"
 )
 
 func TestProse(t *testing.T) {
@@ -90,17 +93,20 @@ func TestShellQuote(t *testing.T) {
 }
 
 func TestIMDSSettings(t *testing.T) {
-	tests := []struct{ in, tokens, hop string }{
-		{"tokens=optional hop=2", "optional", "2"},
-		{"hop=3 tokens=required", "required", "3"},
-		{"tokens=weird hop=x", "TOKENS", "HOP_LIMIT"},
-		{"", "TOKENS", "HOP_LIMIT"},
-		{"tokens= hop", "TOKENS", "HOP_LIMIT"},
+	tests := []struct {
+		in          *guardrail.IMDSChange
+		tokens, hop string
+	}{
+		{change(opts("optional", 2), opts("required", 1)), "optional", "2"},
+		{noChange(imds.Options{HTTPTokens: "required", HopLimit: 3}), "required", "3"},
+		{noChange(imds.Options{HTTPTokens: "weird"}), "TOKENS", "HOP_LIMIT"},
+		{noChange(imds.Options{}), "TOKENS", "HOP_LIMIT"},
+		{nil, "TOKENS", "HOP_LIMIT"},
 	}
 	for _, tt := range tests {
 		tok, hop := imdsSettings(tt.in)
 		if tok != tt.tokens || hop != tt.hop {
-			t.Errorf("imdsSettings(%q) = %q %q, want %q %q", tt.in, tok, hop, tt.tokens, tt.hop)
+			t.Errorf("imdsSettings(%+v) = %q %q, want %q %q", tt.in, tok, hop, tt.tokens, tt.hop)
 		}
 	}
 }

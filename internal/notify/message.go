@@ -97,32 +97,12 @@ func Parse(data []byte) (Message, error) {
 	return m, nil
 }
 
-// Severity is how urgently a person should look at a notification.
-type Severity string
-
-const (
-	Critical Severity = "critical"
-	Warning  Severity = "warning"
-	Info     Severity = "info"
-)
-
-func (s Severity) rank() int {
-	switch s {
-	case Critical:
-		return 3
-	case Warning:
-		return 2
-	default:
-		return 1
-	}
-}
-
 // Attributes are the SNS message attributes of a notification, for
 // subscription filter policies.
 type Attributes struct {
 	Guardrail guardrail.Name
 	Outcome   outcome.Outcome // the most significant outcome of the event
-	Severity  Severity
+	Severity  guardrail.Severity
 	Account   string
 }
 

@@ -75,15 +75,15 @@ func (s Sweep) top() outcome.Outcome {
 	return best
 }
 
-func (s Sweep) severity() Severity {
+func (s Sweep) severity() guardrail.Severity {
 	switch {
 	case len(s.Errors) > 0 || s.Outcomes[outcome.Failed] > 0 || s.Outcomes[outcome.Revoked] > 0:
-		return Critical
+		return guardrail.Critical
 	case s.Outcomes[outcome.Remediated] > 0 || s.Outcomes[outcome.DryRun] > 0 || s.Outcomes[outcome.Warned] > 0 ||
 		s.Outcomes[outcome.Exempt] > 0:
-		return Warning
+		return guardrail.Warning
 	}
-	return Info
+	return guardrail.Info
 }
 
 // BuildSweep turns a sweep into one Chatbot custom notification. It fails

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/outcome"
 )
 
@@ -58,22 +59,22 @@ func TestBuildSweepTitlesAndAttributes(t *testing.T) {
 		s        Sweep
 		title    string
 		outcome  outcome.Outcome
-		severity Severity
+		severity guardrail.Severity
 	}{
 		{"all fixed", Sweep{Outcomes: map[outcome.Outcome]int{outcome.Remediated: 3, outcome.Exempt: 1}},
-			"Credguard sweep fixed 3 resources in 2 accounts × 1 region", outcome.Remediated, Warning},
+			"Credguard sweep fixed 3 resources in 2 accounts × 1 region", outcome.Remediated, guardrail.Warning},
 		{"revoked is critical", Sweep{Outcomes: map[outcome.Outcome]int{outcome.Revoked: 1}},
-			"Credguard sweep fixed 1 resource in 2 accounts × 1 region", outcome.Revoked, Critical},
+			"Credguard sweep fixed 1 resource in 2 accounts × 1 region", outcome.Revoked, guardrail.Critical},
 		{"fixed and left", Sweep{Outcomes: map[outcome.Outcome]int{outcome.Remediated: 2, outcome.Warned: 1}, Remaining: 1},
-			"Credguard sweep fixed 2 and left 1 resource non-compliant in 2 accounts × 1 region", outcome.Remediated, Warning},
+			"Credguard sweep fixed 2 and left 1 resource non-compliant in 2 accounts × 1 region", outcome.Remediated, guardrail.Warning},
 		{"dry-run", Sweep{Outcomes: map[outcome.Outcome]int{outcome.DryRun: 1500}, Remaining: 1500, DryRun: true},
-			"DRY RUN: Credguard sweep: 1,500 resources non-compliant in 2 accounts × 1 region", outcome.DryRun, Warning},
+			"DRY RUN: Credguard sweep: 1,500 resources non-compliant in 2 accounts × 1 region", outcome.DryRun, guardrail.Warning},
 		{"failed", Sweep{Outcomes: map[outcome.Outcome]int{outcome.Failed: 2, outcome.Remediated: 5}, Remaining: 2},
-			"Credguard sweep FAILED on 2 resources in 2 accounts × 1 region", outcome.Failed, Critical},
+			"Credguard sweep FAILED on 2 resources in 2 accounts × 1 region", outcome.Failed, guardrail.Critical},
 		{"not swept", Sweep{Errors: []string{"444455556666 roles: assume role: AccessDenied"}},
-			"Credguard sweep could not sweep 1 part in 2 accounts × 1 region", outcome.Failed, Critical},
+			"Credguard sweep could not sweep 1 part in 2 accounts × 1 region", outcome.Failed, guardrail.Critical},
 		{"only exempt", Sweep{Outcomes: map[outcome.Outcome]int{outcome.Exempt: 2}},
-			"Credguard sweep: 2 resources exempt, left non-compliant, in 2 accounts × 1 region", outcome.Exempt, Warning},
+			"Credguard sweep: 2 resources exempt, left non-compliant, in 2 accounts × 1 region", outcome.Exempt, guardrail.Warning},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.s.ID, tc.s.Accounts, tc.s.Regions = "run-1", accounts, regions
