@@ -128,8 +128,8 @@ func resultLine(r guardrail.Result) string {
 	if r.Detail != "" {
 		b.WriteString(": " + firstLine(r.Detail))
 	}
-	if r.Guardrail == guardrail.IMDS && r.After != "" {
-		fmt.Fprintf(&b, "\n        %s → %s", r.Before, r.After)
+	if c := r.IMDS; c.Changes() {
+		fmt.Fprintf(&b, "\n        %s → %s", c.Before, c.After)
 	}
 	return b.String()
 }

@@ -54,12 +54,12 @@ func (c *IMDSChange) Changes() bool { return c != nil && c.After != c.Before }
 // wrote one (or would, or meant to).
 type TrustChange struct {
 	Before trust.Policy `json:"-"`
-	// Report holds the findings and the verdict. For a revocation completed
-	// after the trust was already narrowed, it is the report of the policy
-	// the caller set (the live one no longer shows why sessions are cut).
-	Report  trust.Report  `json:"report"`
-	After   *trust.Policy `json:"-"` // nil when nothing was to be written
-	Changes trust.Changes `json:"changes,omitempty"`
+	Report trust.Report `json:"report"` // the findings and the verdict of Before
+	// Verdict is the verdict behind the action: Report's, or critical when
+	// sessions issued under a critical policy since narrowed were cut off.
+	Verdict trust.Severity `json:"verdict"`
+	After   *trust.Policy  `json:"-"` // nil when nothing was to be written
+	Changes trust.Changes  `json:"changes,omitempty"`
 }
 
 // Severity is how urgently a person should look at a result.
@@ -93,7 +93,7 @@ func (r Result) Severity() Severity {
 	case outcome.Failed, outcome.Revoked:
 		return Critical
 	case outcome.DryRun:
-		if r.Guardrail == Trust && (r.Trust == nil || r.Trust.Report.Verdict != trust.Warning) {
+		if r.Guardrail == Trust && (r.Trust == nil || r.Trust.Verdict != trust.Warning) {
 			return Critical
 		}
 		return Warning

@@ -68,7 +68,7 @@ func TestEnforceDryRunWritesNothing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	r := h.Enforce(ctx, "111122223333", "us-east-1", []string{"i-0aaa0000000000002"})
-	if len(r) != 1 || r[0].Outcome != outcome.DryRun || r[0].After == "" {
+	if len(r) != 1 || r[0].Outcome != outcome.DryRun || !r[0].IMDS.Changes() {
 		t.Errorf("%+v", r)
 	}
 	for _, c := range sb.Journal() {

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -157,11 +156,7 @@ func roleTrust(ctx context.Context, api IAMAPI, account, arn string) k8saudit.Ro
 		// Same name, other path: the annotation's ARN names no existing role.
 		return k8saudit.RoleTrust{Missing: true}
 	}
-	doc, err := url.PathUnescape(aws.ToString(out.Role.AssumeRolePolicyDocument))
-	if err != nil {
-		return k8saudit.RoleTrust{Err: fmt.Sprintf("trust policy of %s is not URL-encoded: %v", name, err)}
-	}
-	pol, err := trust.Parse([]byte(doc))
+	pol, err := trust.Parse([]byte(aws.ToString(out.Role.AssumeRolePolicyDocument)))
 	if err != nil {
 		return k8saudit.RoleTrust{Err: fmt.Sprintf("trust policy of %s not understood: %v", name, err)}
 	}

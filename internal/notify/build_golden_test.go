@@ -54,7 +54,7 @@ func trustChange(before, after, verdict string) *guardrail.TrustChange {
 	if before == "" && after == "" && verdict == "" {
 		return nil
 	}
-	c := &guardrail.TrustChange{Report: trust.Report{Verdict: trust.Severity(verdict)}}
+	c := &guardrail.TrustChange{Verdict: trust.Severity(verdict), Report: trust.Report{Verdict: trust.Severity(verdict)}}
 	if before != "" {
 		c.Before = mustPolicy(before)
 	}

@@ -11,8 +11,10 @@ import (
 	"testing"
 
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/imds"
 	"github.com/credguard/credguard/internal/notify"
 	"github.com/credguard/credguard/internal/outcome"
+	"github.com/credguard/credguard/internal/trust"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -34,27 +36,41 @@ func bigTrustPolicy(n int) string {
 	return `{"Version":"2012-10-17","Statement":[` + strings.Join(st, ",") + `]}`
 }
 
-func incidents() map[string]notify.Incident {
+func mustPolicy(t *testing.T, doc string) trust.Policy {
+	t.Helper()
+	p, err := trust.Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func incidents(t *testing.T) map[string]notify.Incident {
 	return map[string]notify.Incident{
 		"imds-remediated": {
 			Guardrail: guardrail.IMDS, EventID: "7bf73129-1428-4cd3-a780-95db273d1602", EventName: "RunInstances",
 			Account: "111122223333", Region: "eu-west-1", Actor: "arn:aws:sts::111122223333:assumed-role/developer/alice",
 			Results: []guardrail.Result{{Resource: "i-0123456789abcdef0", Name: "web", Outcome: outcome.Remediated,
-				Before: "tokens=optional hop=2", After: "tokens=required hop=1"}},
+				IMDS: &guardrail.IMDSChange{
+					Before: imds.Options{HTTPTokens: "optional", HopLimit: 2, HTTPEndpoint: "enabled"},
+					After:  imds.Options{HTTPTokens: "required", HopLimit: 1, HTTPEndpoint: "enabled"}}}},
 		},
 		"trust-revoked-long": {
 			Guardrail: guardrail.Trust, EventID: "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9", EventName: "UpdateAssumeRolePolicy",
 			Account: "111122223333", Region: "us-east-1",
 			Results: []guardrail.Result{{Resource: "arn:aws:iam::111122223333:role/partner-gateway", Name: "partner-gateway",
-				Outcome: outcome.Revoked, Severity: "critical", Detail: `critical any-principal: Principal {"AWS": "*"}`,
-				Before: bigTrustPolicy(14), After: `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`}},
+				Outcome: outcome.Revoked, Detail: `critical any-principal: Principal {"AWS": "*"}`,
+				Trust: &guardrail.TrustChange{Verdict: trust.Critical, Before: mustPolicy(t, bigTrustPolicy(14)),
+					After: ptr(mustPolicy(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`))}}},
 		},
 	}
 }
 
 func TestFromMessageGolden(t *testing.T) {
 	cases := map[string]Payload{}
-	for name, inc := range incidents() {
+	for name, inc := range incidents(t) {
 		cases[name] = FromMessage(build(t, inc))
 	}
 	cases["plain-text"] = PlainPayload("", "Disk almost full on <host> & friends\nsecond line", "arn:aws:sns:us-east-1:111122223333:credguard-notifications")
@@ -137,7 +153,7 @@ func checkPayload(t *testing.T, p Payload) {
 func runes(s string) int { return len([]rune(s)) }
 
 func TestFromMessageLayout(t *testing.T) {
-	m := build(t, incidents()["imds-remediated"])
+	m := build(t, incidents(t)["imds-remediated"])
 	p := FromMessage(m)
 	if p.Blocks[0].Type != "header" || p.Blocks[0].Text.Text != "IMDSv2 enforced on i-0123456789abcdef0 (web) in 111122223333/eu-west-1" {
 		t.Errorf("header %+v", p.Blocks[0].Text)
@@ -151,7 +167,7 @@ func TestFromMessageLayout(t *testing.T) {
 	if strings.Join(fields, "|") != strings.Join(want, "|") {
 		t.Errorf("fields %q, want %q", fields, want)
 	}
-	if got := p.Blocks[2].Text.Text; got != "*Before → after*\ntokens=optional hop=2 → tokens=required hop=1" {
+	if got := p.Blocks[2].Text.Text; got != "*Before → after*\ntokens=optional hop=2 endpoint=enabled → tokens=required hop=1 endpoint=enabled" {
 		t.Errorf("change block %q", got)
 	}
 	if got := p.Blocks[3].Text.Text; got != m.Content.Description {

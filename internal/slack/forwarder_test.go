@@ -60,7 +60,7 @@ func logLines(t *testing.T, buf *bytes.Buffer, msg string) []map[string]any {
 
 func TestForwarderDeliversChatbotAndPlainMessages(t *testing.T) {
 	f := newForwarder(t)
-	m, _, err := notify.Build(incidents()["imds-remediated"])
+	m, _, err := notify.Build(incidents(t)["imds-remediated"])
 	if err != nil {
 		t.Fatal(err)
 	}

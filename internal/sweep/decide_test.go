@@ -56,7 +56,7 @@ func TestRoleVerdict(t *testing.T) {
 		{"everyone in an organization", enc(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc123"}}}]}`), VerdictWarning, ""},
 		// Decoded exactly once: %2F stays a slash inside the value, + stays +.
 		{"encoded slash and plus", enc(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/a+b"},"Action":"sts:AssumeRole"}]}`), "", ""},
-		{"not URL-encoded", "%zz", VerdictUnreadable, "not URL-encoded"},
+		{"bad URL encoding", "%zz", VerdictUnreadable, "does not decode"},
 		{"not JSON", enc("{"), VerdictUnreadable, "not understood"},
 		{"no statement", enc(`{"Version":"2012-10-17"}`), VerdictUnreadable, "not understood"},
 	} {

@@ -9,7 +9,6 @@ package sweep
 
 import (
 	"fmt"
-	"net/url"
 	"sort"
 	"strings"
 
@@ -62,11 +61,7 @@ func IMDSVerdict(o imds.Options) Verdict {
 // (URL-encoded; decoded exactly once). It returns "" for a policy without
 // findings, and a short reason with VerdictUnreadable.
 func RoleVerdict(encoded string) (Verdict, string) {
-	doc, err := url.PathUnescape(encoded)
-	if err != nil {
-		return VerdictUnreadable, fmt.Sprintf("trust policy is not URL-encoded: %v", err)
-	}
-	p, err := trust.Parse([]byte(doc))
+	p, err := trust.Parse([]byte(encoded))
 	if err != nil {
 		return VerdictUnreadable, fmt.Sprintf("trust policy not understood: %v", err)
 	}

@@ -18,9 +18,9 @@ type Instances interface {
 }
 
 // Roles is the trust guardrail as the sweep uses it
-// (trustguard.Handler.CheckRole): read the role afresh, decide, act.
+// (trustguard.Handler.Enforce): read the role afresh, decide, act, confirm.
 type Roles interface {
-	CheckRole(ctx context.Context, roleARN string) guardrail.Result
+	Enforce(ctx context.Context, roleARN string) guardrail.Result
 }
 
 // EC2For returns the EC2 client acting in account and region.
@@ -208,7 +208,8 @@ func (s *Sweeper) sweepInstances(ctx context.Context, client EC2, account, regio
 			r = guardrail.Result{Outcome: outcome.Failed, Detail: "the IMDS guardrail reported nothing for this instance"}
 		}
 		f := Finding{Account: account, Region: region, Resource: id, Kind: KindInstance, Verdict: verdicts[id],
-			Outcome: r.Outcome, Name: listed[id].Name(), Detail: r.Detail, Before: r.Before, After: r.After}
+			Outcome: r.Outcome, Name: listed[id].Name(), Detail: r.Detail}
+		f.Before, f.After = r.ChangeText()
 		if r.Name != "" {
 			f.Name = r.Name
 		}
@@ -313,9 +314,10 @@ func (s *Sweeper) sweepRoles(ctx context.Context, account string) Report {
 	findings := make([]Finding, len(bad))
 	s.each(len(bad), func(i int) {
 		b := bad[i]
-		r := s.roles.CheckRole(ctx, b.role.ARN)
+		r := s.roles.Enforce(ctx, b.role.ARN)
 		f := Finding{Account: account, Resource: b.role.ARN, Kind: KindRole, Verdict: b.verdict, Outcome: r.Outcome,
-			Name: b.role.Name, Detail: r.Detail, Before: r.Before, After: r.After}
+			Name: b.role.Name, Detail: r.Detail}
+		f.Before, f.After = r.ChangeText()
 		if r.Resource != "" {
 			f.Resource = r.Resource
 		}

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -71,17 +70,15 @@ func New(iamFor IAMFor, eksFor EKSFor, pub announce.Publisher, cfg Config, log *
 	}}
 }
 
-// Handle processes one raw EventBridge event: one result per role it names
-// (or one ignored result), and an error wrapping announce.ErrFailed when any
-// role failed.
+// Handle processes one raw EventBridge event. It returns one result per
+// role the event names (or one ignored result for an event it does not act
+// on) and an error wrapping announce.ErrFailed when any result failed.
 func (h *Handler) Handle(ctx context.Context, raw []byte) ([]guardrail.Result, error) {
 	e, err := event.Decode(raw)
 	if err != nil {
-		results := []guardrail.Result{{Guardrail: guardrail.Trust, Outcome: outcome.Ignored, Detail: err.Error()}}
-		return results, h.announce.Finish(ctx, e, results)
+		return h.finish(ctx, e, []guardrail.Result{{Guardrail: guardrail.Trust, Outcome: outcome.Ignored, Detail: err.Error()}})
 	}
-	results := h.HandleEvent(ctx, e)
-	return results, h.announce.Finish(ctx, e, results)
+	return h.HandleEvent(ctx, e)
 }
 
 // target is one role to check, with the workload it is meant for when known.
@@ -90,8 +87,19 @@ type target struct {
 	workload           *trust.Workload
 }
 
-// HandleEvent decides and acts on one decoded event, without announcing.
-func (h *Handler) HandleEvent(ctx context.Context, e event.Event) []guardrail.Result {
+// HandleEvent processes one decoded event: it checks every role the event
+// names and announces the results.
+func (h *Handler) HandleEvent(ctx context.Context, e event.Event) ([]guardrail.Result, error) {
+	return h.finish(ctx, e, h.roles(ctx, e))
+}
+
+// finish announces the results and turns failures into the returned error.
+func (h *Handler) finish(ctx context.Context, e event.Event, results []guardrail.Result) ([]guardrail.Result, error) {
+	return results, h.announce.Finish(ctx, e, results)
+}
+
+// roles decides and acts on every role the event names.
+func (h *Handler) roles(ctx context.Context, e event.Event) []guardrail.Result {
 	if reason := h.skip(e); reason != "" {
 		return []guardrail.Result{h.result(e, roleARNOf(e), "", outcome.Ignored, reason)}
 	}
@@ -148,11 +156,7 @@ func (h *Handler) byMemberRole(ctx context.Context, e event.Event) bool {
 	if err != nil {
 		return false
 	}
-	doc, err := url.PathUnescape(r.EncodedPolicy)
-	if err != nil {
-		return false
-	}
-	p, err := trust.Parse([]byte(doc))
+	p, err := trust.Parse([]byte(r.EncodedPolicy))
 	return err == nil && h.ownMemberRole(r, p)
 }
 
@@ -230,11 +234,11 @@ func (h *Handler) describe(ctx context.Context, e event.Event, a event.PodIdenti
 	return a, nil
 }
 
-// CheckRole judges one role by its ARN and acts on the verdict exactly as for
+// Enforce judges one role by its ARN and acts on the verdict exactly as for
 // an IAM event naming it (exemptions, dry-run, narrowing, revoking), without
 // announcing: the caller (the scheduled sweep, `credguard scan`) reports.
 // It reads the role afresh with GetRole.
-func (h *Handler) CheckRole(ctx context.Context, roleARN string) guardrail.Result {
+func (h *Handler) Enforce(ctx context.Context, roleARN string) guardrail.Result {
 	account, name, ok := guardrail.ParseRoleARN(roleARN)
 	if !ok {
 		return guardrail.Result{Guardrail: guardrail.Trust, Resource: roleARN, Outcome: outcome.Failed,
@@ -243,90 +247,96 @@ func (h *Handler) CheckRole(ctx context.Context, roleARN string) guardrail.Resul
 	return h.check(ctx, event.Event{Envelope: event.Envelope{Account: account}}, target{account: account, name: name, arn: roleARN})
 }
 
-// check judges one role and acts on the verdict.
+// check handles one role: describe (read the role and what the decision
+// needs), decide (trust.Decide, pure), act (narrow, then revoke) and
+// confirm (the outcome is the plan's only when every write succeeded).
 func (h *Handler) check(ctx context.Context, e event.Event, t target) guardrail.Result {
 	res := guardrail.Result{Guardrail: guardrail.Trust, Account: t.account, Region: e.Region, Resource: t.arn, Name: t.name}
-	set := func(o outcome.Outcome, detail string) guardrail.Result {
+	f, o, detail := h.describeRole(ctx, e, t)
+	if o != "" {
 		res.Outcome, res.Detail = o, detail
 		return res
 	}
+	if f.role.ARN != "" {
+		res.Resource = f.role.ARN
+	}
+	plan := trust.Decide(f.input)
+	res.Trust = &guardrail.TrustChange{Before: f.input.Policy, Report: plan.Report, Verdict: plan.Verdict, After: plan.Narrowed, Changes: plan.Changes}
+	res.Outcome, res.Detail = h.act(ctx, f.client, t.name, plan)
+	return res
+}
+
+// facts are what describe read for one role.
+type facts struct {
+	client IAM
+	role   role
+	input  trust.Input
+}
+
+// describeRole reads the role (GetRole), parses its trust policy, works out
+// any exemption, and reads what the decision may need besides: whether
+// older sessions are already revoked (GetRolePolicy, only when the caller
+// asked for critical trust that is no longer live) and the association
+// cluster's OIDC issuer (DescribeCluster, only when an IRSA statement could
+// be scoped). When the role cannot be described, o is gone or failed.
+func (h *Handler) describeRole(ctx context.Context, e event.Event, t target) (f facts, o outcome.Outcome, detail string) {
 	client, err := h.iamFor(ctx, t.account)
 	if err != nil {
-		return set(outcome.Failed, fmt.Sprintf("no IAM access in %s: %v", t.account, err))
+		return f, outcome.Failed, fmt.Sprintf("no IAM access in %s: %v", t.account, err)
 	}
-	role, err := getRole(ctx, client, t.name)
+	r, err := getRole(ctx, client, t.name)
 	if err != nil {
 		if isNoSuchEntity(err) {
-			return set(outcome.Gone, "role no longer exists")
+			return f, outcome.Gone, "role no longer exists"
 		}
-		return set(outcome.Failed, err.Error())
+		return f, outcome.Failed, err.Error()
 	}
-	if role.ARN != "" {
-		res.Resource = role.ARN
-	}
-	// GetRole returns the document URL-encoded: decode exactly once.
-	doc, err := url.PathUnescape(role.EncodedPolicy)
+	policy, err := trust.Parse([]byte(r.EncodedPolicy))
 	if err != nil {
-		return set(outcome.Failed, fmt.Sprintf("trust policy of %s is not URL-encoded JSON: %v", t.name, err))
+		return f, outcome.Failed, fmt.Sprintf("trust policy of %s not understood, left unchanged: %v", t.name, err)
 	}
-	res.Before = doc
-	policy, err := trust.Parse([]byte(doc))
-	if err != nil {
-		return set(outcome.Failed, fmt.Sprintf("trust policy of %s not understood, left unchanged: %v", t.name, err))
+	in := trust.Input{
+		RoleName: t.name, Policy: policy, Exempt: h.exemptReason(r, policy), DryRun: h.cfg.DryRun, Workload: t.workload,
+		RequestedCritical: requestedCritical(e), RequestedAt: e.Time,
 	}
-	report := trust.Analyze(policy)
-	res.Severity = string(report.Verdict)
-	exempt := h.exemptReason(role, policy)
-	// GetRolePolicy is called only when the caller asked for critical trust
-	// that is no longer live: a redelivery, or a narrowing since.
-	if !report.Critical() && exempt == "" && requestedCritical(e) {
-		if done, o, detail := h.completeRevocation(ctx, client, e, t.name); done {
-			res.Severity = string(trust.Critical)
-			return set(o, detail)
+	if in.NeedsRevocationState() {
+		if in.RevokedUntil, err = revokedUntil(ctx, client, t.name); err != nil {
+			return f, outcome.Failed, fmt.Sprintf("trust already narrowed; could not check that older sessions are revoked: %v", err)
 		}
 	}
-	if report.Verdict == trust.OK {
-		res.Before = ""
-		return set(outcome.Compliant, "trust policy has no wildcard trust")
-	}
-	if exempt != "" {
-		return set(outcome.Exempt, exempt+"; "+summary(report))
-	}
-	if !report.Critical() {
-		return set(outcome.Warned, summary(report))
-	}
-	w, err := h.withIssuer(ctx, e, t.workload, policy)
-	if err != nil {
-		return set(outcome.Failed, err.Error())
-	}
-	fixed, changes, err := trust.Fix(policy, w)
-	if err != nil {
-		return set(outcome.Failed, fmt.Sprintf("cannot narrow the trust policy of %s: %v", t.name, err))
-	}
-	out, err := trust.Marshal(fixed)
-	if err != nil {
-		return set(outcome.Failed, fmt.Sprintf("cannot write the narrowed policy of %s: %v", t.name, err))
-	}
-	res.After = string(out)
-	detail := summary(report) + "\n" + changes.String()
-	if h.cfg.DryRun {
-		return set(outcome.DryRun, "would narrow: "+detail)
-	}
-	// Narrow the trust first, then revoke: revoking first would let the
-	// workload simply assume the role again.
-	if err := updateTrust(ctx, client, t.name, string(out)); err != nil {
-		if isNoSuchEntity(err) {
-			return set(outcome.Gone, "role deleted before its trust policy could be narrowed")
+	if in.NeedsIssuer() {
+		if in.Workload, err = h.withIssuer(ctx, e, in.Workload); err != nil {
+			return f, outcome.Failed, err.Error()
 		}
-		return set(outcome.Failed, fmt.Sprintf("update trust policy: %v", err))
 	}
-	if err := revokeSessions(ctx, client, t.name, h.now()); err != nil {
-		if isNoSuchEntity(err) {
-			return set(outcome.Gone, "role deleted after its trust policy was narrowed (no sessions left to revoke)")
+	return facts{client: client, role: r, input: in}, "", ""
+}
+
+// act carries out the plan: narrow the trust first, then revoke (revoking
+// first would let the workload simply assume the role again). It returns
+// the plan's outcome when every write succeeded, else gone or failed.
+func (h *Handler) act(ctx context.Context, client IAM, name string, plan trust.Plan) (outcome.Outcome, string) {
+	if plan.Write {
+		if err := updateTrust(ctx, client, name, plan.Document); err != nil {
+			if isNoSuchEntity(err) {
+				return outcome.Gone, "role deleted before its trust policy could be narrowed"
+			}
+			return outcome.Failed, fmt.Sprintf("update trust policy: %v", err)
 		}
-		return set(outcome.Failed, fmt.Sprintf("trust narrowed, but sessions issued before now were NOT revoked: %v", err))
 	}
-	return set(outcome.Revoked, detail)
+	if plan.Revoke {
+		err := revokeSessions(ctx, client, name, h.now())
+		switch {
+		case err == nil:
+		case !plan.Write:
+			return outcome.Failed, fmt.Sprintf("sessions issued under the critical trust the caller set (since narrowed) are not revoked; revoking them failed: %v", err)
+		case isNoSuchEntity(err):
+			return outcome.Gone, "role deleted after its trust policy was narrowed (no sessions left to revoke)"
+		default:
+			return outcome.Failed, fmt.Sprintf("trust narrowed, but sessions issued before now were NOT revoked: %v", err)
+		}
+	}
+	return plan.Outcome, plan.Reason
 }
 
 // requestedCritical reports whether the IAM event asked for critical trust:
@@ -337,31 +347,6 @@ func requestedCritical(e event.Event) bool {
 	}
 	p, err := trust.Parse([]byte(e.Role.PolicyDocument))
 	return err == nil && trust.Analyze(p).Critical()
-}
-
-// completeRevocation handles a role whose caller asked for critical trust
-// but whose live trust no longer is critical: it was narrowed since, by an
-// earlier delivery of this event (whose session revocation may have failed)
-// or by a person. The sessions issued under the wildcard trust must still be
-// cut off: unless an AWSRevokeOlderSessions policy already revokes sessions
-// issued up to the event's time, it is written now. done is false when
-// nothing was needed (a redelivery after a complete revocation writes nothing).
-func (h *Handler) completeRevocation(ctx context.Context, client IAM, e event.Event, name string) (done bool, o outcome.Outcome, detail string) {
-	since, err := revokedUntil(ctx, client, name)
-	if err != nil {
-		return true, outcome.Failed, fmt.Sprintf("trust already narrowed; could not check that older sessions are revoked: %v", err)
-	}
-	if !since.Before(e.Time) {
-		return false, "", ""
-	}
-	const why = "the trust policy the caller set was critical and has since been narrowed, but sessions issued under it were not revoked"
-	if h.cfg.DryRun {
-		return true, outcome.DryRun, "would revoke older sessions: " + why
-	}
-	if err := revokeSessions(ctx, client, name, h.now()); err != nil {
-		return true, outcome.Failed, fmt.Sprintf("%s; revoking them failed: %v", why, err)
-	}
-	return true, outcome.Revoked, why + ": they are now"
 }
 
 // exemptReason says why the role must not be changed ("" when it may be).
@@ -429,13 +414,10 @@ func deployedMemberTrust(p trust.Policy, trustees []string, org string) bool {
 }
 
 // withIssuer returns the workload with its cluster's OIDC issuer, read with
-// eks:DescribeCluster when an IRSA statement of the policy could need it.
-// A cluster that no longer exists, or an issuer that is not an EKS one,
-// leaves the issuer unknown (IRSA statements are then never scoped).
-func (h *Handler) withIssuer(ctx context.Context, e event.Event, w *trust.Workload, p trust.Policy) (*trust.Workload, error) {
-	if w == nil || w.Issuer != "" || w.ClusterName == "" || !trust.NeedsIssuer(p) {
-		return w, nil
-	}
+// eks:DescribeCluster. A cluster that no longer exists, or an issuer that is
+// not an EKS one, leaves the issuer unknown (IRSA statements are then never
+// scoped).
+func (h *Handler) withIssuer(ctx context.Context, e event.Event, w *trust.Workload) (*trust.Workload, error) {
 	client, err := h.eksFor(ctx, e.Account, e.Region)
 	if err != nil {
 		return nil, fmt.Errorf("no EKS access in %s/%s to read the OIDC issuer of cluster %s: %w", e.Account, e.Region, w.ClusterName, err)
@@ -450,14 +432,6 @@ func (h *Handler) withIssuer(ctx context.Context, e event.Event, w *trust.Worklo
 		with.Issuer = ""
 	}
 	return &with, nil
-}
-
-func summary(r trust.Report) string {
-	lines := make([]string, 0, len(r.Findings))
-	for _, f := range r.Findings {
-		lines = append(lines, f.String())
-	}
-	return strings.Join(lines, "\n")
 }
 
 func (h *Handler) result(e event.Event, resource, name string, o outcome.Outcome, detail string) guardrail.Result {

@@ -16,7 +16,7 @@ import (
 	"github.com/credguard/credguard/internal/trustguard"
 )
 
-func TestCheckRoleByARN(t *testing.T) {
+func TestEnforceRoleByARN(t *testing.T) {
 	f := fixture(t)
 	sb := sandboxtest.Start(t, f)
 	cfg, err := sb.AWSConfig(context.Background(), f.HubAccount, "us-east-1")
@@ -41,12 +41,12 @@ func TestCheckRoleByARN(t *testing.T) {
 		{"arn:aws:iam::999988887777:role/elsewhere", outcome.Failed, "no IAM access in 999988887777"},
 		{"ci-deployer", outcome.Failed, "not an IAM role ARN"},
 	} {
-		r := h.CheckRole(ctx, tc.arn)
+		r := h.Enforce(ctx, tc.arn)
 		if r.Outcome != tc.outcome || !strings.Contains(r.Detail, tc.detail) || r.Guardrail != guardrail.Trust || r.Resource != tc.arn {
 			t.Errorf("%s: %s %q (resource %q), want %s containing %q", tc.arn, r.Outcome, r.Detail, r.Resource, tc.outcome, tc.detail)
 		}
 	}
 	if n := len(sb.Notifications()); n != 0 {
-		t.Errorf("CheckRole published %d notifications; the caller reports", n)
+		t.Errorf("Enforce published %d notifications; the caller reports", n)
 	}
 }
