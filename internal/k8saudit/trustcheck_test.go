@@ -4,19 +4,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/credguard/credguard/internal/trust"
+	"github.com/credguard/credguard/internal/trust/trusttest"
 )
 
 const issuer = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
-
-func mustPolicy(t *testing.T, doc string) trust.Policy {
-	t.Helper()
-	p, err := trust.Parse([]byte(doc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 func irsaTrust(sub string, like bool) string {
 	op := "StringEquals"
@@ -46,19 +37,19 @@ func TestTrustRules(t *testing.T) {
 		want     []Rule
 		inDetail string
 	}{
-		{"IRSA trust for this service account", true, cluster, RoleTrust{Policy: mustPolicy(t, irsaTrust("system:serviceaccount:ledger:ledger", false))}, nil, ""},
-		{"IRSA trust for another service account", true, cluster, RoleTrust{Policy: mustPolicy(t, irsaTrust("system:serviceaccount:ledger:other", false))},
+		{"IRSA trust for this service account", true, cluster, RoleTrust{Policy: trusttest.Policy(t, irsaTrust("system:serviceaccount:ledger:ledger", false))}, nil, ""},
+		{"IRSA trust for another service account", true, cluster, RoleTrust{Policy: trusttest.Policy(t, irsaTrust("system:serviceaccount:ledger:other", false))},
 			[]Rule{RuleRoleTrustMismatch}, "sts:AssumeRoleWithWebIdentity"},
-		{"IRSA trust for any subject of the provider", true, cluster, RoleTrust{Policy: mustPolicy(t, irsaTrust("*", true))},
+		{"IRSA trust for any subject of the provider", true, cluster, RoleTrust{Policy: trusttest.Policy(t, irsaTrust("*", true))},
 			[]Rule{RuleRoleTrustCritical}, "oidc-broad-sub"},
 		{"IRSA trust of another cluster's issuer", true, Cluster{Name: "prod", OIDCIssuer: "https://oidc.eks.us-east-1.amazonaws.com/id/OTHER"},
-			RoleTrust{Policy: mustPolicy(t, irsaTrust("system:serviceaccount:ledger:ledger", false))}, []Rule{RuleRoleTrustMismatch}, "oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/OTHER"},
-		{"IRSA without a known issuer: only the analyzer runs", true, Cluster{}, RoleTrust{Policy: mustPolicy(t, irsaTrust("system:serviceaccount:ledger:other", false))}, nil, ""},
+			RoleTrust{Policy: trusttest.Policy(t, irsaTrust("system:serviceaccount:ledger:ledger", false))}, []Rule{RuleRoleTrustMismatch}, "oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/OTHER"},
+		{"IRSA without a known issuer: only the analyzer runs", true, Cluster{}, RoleTrust{Policy: trusttest.Policy(t, irsaTrust("system:serviceaccount:ledger:other", false))}, nil, ""},
 		{"missing role", true, cluster, RoleTrust{Missing: true}, []Rule{RuleRoleTrustMismatch}, "does not exist"},
 		{"unreadable trust is not judged", true, cluster, RoleTrust{Err: "AccessDenied"}, nil, ""},
-		{"Pod Identity trust scoped to the namespace", false, cluster, RoleTrust{Policy: mustPolicy(t, podTrust("ledger"))}, nil, ""},
-		{"Pod Identity trust scoped to another namespace", false, cluster, RoleTrust{Policy: mustPolicy(t, podTrust("billing"))}, []Rule{RuleRoleTrustMismatch}, "pods.eks.amazonaws.com"},
-		{"Pod Identity trust without sts:TagSession", false, cluster, RoleTrust{Policy: mustPolicy(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+		{"Pod Identity trust scoped to the namespace", false, cluster, RoleTrust{Policy: trusttest.Policy(t, podTrust("ledger"))}, nil, ""},
+		{"Pod Identity trust scoped to another namespace", false, cluster, RoleTrust{Policy: trusttest.Policy(t, podTrust("billing"))}, []Rule{RuleRoleTrustMismatch}, "pods.eks.amazonaws.com"},
+		{"Pod Identity trust without sts:TagSession", false, cluster, RoleTrust{Policy: trusttest.Policy(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
 		  "Principal":{"Service":"pods.eks.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}}]}`)},
 			[]Rule{RuleRoleTrustMismatch}, "sts:TagSession"},
 	}

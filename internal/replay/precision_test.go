@@ -10,6 +10,7 @@ import (
 	"github.com/credguard/credguard/internal/replay"
 	"github.com/credguard/credguard/internal/sandbox"
 	"github.com/credguard/credguard/internal/trust"
+	"github.com/credguard/credguard/internal/trust/trusttest"
 )
 
 // Trust-precision scenarios, replayed against the sandbox through the real
@@ -49,15 +50,6 @@ func finalTrust(t *testing.T, rep replay.Report, name string) trust.Policy {
 	p, err := trust.Parse(role(t, rep.State, hub, name).TrustPolicy)
 	if err != nil {
 		t.Fatalf("trust policy of %s after the run: %v", name, err)
-	}
-	return p
-}
-
-func mustParse(t *testing.T, doc string) trust.Policy {
-	t.Helper()
-	p, err := trust.Parse([]byte(doc))
-	if err != nil {
-		t.Fatal(err)
 	}
 	return p
 }
@@ -117,7 +109,7 @@ func TestMixedPrincipalsKeepLegitimateAccess(t *testing.T) {
 		t.Errorf("still critical: %s", trust.Analyze(after))
 	}
 	secure := map[string][]string{"aws:SecureTransport": {"true"}}
-	checkAccess(t, mustParse(t, doc), after, []access{
+	checkAccess(t, trusttest.Policy(t, doc), after, []access{
 		{"the CI role's session", trust.Request{Principal: trust.Identity{Type: trust.AWS, ID: "arn:aws:sts::111122223333:assumed-role/ci/build-42"}, Action: "sts:AssumeRole", Context: secure}, true},
 		{"the CI role tags its session", trust.Request{Principal: trust.Identity{Type: trust.AWS, ID: "arn:aws:sts::111122223333:assumed-role/ci/build-42"}, Action: "sts:TagSession", Context: secure}, true},
 		{"EC2", trust.Request{Principal: trust.Identity{Type: trust.Service, ID: "ec2.amazonaws.com"}, Action: "sts:AssumeRole", Context: secure}, true},
@@ -144,7 +136,7 @@ func TestAssociationScopesPublicRoleToItsWorkload(t *testing.T) {
 		t.Fatalf("result %+v", r)
 	}
 	after := finalTrust(t, rep, "payments-api")
-	checkAccess(t, mustParse(t, doc), after, []access{
+	checkAccess(t, trusttest.Policy(t, doc), after, []access{
 		{"the workload assumes", podRequest("sts:AssumeRole", clusterA, "payments", "payments-api"), true},
 		{"the workload tags its session", podRequest("sts:TagSession", clusterA, "payments", "payments-api"), true},
 		{"another namespace", podRequest("sts:AssumeRole", clusterA, "other", "payments-api"), false},
@@ -187,7 +179,7 @@ func TestAssociationLeavesOtherClustersIRSA(t *testing.T) {
 			t.Errorf("cluster B's broad statement kept or rewritten to the workload: %s", s)
 		}
 	}
-	checkAccess(t, mustParse(t, doc), after, []access{
+	checkAccess(t, trusttest.Policy(t, doc), after, []access{
 		{"cluster B's workload", irsaRequest(providerB, issuerB, "system:serviceaccount:batch:exporter"), true},
 		{"cluster B, the association's names", irsaRequest(providerB, issuerB, "system:serviceaccount:payments:payments-api"), false},
 		{"cluster A's IRSA for the workload", irsaRequest(providerA, issuerA, "system:serviceaccount:payments:payments-api"), true},
