@@ -55,3 +55,19 @@ const (
 	SourceEKS = "aws.eks"
 	SourceIAM = "aws.iam"
 )
+
+// CloudTrailEventSource is the CloudTrail eventSource that the CloudTrail
+// events of an EventBridge source carry (aws.ec2: ec2.amazonaws.com); ok is
+// false for a source the guardrails do not handle.
+func CloudTrailEventSource(source string) (string, bool) {
+	switch source {
+	case SourceEC2:
+		return "ec2.amazonaws.com", true
+	case SourceEKS:
+		return "eks.amazonaws.com", true
+	case SourceIAM:
+		return "iam.amazonaws.com", true
+	default:
+		return "", false
+	}
+}

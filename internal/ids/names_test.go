@@ -32,3 +32,21 @@ func TestSelfRoleFunctions(t *testing.T) {
 		t.Errorf("IMDS and trust writers %v, self roles %v", writers, self)
 	}
 }
+
+func TestCloudTrailEventSource(t *testing.T) {
+	for _, tc := range []struct {
+		source, want string
+		ok           bool
+	}{
+		{ids.SourceEC2, "ec2.amazonaws.com", true},
+		{ids.SourceEKS, "eks.amazonaws.com", true},
+		{ids.SourceIAM, "iam.amazonaws.com", true},
+		{"aws.s3", "", false},
+		{"", "", false},
+		{"AWS.EC2", "", false},
+	} {
+		if got, ok := ids.CloudTrailEventSource(tc.source); got != tc.want || ok != tc.ok {
+			t.Errorf("CloudTrailEventSource(%q) = %q, %v; want %q, %v", tc.source, got, ok, tc.want, tc.ok)
+		}
+	}
+}

@@ -149,7 +149,7 @@ func RunAgainst(ctx context.Context, sb *sandbox.Server, hub string, inputs []In
 		var results []guardrail.Result
 		e, decodeErr := event.Decode(in.Data)
 		if decodeErr == nil {
-			name = guardrail.For(e.Kind)
+			name = guardrail.Name(e.Kind.Guardrail())
 		}
 		if g, ok := guardrails[name]; ok {
 			// A failed result is reported, not returned: the run goes on.
