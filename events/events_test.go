@@ -12,6 +12,7 @@ import (
 
 	"github.com/credguard/credguard/events"
 	"github.com/credguard/credguard/internal/event"
+	"github.com/credguard/credguard/internal/ids"
 )
 
 const (
@@ -146,7 +147,7 @@ func TestSamplesAreRealShaped(t *testing.T) {
 			if *env.Source == "aws.iam" && *env.Region != "us-east-1" {
 				t.Errorf("IAM event in %s: IAM delivers in us-east-1 only", *env.Region)
 			}
-			if *env.DetailType == event.DetailTypeStateChange {
+			if *env.DetailType == ids.DetailTypeStateChange {
 				if len(env.Resources) != 1 || !strings.HasPrefix(env.Resources[0], fmt.Sprintf("arn:aws:ec2:%s:%s:instance/i-", *env.Region, *env.Account)) {
 					t.Errorf("resources = %v, want the instance ARN", env.Resources)
 				}
@@ -229,7 +230,7 @@ func TestDemoFixtureCoversSamples(t *testing.T) {
 	assocs := map[where]string{}    // cluster/id → "ns/sa role"
 	for account, a := range fx.Accounts {
 		for _, r := range a.Roles {
-			roles[event.RoleARN("us-east-1", account, r.Path, r.Name)] = true
+			roles[ids.RoleARN{Partition: "aws", Account: account, Path: r.Path, Name: r.Name}.String()] = true
 			var doc map[string]any
 			if err := json.Unmarshal(r.TrustPolicy, &doc); err != nil || doc["Version"] != "2012-10-17" {
 				t.Errorf("role %s/%s: trust policy is not a policy document (%v)", account, r.Name, err)

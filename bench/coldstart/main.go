@@ -35,7 +35,10 @@ import (
 	"time"
 
 	"github.com/credguard/credguard/events"
+	"github.com/credguard/credguard/internal/ids"
+	"github.com/credguard/credguard/internal/partition"
 	"github.com/credguard/credguard/internal/sandbox"
+	"github.com/credguard/credguard/internal/settings"
 )
 
 const (
@@ -46,8 +49,8 @@ const (
 // firstEvent is the sample each function is given once ready ("" = none:
 // the process is ended as soon as it is ready).
 var firstEvent = map[string]string{
-	"imds-enforcer": "ec2-state-change-pending.json",
-	"trust-guard":   "iam-create-role.json",
+	ids.FnIMDSEnforcer: "ec2-state-change-pending.json",
+	ids.FnTrustGuard:   "iam-create-role.json",
 }
 
 func main() {
@@ -292,8 +295,8 @@ func measureBootstrap(path, function string, sb *sandbox.Server) (sample, error)
 		"AWS_ACCESS_KEY_ID=" + creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + creds.SecretAccessKey,
 		"AWS_ENDPOINT_URL=" + sb.URL(), "AWS_EC2_METADATA_DISABLED=true",
 		"CREDGUARD_HUB_ACCOUNT=" + hub,
-		"CREDGUARD_TOPIC_ARN=arn:aws:sns:us-east-1:" + hub + ":credguard-notifications",
-		"CREDGUARD_SELF_ROLE_ARNS=arn:aws:iam::" + hub + ":role/credguard-imds-enforcer,arn:aws:iam::" + hub + ":role/credguard-trust-guard",
+		"CREDGUARD_TOPIC_ARN=" + partition.ARN("sns", region, hub, ids.TopicName),
+		"CREDGUARD_SELF_ROLE_ARNS=" + strings.Join(settings.SelfRoleARNs(region, hub), ","),
 		"CREDGUARD_SLACK_WEBHOOK_SECRET_ARN=arn:aws:secretsmanager:us-east-1:" + hub + ":secret:credguard-slack-AbCdEf",
 		"CREDGUARD_SWEEP_BUCKET=credguard-sweep-" + hub, // the sweep steps' results bucket
 	}

@@ -47,18 +47,18 @@ const (
 // requests sent to it (any principal of the organization may invoke it)
 // can never use what the guardrails need.
 var DefaultConcurrency = map[string]int{
-	FnIMDSEnforcer: 3 * imdsMaxConcurrency, // three IMDS queues
-	FnTrustGuard:   2 * trustMaxConcurrency,
-	FnSweeper:      DefaultSweepMaxConcurrency, // the sweep map's scopes in flight
-	FnIMDSDefaults: 10,
+	ids.FnIMDSEnforcer: 3 * imdsMaxConcurrency, // three IMDS queues
+	ids.FnTrustGuard:   2 * trustMaxConcurrency,
+	ids.FnSweeper:      DefaultSweepMaxConcurrency, // the sweep map's scopes in flight
+	ids.FnIMDSDefaults: 10,
 }
 
 // concurrencyKeys are the context keys of Config.Concurrency.
 var concurrencyKeys = map[string]string{
-	FnIMDSEnforcer: "imdsEnforcerConcurrency",
-	FnTrustGuard:   "trustGuardConcurrency",
-	FnSweeper:      "sweeperConcurrency",
-	FnIMDSDefaults: "imdsDefaultsConcurrency",
+	ids.FnIMDSEnforcer: "imdsEnforcerConcurrency",
+	ids.FnTrustGuard:   "trustGuardConcurrency",
+	ids.FnSweeper:      "sweeperConcurrency",
+	ids.FnIMDSDefaults: "imdsDefaultsConcurrency",
 }
 
 // IMDSDefaults says whether, and how, the stacks set each account's regional
@@ -147,7 +147,6 @@ var (
 	reOrgID       = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
 	reOU          = regexp.MustCompile(`^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$`)
 	reRegion      = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`)
-	reRoleARN     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
 	reInstanceID  = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	reSlackID     = regexp.MustCompile(`^[A-Z0-9]{9,11}$`)
 	reSecretARN   = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[\w/+=.@-]+$`)
@@ -273,7 +272,7 @@ func (c Config) validate() []error {
 		bad("imdsDefaults", "must be %q, %q or %q, got %q", IMDSDefaultsOff, IMDSDefaultsOn, IMDSDefaultsEnforce, c.IMDSDefaults)
 	}
 	for _, a := range c.ExemptRoleARNs {
-		if !reRoleARN.MatchString(a) {
+		if _, ok := ids.ParseRoleARN(a); !ok {
 			bad("exemptRoleArns", "%q is not an IAM role ARN", a)
 		}
 	}
@@ -303,7 +302,7 @@ func (c Config) validate() []error {
 			bad(k.key, "must be a valid IAM role name (1-64 of letters, digits and +=,.@_-), got %q", k.name)
 		case names[k.name] != "":
 			bad(k.key, "must differ from %s (%q): each member role holds one guardrail's permissions", names[k.name], k.name)
-		case k.name == ids.LegacyRoleName || slices.Contains([]string{FnIMDSEnforcer, FnTrustGuard, FnSweeper, FnSlackForwarder, FnIMDSDefaults}, strings.TrimPrefix(k.name, ResourcePrefix)):
+		case k.name == ids.LegacyRoleName || slices.Contains([]string{ids.FnIMDSEnforcer, ids.FnTrustGuard, ids.FnSweeper, ids.FnSlackForwarder, ids.FnIMDSDefaults}, strings.TrimPrefix(k.name, ids.Prefix)):
 			bad(k.key, "%q is taken (the legacy member role, or a hub function role)", k.name)
 		}
 		names[k.name] = k.key
@@ -317,9 +316,9 @@ func (c Config) validate() []error {
 	for fn, key := range concurrencyKeys {
 		n, least := c.Concurrency[fn], 1
 		switch fn {
-		case FnIMDSEnforcer:
+		case ids.FnIMDSEnforcer:
 			least = 3 * imdsMaxConcurrency
-		case FnTrustGuard:
+		case ids.FnTrustGuard:
 			least = 2 * trustMaxConcurrency
 		}
 		if n != 0 && (n < least || n > 1000) {
@@ -336,7 +335,7 @@ func (c Config) validate() []error {
 	}
 	if c.SweepMaxConcurrency < 1 || c.SweepMaxConcurrency > 1000 {
 		bad("sweepMaxConcurrency", "must be 1 to 1000 scopes at once (the sweeper's Lambda concurrency), got %d", c.SweepMaxConcurrency)
-	} else if n := c.Concurrency[FnSweeper]; n != 0 && n < c.SweepMaxConcurrency {
+	} else if n := c.Concurrency[ids.FnSweeper]; n != 0 && n < c.SweepMaxConcurrency {
 		bad("sweeperConcurrency", "must be 0 (no reservation) or at least sweepMaxConcurrency (%d): the map would be throttled, got %d", c.SweepMaxConcurrency, n)
 	}
 	for _, a := range c.SweepAccounts {

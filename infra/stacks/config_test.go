@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/credguard/credguard/internal/ids"
 )
 
 func getter(m map[string]any) Getter {
@@ -22,7 +24,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 		IMDSRoleName:     "credguard-imds-remediation",
 		TrustRoleName:    "credguard-trust-remediation",
 		DefaultsRoleName: "credguard-imds-defaults-member",
-		Concurrency:      map[string]int{FnIMDSEnforcer: 15, FnTrustGuard: 4, FnSweeper: DefaultSweepMaxConcurrency, FnIMDSDefaults: 10},
+		Concurrency:      map[string]int{ids.FnIMDSEnforcer: 15, ids.FnTrustGuard: 4, ids.FnSweeper: DefaultSweepMaxConcurrency, ids.FnIMDSDefaults: 10},
 		SweepSchedule:    "rate(6 hours)",
 		LogRetentionDays: 90,
 		StackSetCallAs:   "SELF",
@@ -80,7 +82,7 @@ func TestLoadConfigOrganization(t *testing.T) {
 		SlackWebhookSecretARN: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:credguard/slack-AbCdEf",
 		IMDSRoleName:          "guardrails-imds", TrustRoleName: "guardrails-trust", DefaultsRoleName: "credguard-imds-defaults-member",
 		SweepSchedule: "cron(0 */4 * * ? *)",
-		Concurrency:   map[string]int{FnIMDSEnforcer: 20, FnTrustGuard: 0, FnSweeper: DefaultSweepMaxConcurrency, FnIMDSDefaults: 10},
+		Concurrency:   map[string]int{ids.FnIMDSEnforcer: 20, ids.FnTrustGuard: 0, ids.FnSweeper: DefaultSweepMaxConcurrency, ids.FnIMDSDefaults: 10},
 		SweepAccounts: []string{"444455556666"}, LogRetentionDays: 365, StackSetCallAs: "DELEGATED_ADMIN",
 		IMDSDefaults: IMDSDefaultsEnforce, AttachSCP: true, RunInstancesDelaySeconds: 0, IMDSScope: "eks-nodes",
 		SweepMaxConcurrency: DefaultSweepMaxConcurrency,

@@ -5,11 +5,12 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/metrics"
 )
 
 // DashboardName is the hub's operations dashboard.
-const DashboardName = ResourcePrefix + "operations"
+const DashboardName = ids.Prefix + "operations"
 
 // emfGuardrails are the Guardrail dimension values of Credguard's metrics.
 var emfGuardrails = []string{"imds", "trust", "sweep"}
@@ -52,12 +53,12 @@ func (h *Hub) addDashboard(cfg Config) awscloudwatch.Dashboard {
 		dlqNames = append(dlqNames, r.ID)
 	}
 	if cfg.SlackWebhookSecretARN != "" {
-		dlqNames = append(dlqNames, FnSlackForwarder)
+		dlqNames = append(dlqNames, ids.FnSlackForwarder)
 	}
 	for _, n := range dlqNames {
 		dlqs = append(dlqs, awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 			Namespace: jsii.String("AWS/SQS"), MetricName: jsii.String("ApproximateNumberOfMessagesVisible"),
-			DimensionsMap: &map[string]*string{"QueueName": jsii.String(ResourcePrefix + n + "-dlq")},
+			DimensionsMap: &map[string]*string{"QueueName": jsii.String(ids.Prefix + n + "-dlq")},
 			Statistic:     jsii.String("Maximum"), Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String(n + " DLQ"),
 		}))
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/credguard/credguard/infra/stacks"
+	"github.com/credguard/credguard/internal/ids"
 )
 
 const (
@@ -33,7 +34,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	for _, fn := range []string{stacks.FnIMDSEnforcer, stacks.FnTrustGuard, stacks.FnSweeper, stacks.FnSweepList, stacks.FnSweepSummary, stacks.FnSlackForwarder, stacks.FnIMDSDefaults} {
+	for _, fn := range []string{ids.FnIMDSEnforcer, ids.FnTrustGuard, ids.FnSweeper, ids.FnSweepList, ids.FnSweepSummary, ids.FnSlackForwarder, ids.FnIMDSDefaults} {
 		p := filepath.Join(dir, fn, "bootstrap")
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			fmt.Fprintln(os.Stderr, err)

@@ -23,6 +23,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/credguard/credguard/internal/deploy"
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/settings"
 )
 
@@ -93,12 +94,12 @@ type Hub struct {
 
 // HubFunctions lists the functions the hub deploys for a configuration.
 func HubFunctions(cfg Config) []string {
-	fns := []string{FnIMDSEnforcer, FnTrustGuard, FnSweeper, FnSweepList, FnSweepSummary}
+	fns := []string{ids.FnIMDSEnforcer, ids.FnTrustGuard, ids.FnSweeper, ids.FnSweepList, ids.FnSweepSummary}
 	if cfg.SlackWebhookSecretARN != "" {
-		fns = append(fns, FnSlackForwarder)
+		fns = append(fns, ids.FnSlackForwarder)
 	}
 	if cfg.SetsIMDSDefaults() {
-		fns = append(fns, FnIMDSDefaults)
+		fns = append(fns, ids.FnIMDSDefaults)
 	}
 	return fns
 }
@@ -138,10 +139,10 @@ func NewHub(scope constructs.Construct, id string, props *HubProps) (*Hub, error
 	}
 	partition, account := *stack.Partition(), *stack.Account()
 	hubRoleARN := func(fn string) string {
-		return fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, RoleName(fn))
+		return ids.RoleARN{Partition: partition, Account: account, Name: ids.FunctionName(fn)}.String()
 	}
 	var selfRoles []string
-	for _, fn := range SelfRoleFunctions {
+	for _, fn := range ids.SelfRoleFunctions() {
 		selfRoles = append(selfRoles, hubRoleARN(fn))
 	}
 
@@ -248,11 +249,11 @@ func hubAccountScope(cfg Config, partition, account string, selfRoles []string, 
 	protected := append([]string{}, selfRoles...)
 	if cfg.Mode == Organization {
 		for _, name := range MemberRoleNames(cfg) {
-			protected = append(protected, fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, name))
+			protected = append(protected, ids.RoleARN{Partition: partition, Account: account, Name: name}.String())
 		}
 	}
 	if cfg.SetsIMDSDefaults() {
-		protected = append(protected, hubRoleARN(FnIMDSDefaults))
+		protected = append(protected, hubRoleARN(ids.FnIMDSDefaults))
 	}
 	acctScope := accountScope{Partition: partition, Account: account, Regions: cfg.Regions, Protected: protected,
 		// The IMDS defaults resource of the hub account itself: in the hub
@@ -276,7 +277,7 @@ func (h *Hub) addGuardrailFunctions(cfg Config, distDir, partition, account stri
 			reserved: cfg.Concurrency[fn],
 		}, alarmAction)
 		statements := accountStatements(acctScope, n)
-		if fn != FnSweeper { // the sweep's summary step notifies, not its per-scope sweeper
+		if fn != ids.FnSweeper { // the sweep's summary step notifies, not its per-scope sweeper
 			statements = append(statements, h.publishStatements()...)
 		}
 		if cfg.Mode == Organization {
@@ -290,15 +291,15 @@ func (h *Hub) addGuardrailFunctions(cfg Config, distDir, partition, account stri
 		return f
 	}
 
-	build(FnIMDSEnforcer, "Credguard: enforces IMDSv2 with hop limit 1 on EC2 instances",
+	build(ids.FnIMDSEnforcer, "Credguard: enforces IMDSv2 with hop limit 1 on EC2 instances",
 		imdsTimeoutSeconds, 256, withEnv(map[string]*string{
 			"CREDGUARD_DRY_RUN": jsii.String(strconv.FormatBool(cfg.DryRunIMDS)),
 		}), needs{imds: true}, cfg.IMDSRoleName)
-	build(FnTrustGuard, "Credguard: revokes wildcard IAM role trust policies",
+	build(ids.FnTrustGuard, "Credguard: revokes wildcard IAM role trust policies",
 		trustTimeoutSeconds, 256, withEnv(map[string]*string{
 			"CREDGUARD_DRY_RUN": jsii.String(strconv.FormatBool(cfg.DryRunTrust)),
 		}), needs{trust: true, pods: true}, cfg.TrustRoleName)
-	sweeper := build(FnSweeper, "Credguard: scheduled sweep of instances, launch templates and roles",
+	sweeper := build(ids.FnSweeper, "Credguard: scheduled sweep of instances, launch templates and roles",
 		sweepTimeoutSeconds, 512, withEnv(map[string]*string{
 			"CREDGUARD_DRY_RUN_IMDS":  jsii.String(strconv.FormatBool(cfg.DryRunIMDS)),
 			"CREDGUARD_DRY_RUN_TRUST": jsii.String(strconv.FormatBool(cfg.DryRunTrust)),
@@ -310,7 +311,7 @@ func (h *Hub) addGuardrailFunctions(cfg Config, distDir, partition, account stri
 // (besides their IAM grants, the key policy names them, as the issue asks).
 func (h *Hub) grantTopicKeyToFunctions() {
 	var fnPrincipals []awsiam.IPrincipal
-	for _, fn := range SelfRoleFunctions {
+	for _, fn := range ids.SelfRoleFunctions() {
 		fnPrincipals = append(fnPrincipals, awsiam.NewArnPrincipal(h.Roles[fn].RoleArn()))
 	}
 	h.Key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -344,7 +345,7 @@ type fnOptions struct {
 func assumeMemberRoles(cfg Config, partition string, roleNames, functionARNs []string) awsiam.PolicyStatement {
 	var resources []string
 	for _, name := range roleNames {
-		resources = append(resources, fmt.Sprintf("arn:%s:iam::*:role/%s", partition, name))
+		resources = append(resources, ids.RoleARN{Partition: partition, Account: "*", Name: name}.String())
 	}
 	var source any = functionARNs
 	if len(functionARNs) == 1 {
@@ -369,7 +370,7 @@ func assumeMemberRoles(cfg Config, partition string, roleNames, functionARNs []s
 func functionARNs(partition, account, fn string, regions []string) []string {
 	out := make([]string, 0, len(regions))
 	for _, r := range regions {
-		out = append(out, fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s%s", partition, r, account, ResourcePrefix, fn))
+		out = append(out, fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s%s", partition, r, account, ids.Prefix, fn))
 	}
 	return out
 }
@@ -399,7 +400,7 @@ func (h *Hub) newFunction(cfg Config, distDir, fn string, o fnOptions, alarm aws
 	stack := h.Stack
 	id := constructID(fn)
 	role := awsiam.NewRole(stack, jsii.String(id+"Role"), &awsiam.RoleProps{
-		RoleName:    jsii.String(RoleName(fn)),
+		RoleName:    jsii.String(ids.FunctionName(fn)),
 		Description: jsii.String("Credguard " + fn + " function"),
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 	})
@@ -418,10 +419,10 @@ func (h *Hub) newFunction(cfg Config, distDir, fn string, o fnOptions, alarm aws
 	if throttled == "" {
 		throttled = "raise the account's Lambda concurrency or lower the event sources' maximum concurrency"
 	}
-	newAlarm(stack, id+"Errors", ResourcePrefix+fn+"-errors",
+	newAlarm(stack, id+"Errors", ids.Prefix+fn+"-errors",
 		"Credguard "+fn+" failed: "+failed,
 		f.MetricErrors(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}), 1, alarm)
-	newAlarm(stack, id+"Throttles", ResourcePrefix+fn+"-throttles",
+	newAlarm(stack, id+"Throttles", ids.Prefix+fn+"-throttles",
 		"Credguard "+fn+" was throttled: "+throttled,
 		f.MetricThrottles(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}), 1, alarm)
 	return f
@@ -431,7 +432,7 @@ func (h *Hub) newFunction(cfg Config, distDir, fn string, o fnOptions, alarm aws
 // code from distDir/<fn>, JSON logs to its own log group.
 func functionProps(distDir, fn string, o fnOptions, role awsiam.IRole, logs awslogs.ILogGroup) *awslambda.FunctionProps {
 	return &awslambda.FunctionProps{
-		FunctionName:    jsii.String(ResourcePrefix + fn),
+		FunctionName:    jsii.String(ids.Prefix + fn),
 		Description:     jsii.String(o.description),
 		Runtime:         awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:    awslambda.Architecture_ARM_64(),
@@ -460,12 +461,12 @@ func reservedConcurrency(n int) *float64 {
 func (h *Hub) newDLQ(name string, alarm awscloudwatch.IAlarmAction) awssqs.Queue {
 	id := constructID(name)
 	q := awssqs.NewQueue(h.Stack, jsii.String(id+"DLQ"), &awssqs.QueueProps{
-		QueueName:       jsii.String(ResourcePrefix + name + "-dlq"),
+		QueueName:       jsii.String(ids.Prefix + name + "-dlq"),
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:      jsii.Bool(true),
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 	})
-	newAlarm(h.Stack, id+"DLQMessages", ResourcePrefix+name+"-dlq-messages",
+	newAlarm(h.Stack, id+"DLQMessages", ids.Prefix+name+"-dlq-messages",
 		"Credguard: a message reached the "+name+" dead-letter queue; inspect it and redrive it once the cause is fixed",
 		q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")}), 1, alarm)
 	return q
@@ -485,12 +486,12 @@ func (h *Hub) addRule(cfg Config, r Rule, alarm awscloudwatch.IAlarmAction) {
 	fn := h.Functions[r.Function]
 	timeout := imdsTimeoutSeconds
 	concurrency := imdsMaxConcurrency
-	if r.Function == FnTrustGuard {
+	if r.Function == ids.FnTrustGuard {
 		timeout, concurrency = trustTimeoutSeconds, trustMaxConcurrency
 	}
 	dlq := h.newDLQ(r.ID, alarm)
 	props := &awssqs.QueueProps{
-		QueueName:         jsii.String(ResourcePrefix + r.ID),
+		QueueName:         jsii.String(ids.Prefix + r.ID),
 		Encryption:        awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:        jsii.Bool(true),
 		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(float64(visibilityFactor * timeout))),
@@ -514,7 +515,7 @@ func (h *Hub) addRule(cfg Config, r Rule, alarm awscloudwatch.IAlarmAction) {
 		ReportBatchItemFailures: jsii.Bool(true),
 		MaxConcurrency:          jsii.Number(float64(concurrency)),
 	}))
-	newAlarm(stack, id+"QueueAge", ResourcePrefix+r.ID+"-queue-age",
+	newAlarm(stack, id+"QueueAge", ids.Prefix+r.ID+"-queue-age",
 		"Credguard: events for "+r.Function+" "+behind+"; the guardrail is behind or failing",
 		q.MetricApproximateAgeOfOldestMessage(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")}),
 		float64(ageThreshold), alarm)
@@ -525,7 +526,7 @@ func (h *Hub) addRule(cfg Config, r Rule, alarm awscloudwatch.IAlarmAction) {
 func (h *Hub) addRuleTo(r Rule, q awssqs.Queue) {
 	h.Queues[r.ID] = q
 	rule := awsevents.NewRule(h.Stack, jsii.String(constructID(r.ID)+"Rule"), &awsevents.RuleProps{
-		RuleName:     jsii.String(ResourcePrefix + r.ID),
+		RuleName:     jsii.String(ids.Prefix + r.ID),
 		Description:  jsii.String("Credguard: " + r.Description),
 		EventBus:     h.Bus,
 		EventPattern: r.eventPattern(),

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/credguard/credguard/internal/ids"
 )
 
 // The account IMDS defaults custom resource (context key imdsDefaults).
@@ -25,9 +26,6 @@ import (
 // any account but its own, after verifying the request with
 // cloudformation:DescribeStackResource (accountStatements).
 const (
-	// FnIMDSDefaults is the function behind the custom resource (code in
-	// dist/imds-defaults, role credguard-imds-defaults).
-	FnIMDSDefaults = "imds-defaults"
 	// IMDSDefaultsResourceType is the custom resource type (the handler's
 	// imdsdefaults.ResourceType).
 	IMDSDefaultsResourceType = "Custom::CredguardImdsDefaults"
@@ -87,7 +85,7 @@ func newIMDSDefaultsResource(scope constructs.Construct, id string, cfg Config, 
 // that uses it, for the member template (no cross-stack reference, no asset).
 func IMDSDefaultsServiceToken(hubAccount string) *string {
 	return awscdk.Fn_Sub(jsii.String(fmt.Sprintf("arn:${AWS::Partition}:lambda:${AWS::Region}:%s:function:%s%s",
-		hubAccount, ResourcePrefix, FnIMDSDefaults)), nil)
+		hubAccount, ids.Prefix, ids.FnIMDSDefaults)), nil)
 }
 
 // allowOrganizationStacks lets CloudFormation, acting for any principal of
@@ -108,18 +106,18 @@ func allowOrganizationStacks(fn awslambda.Function, organizationID string) awsla
 func (h *Hub) addIMDSDefaults(cfg Config, distDir string, acct accountScope, alarm awscloudwatch.IAlarmAction) {
 	o := imdsDefaultsFnOptions
 	o.env = imdsDefaultsEnvironment(cfg, acct.Account)
-	o.reserved = cfg.Concurrency[FnIMDSDefaults]
-	fn := h.newFunction(cfg, distDir, FnIMDSDefaults, o, alarm)
+	o.reserved = cfg.Concurrency[ids.FnIMDSDefaults]
+	fn := h.newFunction(cfg, distDir, ids.FnIMDSDefaults, o, alarm)
 	statements := accountStatements(acct, needs{defaults: true})
 	if cfg.Mode == Organization {
 		// Only its own member role, from inside any of its regional copies.
 		statements = append(statements, assumeMemberRoles(cfg, acct.Partition, []string{cfg.DefaultsRoleName},
-			functionARNs(acct.Partition, acct.Account, FnIMDSDefaults, cfg.Regions)))
+			functionARNs(acct.Partition, acct.Account, ids.FnIMDSDefaults, cfg.Regions)))
 	}
 	for _, st := range statements {
-		h.Roles[FnIMDSDefaults].AddToPolicy(st)
+		h.Roles[ids.FnIMDSDefaults].AddToPolicy(st)
 	}
-	suppressWildcards(h.Roles[FnIMDSDefaults], statements)
+	suppressWildcards(h.Roles[ids.FnIMDSDefaults], statements)
 	if cfg.Mode == Organization {
 		allowOrganizationStacks(fn, cfg.OrganizationID)
 		return
@@ -146,7 +144,7 @@ type Regional struct {
 // NewRegional builds a per-region hub stack.
 func NewRegional(scope constructs.Construct, id string, props *RegionalProps) (*Regional, error) {
 	cfg := props.Config
-	if err := CheckDist(props.DistDir, []string{FnIMDSDefaults}); err != nil {
+	if err := CheckDist(props.DistDir, []string{ids.FnIMDSDefaults}); err != nil {
 		return nil, err
 	}
 	sp := props.StackProps
@@ -154,7 +152,7 @@ func NewRegional(scope constructs.Construct, id string, props *RegionalProps) (*
 	r := &Regional{Stack: stack}
 	// IAM is global: the hub stack owns the role; this stack adds the
 	// permission to write its own region's log group.
-	role := awsiam.Role_FromRoleName(stack, jsii.String("ImdsDefaultsRole"), jsii.String(RoleName(FnIMDSDefaults)), nil)
+	role := awsiam.Role_FromRoleName(stack, jsii.String("ImdsDefaultsRole"), jsii.String(ids.FunctionName(ids.FnIMDSDefaults)), nil)
 	logs := awslogs.NewLogGroup(stack, jsii.String("ImdsDefaultsLogs"), &awslogs.LogGroupProps{
 		Retention:     retention(cfg.LogRetentionDays),
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
@@ -162,8 +160,8 @@ func NewRegional(scope constructs.Construct, id string, props *RegionalProps) (*
 	logs.GrantWrite(role)
 	o := imdsDefaultsFnOptions
 	o.env = imdsDefaultsEnvironment(cfg, *stack.Account())
-	o.reserved = cfg.Concurrency[FnIMDSDefaults]
-	r.Function = awslambda.NewFunction(stack, jsii.String("ImdsDefaults"), functionProps(props.DistDir, FnIMDSDefaults, o, role, logs))
+	o.reserved = cfg.Concurrency[ids.FnIMDSDefaults]
+	r.Function = awslambda.NewFunction(stack, jsii.String("ImdsDefaults"), functionProps(props.DistDir, ids.FnIMDSDefaults, o, role, logs))
 	if cfg.Mode == Organization {
 		allowOrganizationStacks(r.Function, cfg.OrganizationID)
 	} else {

@@ -78,13 +78,13 @@ func NewMember(scope constructs.Construct, id string, props *MemberProps) *Membe
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil).WithConditions(&map[string]any{
 			"StringEquals": map[string]any{"aws:SourceAccount": account},
 			"ArnLike": map[string]any{"aws:SourceArn": fmt.Sprintf("arn:%s:events:%s:%s:rule/%sforward-*",
-				partition, region, account, ResourcePrefix)},
+				partition, region, account, ids.Prefix)},
 		}),
 	})
 	hubBus := awsevents.EventBus_FromEventBusArn(stack, jsii.String("HubBus"), jsii.String(props.TargetBusARN))
 	for _, r := range Rules() {
 		rule := awsevents.NewRule(stack, jsii.String(constructID(r.ID)+"Forward"), &awsevents.RuleProps{
-			RuleName:     jsii.String(ResourcePrefix + "forward-" + r.ID),
+			RuleName:     jsii.String(ids.Prefix + "forward-" + r.ID),
 			Description:  jsii.String("Credguard: forward to the hub: " + r.Description),
 			EventPattern: r.eventPattern(),
 		})
@@ -148,15 +148,15 @@ func memberRoleSpecs(cfg Config) []memberRoleSpec {
 	specs := []memberRoleSpec{
 		{MemberIMDS, "ImdsRemediationRole", cfg.IMDSRoleName,
 			"Credguard: assumed by the hub's IMDS guardrail and sweep to enforce IMDSv2 on this account's instances and launch templates",
-			[]string{FnIMDSEnforcer, FnSweeper}, needs{imds: true, templates: true}},
+			ids.IMDSFunctions(), needs{imds: true, templates: true}},
 		{MemberTrust, "TrustRemediationRole", cfg.TrustRoleName,
 			"Credguard: assumed by the hub's trust guardrail and sweep to revoke wildcard role trust in this account",
-			[]string{FnTrustGuard, FnSweeper}, needs{trust: true, pods: true, listRoles: true}},
+			ids.TrustFunctions(), needs{trust: true, pods: true, listRoles: true}},
 	}
 	if cfg.SetsIMDSDefaults() {
 		specs = append(specs, memberRoleSpec{MemberDefaults, "ImdsDefaultsRole", cfg.DefaultsRoleName,
 			"Credguard: assumed by the hub's imds-defaults function to set this account's IMDS defaults for the Custom::CredguardImdsDefaults resource",
-			[]string{FnIMDSDefaults}, needs{defaults: true}})
+			[]string{ids.FnIMDSDefaults}, needs{defaults: true}})
 	}
 	return specs
 }
@@ -179,13 +179,13 @@ func newMemberRole(stack awscdk.Stack, cfg Config, spec memberRoleSpec, inGlobal
 	partition, account := *stack.Partition(), *stack.Account()
 	var hubRoles []awsiam.IPrincipal
 	for _, fn := range spec.trusted {
-		arn := fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, cfg.HubAccount, RoleName(fn))
+		arn := ids.RoleARN{Partition: partition, Account: cfg.HubAccount, Name: ids.FunctionName(fn)}.String()
 		hubRoles = append(hubRoles, awsiam.NewArnPrincipal(jsii.String(arn)))
 	}
 	// The trust role must never rewrite a member role (its own included).
 	var protected []string
 	for _, name := range MemberRoleNames(cfg) {
-		protected = append(protected, fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, name))
+		protected = append(protected, ids.RoleARN{Partition: partition, Account: account, Name: name}.String())
 	}
 	statements := accountStatements(accountScope{
 		Partition: partition, Account: account, Regions: cfg.Regions, Protected: protected,

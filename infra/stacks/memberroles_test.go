@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/credguard/credguard/infra/stacks"
+	"github.com/credguard/credguard/internal/ids"
 )
 
 // imdsWrites and iamWrites are the two kinds of write that no member role,
@@ -39,17 +40,17 @@ func checkMemberRoles(t *testing.T, m template, regionIs func(string) string, gl
 	}
 	wants := map[string]want{
 		"credguard-imds-remediation": {
-			[]string{stacks.FnIMDSEnforcer, stacks.FnSweeper},
+			[]string{ids.FnIMDSEnforcer, ids.FnSweeper},
 			[]string{"ec2:CreateLaunchTemplateVersion", "ec2:DescribeInstances", "ec2:DescribeLaunchTemplateVersions",
 				"ec2:DescribeLaunchTemplates", "ec2:ModifyInstanceMetadataOptions", "ec2:ModifyLaunchTemplate"},
 		},
 		"credguard-trust-remediation": {
-			[]string{stacks.FnSweeper, stacks.FnTrustGuard},
+			[]string{ids.FnSweeper, ids.FnTrustGuard},
 			[]string{"eks:DescribeCluster", "eks:DescribePodIdentityAssociation", "iam:GetRole", "iam:GetRolePolicy", "iam:ListRoleTags",
 				"iam:ListRoles", "iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"},
 		},
 		"credguard-imds-defaults-member": {
-			[]string{stacks.FnIMDSDefaults},
+			[]string{ids.FnIMDSDefaults},
 			[]string{"cloudformation:DescribeStackResource", "ec2:GetInstanceMetadataDefaults", "ec2:ModifyInstanceMetadataDefaults"},
 		},
 	}
@@ -131,10 +132,10 @@ func checkMemberRoles(t *testing.T, m template, regionIs func(string) string, gl
 func checkAssumeMemberRoles(t *testing.T, fn string, sts []map[string]any, resources []string) {
 	t.Helper()
 	roles := map[string][]string{
-		stacks.FnIMDSEnforcer: {"credguard-imds-remediation"},
-		stacks.FnTrustGuard:   {"credguard-trust-remediation"},
-		stacks.FnSweeper:      {"credguard-imds-remediation", "credguard-trust-remediation"},
-		stacks.FnIMDSDefaults: {"credguard-imds-defaults-member"},
+		ids.FnIMDSEnforcer: {"credguard-imds-remediation"},
+		ids.FnTrustGuard:   {"credguard-trust-remediation"},
+		ids.FnSweeper:      {"credguard-imds-remediation", "credguard-trust-remediation"},
+		ids.FnIMDSDefaults: {"credguard-imds-defaults-member"},
 	}[fn]
 	var want []string
 	for _, r := range roles {
@@ -144,7 +145,7 @@ func checkAssumeMemberRoles(t *testing.T, fn string, sts []map[string]any, resou
 		t.Errorf("%s: sts:AssumeRole on %v, want %v", fn, resources, want)
 	}
 	var source any = "arn:aws:lambda:us-east-1:" + hubAccount + ":function:credguard-" + fn
-	if fn == stacks.FnIMDSDefaults { // one copy per watched region
+	if fn == ids.FnIMDSDefaults { // one copy per watched region
 		source = []any{"arn:aws:lambda:us-east-1:" + hubAccount + ":function:credguard-" + fn,
 			"arn:aws:lambda:eu-west-1:" + hubAccount + ":function:credguard-" + fn}
 	}
@@ -164,7 +165,7 @@ func checkAssumeMemberRoles(t *testing.T, fn string, sts []map[string]any, resou
 	if !found {
 		t.Errorf("%s: no sts:AssumeRole statement", fn)
 	}
-	if fn != stacks.FnSweeper && strings.Contains(strings.Join(resources, ","), "imds-remediation") &&
+	if fn != ids.FnSweeper && strings.Contains(strings.Join(resources, ","), "imds-remediation") &&
 		strings.Contains(strings.Join(resources, ","), "trust-remediation") {
 		t.Errorf("%s: an event-driven function may assume both the IMDS and the trust member role", fn)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+	"github.com/credguard/credguard/internal/ids"
 )
 
 // addNotifications adds the topic and its key and returns the alarm action
@@ -36,7 +37,7 @@ func (h *Hub) addNotifications(account string) awscloudwatch.IAlarmAction {
 		}), jsii.Bool(false))
 	}
 	h.Topic = awssns.NewTopic(stack, jsii.String("Topic"), &awssns.TopicProps{
-		TopicName:   jsii.String(ResourcePrefix + "notifications"),
+		TopicName:   jsii.String(ids.Prefix + "notifications"),
 		DisplayName: jsii.String("Credguard"),
 		MasterKey:   h.Key,
 		EnforceSSL:  jsii.Bool(true),
@@ -95,9 +96,9 @@ func (h *Hub) addChatbot(cfg Config) {
 func (h *Hub) addSlackForwarder(cfg Config, distDir string, alarm awscloudwatch.IAlarmAction) {
 	// One dead-letter queue for both failure paths: messages SNS could not
 	// deliver, and invocations that still failed after Lambda's two retries.
-	dlq := h.newDLQ(FnSlackForwarder, alarm)
+	dlq := h.newDLQ(ids.FnSlackForwarder, alarm)
 	suppressNotRedriven(dlq, "the Slack forwarder's dead-letter queue (SNS subscription redrive and failed asynchronous invocations)")
-	fn := h.newFunction(cfg, distDir, FnSlackForwarder, fnOptions{
+	fn := h.newFunction(cfg, distDir, ids.FnSlackForwarder, fnOptions{
 		description: "Credguard: forwards notifications to a Slack incoming webhook",
 		timeout:     slackTimeoutSeconds,
 		memory:      128,
@@ -108,7 +109,7 @@ func (h *Hub) addSlackForwarder(cfg Config, distDir string, alarm awscloudwatch.
 	}, alarm)
 	// A secret ARN given without Secrets Manager's 6-character suffix matches
 	// only with the suffix wildcard.
-	h.Roles[FnSlackForwarder].AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+	h.Roles[ids.FnSlackForwarder].AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("ReadSlackWebhookSecret"),
 		Effect:    awsiam.Effect_ALLOW,
 		Actions:   jsii.Strings("secretsmanager:GetSecretValue"),

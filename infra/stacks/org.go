@@ -9,14 +9,15 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/scp"
 )
 
 // StackSetName names the StackSet that rolls the member stack out.
-const StackSetName = "credguard-member"
+const StackSetName = ids.Prefix + "member"
 
 // SCPName names the service control policy (attachScp).
-const SCPName = "credguard-imds"
+const SCPName = ids.Prefix + "imds"
 
 // StackSet rollout preferences: every region of an account at once, a quarter
 // of the accounts at a time, and stop when more than a tenth fail.

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+	"github.com/credguard/credguard/internal/ids"
 )
 
 // needs says which guardrail calls a role makes in an account.
@@ -75,7 +76,7 @@ func accountStatements(s accountScope, n needs) []awsiam.PolicyStatement {
 		}
 		return arns
 	}
-	roles := fmt.Sprintf("arn:%s:iam::%s:role/*", s.Partition, s.Account)
+	roles := ids.RoleARN{Partition: s.Partition, Account: s.Account, Name: "*"}.String()
 
 	// Actions without resource-level permissions (the Service Authorization
 	// Reference lists only "*" for them).

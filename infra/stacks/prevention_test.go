@@ -14,6 +14,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/credguard/credguard/infra/stacks"
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/imdsdefaults"
 	"github.com/credguard/credguard/internal/scp"
 )
@@ -23,7 +24,7 @@ const imdsDefaultsFunction = "credguard-imds-defaults"
 // The function's timeout (asserted on the templates in TestFunctions) holds
 // the handler's wait for the member role and the time it keeps to answer.
 func TestIMDSDefaultsTimeoutHoldsTheWait(t *testing.T) {
-	timeout := time.Duration(fnTimeout(stacks.FnIMDSDefaults)) * time.Second
+	timeout := time.Duration(fnTimeout(ids.FnIMDSDefaults)) * time.Second
 	if need := imdsdefaults.DefaultAccessWait + imdsdefaults.DefaultReserve; timeout < need {
 		t.Errorf("imds-defaults timeout %v, under the handler's wait and reserve %v", timeout, need)
 	}

@@ -3,28 +3,8 @@ package stacks
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/credguard/credguard/internal/ids"
 )
-
-// Function names. They are also the names of the functions' IAM roles, fixed
-// so that member accounts can trust the exact role ARNs and the guardrails can
-// recognise their own changes without circular references.
-const (
-	FnIMDSEnforcer   = "imds-enforcer"
-	FnTrustGuard     = "trust-guard"
-	FnSweeper        = "sweeper"
-	FnSlackForwarder = "slack-forwarder"
-)
-
-// ResourcePrefix starts the name of every named resource.
-const ResourcePrefix = "credguard-"
-
-// RoleName is the fixed IAM role name of a hub function.
-func RoleName(function string) string { return ResourcePrefix + function }
-
-// SelfRoleFunctions are the hub functions that act on accounts: their role
-// ARNs are trusted by the member role and passed to every function in
-// CREDGUARD_SELF_ROLE_ARNS.
-var SelfRoleFunctions = []string{FnIMDSEnforcer, FnTrustGuard, FnSweeper}
 
 // Rule is one EventBridge trigger: the same pattern serves the hub rule (which
 // feeds a queue in front of Function) and the member forwarding rule.
@@ -52,13 +32,12 @@ type Rule struct {
 	Detail map[string]any
 }
 
-// The detail-type of CloudTrail management events delivered to EventBridge.
-const cloudTrailDetailType = "AWS API Call via CloudTrail"
-
 // cloudTrail builds the detail pattern for successful calls of the given
-// actions: failed calls carry errorCode and are dropped in the pattern (the
-// handlers ignore them too).
-func cloudTrail(eventSource string, eventNames ...string) map[string]any {
+// actions of an EventBridge source (one of ids.SourceEC2, SourceEKS,
+// SourceIAM): failed calls carry errorCode and are dropped in the pattern
+// (the handlers ignore them too).
+func cloudTrail(source string, eventNames ...string) map[string]any {
+	eventSource, _ := ids.CloudTrailEventSource(source)
 	names := make([]any, len(eventNames))
 	for i, n := range eventNames {
 		names[i] = n
@@ -76,19 +55,19 @@ func Rules() []Rule {
 		{
 			ID:          "ec2-state-change",
 			Description: "EC2 instances entering pending or running: enforce IMDSv2 with hop limit 1",
-			Function:    FnIMDSEnforcer,
-			Source:      "aws.ec2",
-			DetailType:  "EC2 Instance State-change Notification",
+			Function:    ids.FnIMDSEnforcer,
+			Source:      ids.SourceEC2,
+			DetailType:  ids.DetailTypeStateChange,
 			Detail:      map[string]any{"state": []any{"pending", "running"}},
 		},
 		{
 			ID:           "ec2-run-instances",
 			Description:  "CloudTrail RunInstances, a delayed second chance after the state-change notifications: enforce IMDSv2 with hop limit 1",
-			Function:     FnIMDSEnforcer,
+			Function:     ids.FnIMDSEnforcer,
 			SecondChance: true,
-			Source:       "aws.ec2",
-			DetailType:   cloudTrailDetailType,
-			Detail:       cloudTrail("ec2.amazonaws.com", "RunInstances"),
+			Source:       ids.SourceEC2,
+			DetailType:   ids.DetailTypeCloudTrail,
+			Detail:       cloudTrail(ids.SourceEC2, "RunInstances"),
 		},
 		{
 			// Karpenter and other instant-fleet launchers call CreateFleet,
@@ -97,38 +76,38 @@ func Rules() []Rule {
 			// no instances; the guardrail reports them ignored.
 			ID:           "ec2-create-fleet",
 			Description:  "CloudTrail CreateFleet (instant fleets such as Karpenter's), a delayed second chance on the RunInstances queue: enforce IMDSv2 with hop limit 1",
-			Function:     FnIMDSEnforcer,
+			Function:     ids.FnIMDSEnforcer,
 			SecondChance: true,
 			Queue:        "ec2-run-instances",
-			Source:       "aws.ec2",
-			DetailType:   cloudTrailDetailType,
-			Detail:       cloudTrail("ec2.amazonaws.com", "CreateFleet"),
+			Source:       ids.SourceEC2,
+			DetailType:   ids.DetailTypeCloudTrail,
+			Detail:       cloudTrail(ids.SourceEC2, "CreateFleet"),
 		},
 		{
 			// Not delayed: drift on a running instance must be fixed fast.
 			ID:          "ec2-metadata-drift",
 			Description: "CloudTrail ModifyInstanceMetadataOptions (drift): enforce IMDSv2 with hop limit 1",
-			Function:    FnIMDSEnforcer,
-			Source:      "aws.ec2",
-			DetailType:  cloudTrailDetailType,
-			Detail:      cloudTrail("ec2.amazonaws.com", "ModifyInstanceMetadataOptions"),
+			Function:    ids.FnIMDSEnforcer,
+			Source:      ids.SourceEC2,
+			DetailType:  ids.DetailTypeCloudTrail,
+			Detail:      cloudTrail(ids.SourceEC2, "ModifyInstanceMetadataOptions"),
 		},
 		{
 			ID:          "eks-pod-identity",
 			Description: "CloudTrail Create/UpdatePodIdentityAssociation: check the associated role's trust policy",
-			Function:    FnTrustGuard,
-			Source:      "aws.eks",
-			DetailType:  cloudTrailDetailType,
-			Detail:      cloudTrail("eks.amazonaws.com", "CreatePodIdentityAssociation", "UpdatePodIdentityAssociation"),
+			Function:    ids.FnTrustGuard,
+			Source:      ids.SourceEKS,
+			DetailType:  ids.DetailTypeCloudTrail,
+			Detail:      cloudTrail(ids.SourceEKS, "CreatePodIdentityAssociation", "UpdatePodIdentityAssociation"),
 		},
 		{
 			ID:            "iam-trust-policy",
 			Description:   "CloudTrail CreateRole and UpdateAssumeRolePolicy: revoke wildcard trust",
-			Function:      FnTrustGuard,
+			Function:      ids.FnTrustGuard,
 			IAMRegionOnly: true,
-			Source:        "aws.iam",
-			DetailType:    cloudTrailDetailType,
-			Detail:        cloudTrail("iam.amazonaws.com", "CreateRole", "UpdateAssumeRolePolicy"),
+			Source:        ids.SourceIAM,
+			DetailType:    ids.DetailTypeCloudTrail,
+			Detail:        cloudTrail(ids.SourceIAM, "CreateRole", "UpdateAssumeRolePolicy"),
 		},
 	}
 }

@@ -15,19 +15,20 @@ import (
 
 	"github.com/credguard/credguard/infra/stacks"
 	"github.com/credguard/credguard/internal/deploy"
+	"github.com/credguard/credguard/internal/ids"
 )
 
 var hubPseudo = pseudo{Partition: "aws", Account: hubAccount, Region: "us-east-1"}
 
 func fnTimeout(fn string) float64 {
 	switch fn {
-	case stacks.FnIMDSEnforcer:
+	case ids.FnIMDSEnforcer:
 		return 120
-	case stacks.FnTrustGuard, stacks.FnSlackForwarder:
+	case ids.FnTrustGuard, ids.FnSlackForwarder:
 		return 60
-	case stacks.FnSweeper, stacks.FnSweepSummary:
+	case ids.FnSweeper, ids.FnSweepSummary:
 		return 900
-	case stacks.FnIMDSDefaults, stacks.FnSweepList:
+	case ids.FnIMDSDefaults, ids.FnSweepList:
 		return 300
 	}
 	return 0
@@ -35,7 +36,7 @@ func fnTimeout(fn string) float64 {
 
 func hubRoleARNs() string {
 	var arns []string
-	for _, fn := range stacks.SelfRoleFunctions {
+	for _, fn := range ids.SelfRoleFunctions() {
 		arns = append(arns, "arn:aws:iam::"+hubAccount+":role/credguard-"+fn)
 	}
 	return strings.Join(arns, ",")
@@ -93,13 +94,13 @@ func TestFunctions(t *testing.T) {
 
 func checkEnv(t *testing.T, s *scenario, fn string, vars map[string]any, topic string) {
 	t.Helper()
-	if fn == stacks.FnSlackForwarder {
+	if fn == ids.FnSlackForwarder {
 		if !reflect.DeepEqual(vars, map[string]any{"CREDGUARD_SLACK_WEBHOOK_SECRET_ARN": secretARN}) {
 			t.Errorf("%s: environment %v, want only the webhook secret ARN", fn, vars)
 		}
 		return
 	}
-	if fn == stacks.FnIMDSDefaults {
+	if fn == ids.FnIMDSDefaults {
 		want := map[string]any{"CREDGUARD_HUB_ACCOUNT": hubAccount, "CREDGUARD_DEFAULTS_ROLE_NAME": "credguard-imds-defaults-member"}
 		if !reflect.DeepEqual(vars, want) {
 			t.Errorf("%s: environment %v, want %v", fn, vars, want)
@@ -119,19 +120,19 @@ func checkEnv(t *testing.T, s *scenario, fn string, vars map[string]any, topic s
 		"CREDGUARD_IMDS_SCOPE":          s.cfg.IMDSScope,
 	}
 	switch fn {
-	case stacks.FnIMDSEnforcer:
+	case ids.FnIMDSEnforcer:
 		want["CREDGUARD_DRY_RUN"] = fmt.Sprint(s.cfg.DryRunIMDS)
-	case stacks.FnTrustGuard:
+	case ids.FnTrustGuard:
 		want["CREDGUARD_DRY_RUN"] = fmt.Sprint(s.cfg.DryRunTrust)
-	case stacks.FnSweeper:
+	case ids.FnSweeper:
 		want["CREDGUARD_DRY_RUN_IMDS"] = fmt.Sprint(s.cfg.DryRunIMDS)
 		want["CREDGUARD_DRY_RUN_TRUST"] = fmt.Sprint(s.cfg.DryRunTrust)
 		// The scopes come from the list step: the per-scope sweeper is
 		// not told the accounts.
-	case stacks.FnSweepList:
+	case ids.FnSweepList:
 		want["CREDGUARD_ACCOUNTS"] = strings.Join(s.cfg.SweepAccounts, ",")
 		want["CREDGUARD_SWEEP_BUCKET"] = "ref-" + s.hubT.ofType("AWS::S3::Bucket")[0].ID
-	case stacks.FnSweepSummary:
+	case ids.FnSweepSummary:
 		want["CREDGUARD_DRY_RUN_IMDS"] = fmt.Sprint(s.cfg.DryRunIMDS)
 		want["CREDGUARD_DRY_RUN_TRUST"] = fmt.Sprint(s.cfg.DryRunTrust)
 		want["CREDGUARD_SWEEP_BUCKET"] = "ref-" + s.hubT.ofType("AWS::S3::Bucket")[0].ID
@@ -161,9 +162,9 @@ var wantRuleIDs = []string{"ec2-state-change", "ec2-run-instances", "ec2-create-
 
 func TestRulesQueuesAndEventSources(t *testing.T) {
 	rules := stacks.Rules()
-	var ids []string
+	var ruleIDs []string
 	for _, r := range rules {
-		ids = append(ids, r.ID)
+		ruleIDs = append(ruleIDs, r.ID)
 		if want := r.ID == "ec2-run-instances" || r.ID == "ec2-create-fleet"; r.SecondChance != want {
 			t.Errorf("%s: SecondChance %v, want %v (only RunInstances and CreateFleet repeat a faster signal)", r.ID, r.SecondChance, want)
 		}
@@ -177,8 +178,8 @@ func TestRulesQueuesAndEventSources(t *testing.T) {
 			ownQueues++
 		}
 	}
-	if !reflect.DeepEqual(ids, wantRuleIDs) {
-		t.Fatalf("rules %v, want %v", ids, wantRuleIDs)
+	if !reflect.DeepEqual(ruleIDs, wantRuleIDs) {
+		t.Fatalf("rules %v, want %v", ruleIDs, wantRuleIDs)
 	}
 	// With cdk.json's context the RunInstances delay is the default that
 	// the launch-storm benchmark models (internal/deploy).
@@ -271,7 +272,7 @@ func TestRulesQueuesAndEventSources(t *testing.T) {
 					t.Fatalf("%s: %d event source mappings on the queue, want 1", r.ID, len(esm))
 				}
 				wantConcurrency := 5.0
-				if r.Function == stacks.FnTrustGuard {
+				if r.Function == ids.FnTrustGuard {
 					wantConcurrency = 2
 				}
 				m := esm[0].Props
@@ -371,19 +372,19 @@ func TestHubRolePermissions(t *testing.T) {
 				org = []string{"sts:AssumeRole"}
 			}
 			want := map[string][]string{
-				stacks.FnIMDSEnforcer: join(common, sqs, imds, org),
-				stacks.FnTrustGuard:   join(common, sqs, trust, pods, org),
+				ids.FnIMDSEnforcer: join(common, sqs, imds, org),
+				ids.FnTrustGuard:   join(common, sqs, trust, pods, org),
 				// The per-scope sweeper acts but does not notify; the list
 				// step writes the scopes, the summary step reads the
 				// results and notifies.
-				stacks.FnSweeper:      join(logs, imds, trust, sweep, org),
-				stacks.FnSweepList:    join(logs, []string{"s3:PutObject"}),
-				stacks.FnSweepSummary: join(common, []string{"s3:GetObject"}),
-				stacks.FnIMDSDefaults: join(logs, defaults, verify, org),
+				ids.FnSweeper:      join(logs, imds, trust, sweep, org),
+				ids.FnSweepList:    join(logs, []string{"s3:PutObject"}),
+				ids.FnSweepSummary: join(common, []string{"s3:GetObject"}),
+				ids.FnIMDSDefaults: join(logs, defaults, verify, org),
 			}
 			if s.cfg.Mode == stacks.Organization {
-				want[stacks.FnSweepList] = join(want[stacks.FnSweepList], []string{"organizations:ListAccounts"})
-				want[stacks.FnSlackForwarder] = join([]string{"logs:CreateLogStream", "logs:PutLogEvents",
+				want[ids.FnSweepList] = join(want[ids.FnSweepList], []string{"organizations:ListAccounts"})
+				want[ids.FnSlackForwarder] = join([]string{"logs:CreateLogStream", "logs:PutLogEvents",
 					"secretsmanager:GetSecretValue", "sqs:SendMessage"})
 			}
 			for fn, wantActions := range want {
@@ -438,7 +439,7 @@ func TestHubRolePermissions(t *testing.T) {
 					!reflect.DeepEqual(rs, []string{secretARN, secretARN + "-??????"}) {
 					t.Errorf("%s: secretsmanager:GetSecretValue on %v, want only the webhook secret", fn, rs)
 				}
-				if fn == stacks.FnTrustGuard || fn == stacks.FnSweeper {
+				if fn == ids.FnTrustGuard || fn == ids.FnSweeper {
 					protected := []string{
 						"arn:aws:iam::" + hubAccount + ":role/credguard-imds-enforcer",
 						"arn:aws:iam::" + hubAccount + ":role/credguard-trust-guard",
@@ -509,7 +510,7 @@ func TestKeyAndTopic(t *testing.T) {
 					t.Errorf("key policy does not let %s use the key", want)
 				}
 			}
-			for _, fn := range stacks.SelfRoleFunctions {
+			for _, fn := range ids.SelfRoleFunctions() {
 				role := s.hubT.byProp(t, "AWS::IAM::Role", "RoleName", "credguard-"+fn)
 				if !principals["arn:aws:iam::"+hubAccount+":role/"+role.ID] {
 					t.Errorf("key policy does not name the %s role", fn)
@@ -855,7 +856,7 @@ func TestSingleModeForwarders(t *testing.T) {
 
 func TestCheckDist(t *testing.T) {
 	empty := t.TempDir()
-	err := stacks.CheckDist(empty, []string{stacks.FnIMDSEnforcer, stacks.FnSweeper})
+	err := stacks.CheckDist(empty, []string{ids.FnIMDSEnforcer, ids.FnSweeper})
 	if err == nil {
 		t.Fatal("no error for a dist directory without bootstraps")
 	}

@@ -16,15 +16,14 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/sweep"
 )
 
 // The scheduled sweep's state machine and its two extra functions.
 const (
-	FnSweepList    = "sweep-list"
-	FnSweepSummary = "sweep-summary"
 	// SweepMachineName is the state machine's name.
-	SweepMachineName = ResourcePrefix + "sweep"
+	SweepMachineName = ids.Prefix + "sweep"
 
 	// DefaultSweepMaxConcurrency is the Distributed Map's MaxConcurrency:
 	// scopes swept at once (infra/README.md gives the arithmetic). Scopes
@@ -152,7 +151,7 @@ func (h *Hub) addSweepMachine(cfg Config, distDir string, sweeper awslambda.Func
 		return jsii.Strings(*bucket.BucketArn() + "/" + prefix + "*")
 	}
 
-	list := h.newFunction(cfg, distDir, FnSweepList, fnOptions{
+	list := h.newFunction(cfg, distDir, ids.FnSweepList, fnOptions{
 		description: "Credguard: lists the accounts × regions the scheduled sweep covers",
 		timeout:     300, memory: 256,
 		env: withEnv(map[string]*string{
@@ -172,12 +171,12 @@ func (h *Hub) addSweepMachine(cfg Config, distDir string, sweeper awslambda.Func
 		}))
 	}
 	for _, st := range listStatements {
-		h.Roles[FnSweepList].AddToPolicy(st)
+		h.Roles[ids.FnSweepList].AddToPolicy(st)
 	}
-	suppressWildcards(h.Roles[FnSweepList], listStatements)
-	suppressSweepObjects(h.Roles[FnSweepList], sweep.ScopesPrefix)
+	suppressWildcards(h.Roles[ids.FnSweepList], listStatements)
+	suppressSweepObjects(h.Roles[ids.FnSweepList], sweep.ScopesPrefix)
 
-	summary := h.newFunction(cfg, distDir, FnSweepSummary, fnOptions{
+	summary := h.newFunction(cfg, distDir, ids.FnSweepSummary, fnOptions{
 		description: "Credguard: reads the scheduled sweep's results and publishes its summary",
 		timeout:     sweepTimeoutSeconds, memory: 1024,
 		env: withEnv(map[string]*string{
@@ -192,10 +191,10 @@ func (h *Hub) addSweepMachine(cfg Config, distDir string, sweeper awslambda.Func
 		Actions: jsii.Strings("s3:GetObject"), Resources: objects(sweep.ResultsPrefix + "/"),
 	})}, h.publishStatements()...)
 	for _, st := range summaryStatements {
-		h.Roles[FnSweepSummary].AddToPolicy(st)
+		h.Roles[ids.FnSweepSummary].AddToPolicy(st)
 	}
-	suppressWildcards(h.Roles[FnSweepSummary], summaryStatements)
-	suppressSweepObjects(h.Roles[FnSweepSummary], sweep.ResultsPrefix+"/")
+	suppressWildcards(h.Roles[ids.FnSweepSummary], summaryStatements)
+	suppressSweepObjects(h.Roles[ids.FnSweepSummary], sweep.ResultsPrefix+"/")
 
 	// The state machine's role: invoke the three functions, read the scopes,
 	// write the results, run its own child executions, log and trace.
@@ -293,10 +292,10 @@ func (h *Hub) addSweepMachine(cfg Config, distDir string, sweeper awslambda.Func
 	})
 	machine.Node().AddDependency(role)
 
-	newAlarm(stack, "SweepMachineFailed", ResourcePrefix+"sweep-failed",
+	newAlarm(stack, "SweepMachineFailed", ids.Prefix+"sweep-failed",
 		"Credguard: a scheduled sweep execution failed; the summary notification (when sent) lists what failed",
 		sweepMachineMetric(machine, "ExecutionsFailed"), 1, alarm)
-	newAlarm(stack, "SweepMachineTimedOut", ResourcePrefix+"sweep-timed-out",
+	newAlarm(stack, "SweepMachineTimedOut", ids.Prefix+"sweep-timed-out",
 		"Credguard: a scheduled sweep execution timed out before its summary",
 		sweepMachineMetric(machine, "ExecutionsTimedOut"), 1, alarm)
 
@@ -350,7 +349,7 @@ func (h *Hub) addSweepSchedule(cfg Config, machineARN string, machine awsstepfun
 	}))
 	dlq.GrantSendMessages(role)
 	schedule := awsscheduler.NewCfnSchedule(stack, jsii.String("SweepSchedule"), &awsscheduler.CfnScheduleProps{
-		Name:               jsii.String(ResourcePrefix + "sweep"),
+		Name:               jsii.String(ids.Prefix + "sweep"),
 		Description:        jsii.String("Credguard: periodic sweep of every watched account and region"),
 		ScheduleExpression: jsii.String(cfg.SweepSchedule),
 		FlexibleTimeWindow: &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},

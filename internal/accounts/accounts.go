@@ -47,7 +47,7 @@ type hubAccount struct {
 type Options struct {
 	HubAccount  string // the account the base credentials act in; looked up with GetCallerIdentity when empty
 	RoleName    string // member role name (required: IMDSRoleName, TrustRoleName, …)
-	SessionName string // role session name, e.g. "credguard-imds-enforcer"
+	SessionName string // role session name: the function's name (ids.FunctionName)
 }
 
 // New returns a provider over the base configuration (the hub's credentials).
@@ -80,7 +80,7 @@ func (p *Provider) RoleName() string { return p.roleName }
 // configuration's region (the hub region: a hub only serves accounts of its
 // own partition).
 func (p *Provider) RoleARN(account string) string {
-	return partition.RoleARN(p.base.Region, account, p.roleName)
+	return ids.RoleARN{Partition: partition.Of(p.base.Region), Account: account, Name: p.roleName}.String()
 }
 
 // HubAccount returns the account the base credentials act in.

@@ -9,31 +9,6 @@ import (
 	"github.com/credguard/credguard/internal/partition"
 )
 
-// EventBridge detail-types and sources the guardrails handle.
-const (
-	DetailTypeStateChange = "EC2 Instance State-change Notification"
-	DetailTypeCloudTrail  = "AWS API Call via CloudTrail"
-
-	SourceEC2 = "aws.ec2"
-	SourceEKS = "aws.eks"
-	SourceIAM = "aws.iam"
-)
-
-// cloudTrailSource returns the CloudTrail eventSource that the events of an
-// EventBridge source carry.
-func cloudTrailSource(source string) (string, bool) {
-	switch source {
-	case SourceEC2:
-		return "ec2.amazonaws.com", true
-	case SourceEKS:
-		return "eks.amazonaws.com", true
-	case SourceIAM:
-		return "iam.amazonaws.com", true
-	default:
-		return "", false
-	}
-}
-
 var (
 	regionPattern     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 	instanceIDPattern = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
@@ -79,8 +54,8 @@ func Decode(data []byte) (Event, error) {
 	}
 	ev := Event{Envelope: env}
 	switch env.DetailType {
-	case DetailTypeStateChange:
-		if env.Source != SourceEC2 {
+	case ids.DetailTypeStateChange:
+		if env.Source != ids.SourceEC2 {
 			return Event{}, unsupported("source", fmt.Sprintf("%q is not handled for detail-type %q", env.Source, env.DetailType))
 		}
 		sc, err := decodeStateChange(detail)
@@ -89,7 +64,7 @@ func Decode(data []byte) (Event, error) {
 		}
 		ev.Kind, ev.StateChange = KindStateChange, sc
 		return ev, nil
-	case DetailTypeCloudTrail:
+	case ids.DetailTypeCloudTrail:
 		return decodeCloudTrail(ev, detail)
 	default:
 		return Event{}, unsupported("detail-type", fmt.Sprintf("%q is not handled", env.DetailType))
@@ -177,7 +152,7 @@ func decodeStateChange(detail object) (*StateChange, error) {
 // decodeCloudTrail fills in the CloudTrail fields common to every API call and
 // then the detail of the call by eventName.
 func decodeCloudTrail(ev Event, detail object) (Event, error) {
-	wantSource, ok := cloudTrailSource(ev.Source)
+	wantSource, ok := ids.CloudTrailEventSource(ev.Source)
 	if !ok {
 		return Event{}, unsupported("source", fmt.Sprintf("%q is not handled", ev.Source))
 	}
@@ -215,19 +190,19 @@ func decodeCloudTrail(ev Event, detail object) (Event, error) {
 
 	var decode func(*Event, call) error
 	switch ev.Source + " " + ev.EventName {
-	case SourceEC2 + " RunInstances":
+	case ids.SourceEC2 + " RunInstances":
 		ev.Kind, decode = KindRunInstances, decodeRunInstances
-	case SourceEC2 + " CreateFleet":
+	case ids.SourceEC2 + " CreateFleet":
 		ev.Kind, decode = KindCreateFleet, decodeCreateFleet
-	case SourceEC2 + " ModifyInstanceMetadataOptions":
+	case ids.SourceEC2 + " ModifyInstanceMetadataOptions":
 		ev.Kind, decode = KindModifyMetadataOptions, decodeModifyMetadataOptions
-	case SourceEKS + " CreatePodIdentityAssociation":
+	case ids.SourceEKS + " CreatePodIdentityAssociation":
 		ev.Kind, decode = KindCreatePodIdentityAssociation, decodePodIdentity
-	case SourceEKS + " UpdatePodIdentityAssociation":
+	case ids.SourceEKS + " UpdatePodIdentityAssociation":
 		ev.Kind, decode = KindUpdatePodIdentityAssociation, decodePodIdentity
-	case SourceIAM + " CreateRole":
+	case ids.SourceIAM + " CreateRole":
 		ev.Kind, decode = KindCreateRole, decodeCreateRole
-	case SourceIAM + " UpdateAssumeRolePolicy":
+	case ids.SourceIAM + " UpdateAssumeRolePolicy":
 		ev.Kind, decode = KindUpdateAssumeRolePolicy, decodeUpdateAssumeRolePolicy
 	default:
 		return Event{}, unsupported(join(detail.path, "eventName"),

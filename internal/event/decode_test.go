@@ -457,18 +457,6 @@ func TestHelpers(t *testing.T) {
 			t.Errorf("ValidAccountID(%q) = %v", id, !ok)
 		}
 	}
-	arns := []struct{ region, account, path, name, want string }{
-		{"us-east-1", hub, "", "x", "arn:aws:iam::111122223333:role/x"},
-		{"us-east-1", hub, "/", "x", "arn:aws:iam::111122223333:role/x"},
-		{"us-east-1", hub, "/team/a/", "x", "arn:aws:iam::111122223333:role/team/a/x"},
-		{"cn-north-1", hub, "/", "x", "arn:aws-cn:iam::111122223333:role/x"},
-		{"us-gov-west-1", hub, "/", "x", "arn:aws-us-gov:iam::111122223333:role/x"},
-	}
-	for _, a := range arns {
-		if got := event.RoleARN(a.region, a.account, a.path, a.name); got != a.want {
-			t.Errorf("RoleARN(%q, %q, %q) = %q, want %q", a.region, a.path, a.name, got, a.want)
-		}
-	}
 	if got := event.FieldOf(errors.New("plain")); got != "" {
 		t.Errorf("FieldOf(plain error) = %q", got)
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/credguard/credguard/internal/ids"
 )
 
 var associationIDPattern = regexp.MustCompile(`^a-[a-z0-9]+$`)
@@ -72,7 +74,12 @@ func checkAssociationID(id string) string {
 	return ""
 }
 
-func checkRoleARN(arn string) string { return checkARN("iam", "role/")(arn) }
+func checkRoleARN(arn string) string {
+	if _, ok := ids.ParseRoleARN(arn); !ok {
+		return fmt.Sprintf("%q is not an iam role ARN", arn)
+	}
+	return ""
+}
 
 // checkARN returns a check that an ARN is arn:<partition>:<service>:…:<account>:<resource…>
 // with the given resource prefix.

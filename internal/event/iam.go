@@ -7,15 +7,6 @@ import (
 	"github.com/credguard/credguard/internal/ids"
 )
 
-// RoleARN builds the ARN of a role from its account, path ("" or "/" for
-// none) and name, in the partition of region.
-func RoleARN(region, account, path, name string) string {
-	if path == "" {
-		path = "/"
-	}
-	return fmt.Sprintf("arn:%s:iam::%s:role%s%s", Partition(region), account, path, name)
-}
-
 // decodeCreateRole reads a CreateRole call: the name and path from the
 // request (else the response), the ARN from responseElements.role.arn (else
 // built), and the trust policy as the caller sent it. When only the response's
@@ -59,7 +50,7 @@ func decodeCreateRole(ev *Event, c call) error {
 		return err
 	}
 	if arn == "" {
-		arn = RoleARN(ev.Region, ev.Account, path, name)
+		arn = ids.RoleARN{Partition: Partition(ev.Region), Account: ev.Account, Path: path, Name: name}.String()
 	} else if problem := checkRoleARN(arn); problem != "" {
 		return malformed(join(role.path, "arn"), problem)
 	}
@@ -94,7 +85,7 @@ func decodeUpdateAssumeRolePolicy(ev *Event, c call) error {
 		return malformed(join(c.request.path, "roleName"), fmt.Sprintf("%q is not a role name", name))
 	}
 	rc.RoleName = name
-	rc.RoleARN = RoleARN(ev.Region, ev.Account, "", name)
+	rc.RoleARN = ids.RoleARN{Partition: Partition(ev.Region), Account: ev.Account, Name: name}.String()
 	rc.PolicyDocument, err = c.request.str("policyDocument")
 	return err
 }

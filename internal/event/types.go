@@ -6,6 +6,8 @@ package event
 import (
 	"errors"
 	"time"
+
+	"github.com/credguard/credguard/internal/ids"
 )
 
 // Kind says which of the supported events this is.
@@ -21,6 +23,22 @@ const (
 	KindCreateRole                   Kind = "iam-create-role"               // CloudTrail CreateRole
 	KindUpdateAssumeRolePolicy       Kind = "iam-update-assume-role-policy" // CloudTrail UpdateAssumeRolePolicy
 )
+
+// Guardrail names the guardrail whose EventBridge rule matches events of
+// kind k: ids.GuardrailIMDS, ids.GuardrailTrust, or ids.GuardrailNone for a
+// kind no guardrail handles. The dispatchers route by it and each guardrail
+// checks it.
+func (k Kind) Guardrail() string {
+	switch k {
+	case KindStateChange, KindRunInstances, KindCreateFleet, KindModifyMetadataOptions:
+		return ids.GuardrailIMDS
+	case KindCreatePodIdentityAssociation, KindUpdatePodIdentityAssociation,
+		KindCreateRole, KindUpdateAssumeRolePolicy:
+		return ids.GuardrailTrust
+	default:
+		return ids.GuardrailNone
+	}
+}
 
 // ErrMalformed wraps every error about input that is not a well-formed
 // EventBridge event of a supported shape (bad JSON, missing or mistyped fields).
@@ -53,6 +71,17 @@ type Actor struct {
 	IssuerARN string
 	// InvokedBy is set when an AWS service made the call on the caller's behalf.
 	InvokedBy string
+}
+
+// Role finds the role behind an assumed-role caller: from the session
+// issuer's ARN when CloudTrail recorded it, else from the session ARN
+// (arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION, which carries no path).
+// ok is false for any other caller.
+func (a Actor) Role() (ids.RoleARN, bool) {
+	if r, ok := ids.ParseRoleARN(a.IssuerARN); ok {
+		return r, true
+	}
+	return ids.ParseAssumedRoleARN(a.ARN)
 }
 
 // String is a short readable form for notifications ("" when unknown).

@@ -1,12 +1,11 @@
-// Package guardrail holds the vocabulary every guardrail shares: the outcome
-// words, the per-resource result, and which guardrail an event belongs to.
+// Package guardrail holds the vocabulary every guardrail shares: the guardrail
+// names, the per-resource result with its change typed, and whether a change
+// was Credguard's own.
 package guardrail
 
 import (
 	"fmt"
-	"strings"
 
-	"github.com/credguard/credguard/internal/event"
 	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/imds"
 	"github.com/credguard/credguard/internal/outcome"
@@ -17,9 +16,9 @@ import (
 type Name string
 
 const (
-	IMDS  Name = "imds"
-	Trust Name = "trust"
-	None  Name = "none"
+	IMDS  Name = ids.GuardrailIMDS
+	Trust Name = ids.GuardrailTrust
+	None  Name = ids.GuardrailNone
 )
 
 // Result is what a guardrail reports for one resource of one event.
@@ -104,88 +103,28 @@ func (r Result) Severity() Severity {
 	}
 }
 
-// For names the guardrail whose EventBridge rule matches the event.
-func For(kind event.Kind) Name {
-	switch kind {
-	case event.KindStateChange, event.KindRunInstances, event.KindCreateFleet, event.KindModifyMetadataOptions:
-		return IMDS
-	case event.KindCreatePodIdentityAssociation, event.KindUpdatePodIdentityAssociation,
-		event.KindCreateRole, event.KindUpdateAssumeRolePolicy:
-		return Trust
-	default:
-		return None
-	}
+// Caller is the CloudTrail caller of an event: Role finds the role behind
+// an assumed-role caller (ok false for any other caller).
+type Caller interface {
+	Role() (ids.RoleARN, bool)
 }
 
 // Own reports whether the CloudTrail caller is one of Credguard's own roles:
-// a hub function role listed in selfRoleARNs (compared exactly, ignoring the
-// role path), or one of the member roles (memberRoleNames: the IMDS, trust
-// and defaults roles and the legacy single role) in any account. The
-// guardrails ignore their own changes so they can never loop.
-func Own(a event.Actor, selfRoleARNs []string, memberRoleNames ...string) bool {
-	account, name, ok := roleOf(a)
+// a hub function role listed in selfRoleARNs (the same account and name,
+// the role path aside), or one of the member roles (memberRoleNames: the
+// IMDS, trust and defaults roles and the legacy single role) in any account.
+// The guardrails ignore their own changes so they can never loop.
+func Own(c Caller, selfRoleARNs []string, memberRoleNames ...string) bool {
+	role, ok := c.Role()
 	if !ok {
 		return false
 	}
 	for _, n := range memberRoleNames {
-		if n != "" && name == n {
+		if n != "" && role.Name == n {
 			return true
 		}
 	}
-	return listed(account, name, selfRoleARNs)
-}
-
-// RoleListed reports whether the role ARN names the same role (account and
-// name, the path aside) as one of the ARNs in list.
-func RoleListed(arn string, list []string) bool {
-	account, name, ok := ParseRoleARN(arn)
-	return ok && listed(account, name, list)
-}
-
-func listed(account, name string, list []string) bool {
-	for _, arn := range list {
-		if a, n, ok := ParseRoleARN(strings.TrimSpace(arn)); ok && a == account && n == name {
-			return true
-		}
-	}
-	return false
-}
-
-// ActorRole is the account and name of the role behind an assumed-role
-// caller; ok is false for any other caller.
-func ActorRole(a event.Actor) (account, name string, ok bool) { return roleOf(a) }
-
-// roleOf finds the role behind an assumed-role caller: from the session
-// issuer's ARN when CloudTrail recorded it, else from the session ARN
-// (arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION).
-func roleOf(a event.Actor) (account, name string, ok bool) {
-	if account, name, ok = ParseRoleARN(a.IssuerARN); ok {
-		return account, name, true
-	}
-	parts := strings.SplitN(a.ARN, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sts" {
-		return "", "", false
-	}
-	res := strings.Split(parts[5], "/")
-	if len(res) != 3 || res[0] != "assumed-role" || res[1] == "" {
-		return "", "", false
-	}
-	return parts[4], res[1], true
-}
-
-// ParseRoleARN splits arn:PARTITION:iam::ACCOUNT:role/PATH/NAME into the
-// 12-digit account and the role name (the path dropped); ok is false for
-// anything else.
-func ParseRoleARN(arn string) (account, name string, ok bool) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
-		return "", "", false
-	}
-	name = parts[5][strings.LastIndex(parts[5], "/")+1:]
-	if !ids.ValidAccount(parts[4]) || name == "" {
-		return "", "", false
-	}
-	return parts[4], name, true
+	return role.In(selfRoleARNs)
 }
 
 // ChangeText renders the change for logs and the CLI: IMDS options as

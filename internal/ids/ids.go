@@ -1,6 +1,9 @@
 // Package ids holds Credguard's identifiers: the validation rules for AWS
-// account ids and IAM role names, and the names of Credguard's own member
-// roles. It is pure (no AWS calls) so that every layer can import it.
+// account ids and IAM role names, role ARNs (parsed and formatted, with
+// their partition), the names of Credguard's own functions, roles and
+// guardrails, and the EventBridge detail-types the guardrails handle. It is
+// pure (no AWS calls, no imports of the project) so that every layer can
+// import it.
 package ids
 
 import (

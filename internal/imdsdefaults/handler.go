@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/credguard/credguard/internal/accounts"
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/settings"
 )
 
@@ -110,16 +111,13 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// SessionName is the role session name the resource uses in member accounts.
-const SessionName = "credguard-imds-defaults"
-
 // FromConfig wires a handler from the function's AWS configuration: stacks in
 // its own account are served with its own credentials, stacks in other
 // accounts through its own member role (s.DefaultsRoleName), which may do
 // nothing but this resource's calls.
 func FromConfig(base aws.Config, s settings.Settings, o Options) *Handler {
 	prov := accounts.New(base, sts.NewFromConfig(base), accounts.Options{
-		HubAccount: s.HubAccount, RoleName: s.DefaultsRoleName, SessionName: SessionName,
+		HubAccount: s.HubAccount, RoleName: s.DefaultsRoleName, SessionName: ids.FunctionName(ids.FnIMDSDefaults),
 	})
 	return New(accounts.Clients(prov, func(cfg aws.Config) Clients {
 		return Clients{EC2: ec2.NewFromConfig(cfg), CloudFormation: cloudformation.NewFromConfig(cfg)}

@@ -251,7 +251,7 @@ func TestLifecycleInAMemberAccountRestoresWhatWasThere(t *testing.T) {
 	for _, call := range s.Journal() {
 		switch call.Operation {
 		case "ModifyInstanceMetadataDefaults", "DescribeStackResource":
-			if call.Account != member || !strings.Contains(call.Principal, "assumed-role/credguard-imds-defaults-member/"+SessionName) {
+			if call.Account != member || !strings.Contains(call.Principal, "assumed-role/credguard-imds-defaults-member/credguard-imds-defaults") {
 				t.Errorf("%s as %s in %s", call.Operation, call.Principal, call.Account)
 			}
 			assumed = assumed || call.Operation == "ModifyInstanceMetadataDefaults"

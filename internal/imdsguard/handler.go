@@ -237,7 +237,7 @@ func (h *Handler) memberRoleNames() []string {
 // skip returns why the event needs no EC2 call at all ("" when it does).
 func (h *Handler) skip(e event.Event) string {
 	switch {
-	case guardrail.For(e.Kind) != guardrail.IMDS:
+	case guardrail.Name(e.Kind.Guardrail()) != guardrail.IMDS:
 		return fmt.Sprintf("not an IMDS event (%s)", e.Kind)
 	case e.Failed():
 		return fmt.Sprintf("the recorded call failed (%s)", e.ErrorCode)

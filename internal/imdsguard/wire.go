@@ -10,18 +10,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/credguard/credguard/internal/accounts"
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/notify"
 	"github.com/credguard/credguard/internal/settings"
 )
-
-// SessionName is the role session name the guardrail uses in member accounts.
-const SessionName = "credguard-imds-enforcer"
 
 // FromConfig wires a handler from the hub's AWS configuration and the
 // function settings: the Lambda and `credguard replay` both build it this way.
 func FromConfig(base aws.Config, s settings.Settings, log *slog.Logger, metricsOut io.Writer) *Handler {
 	prov := accounts.New(base, sts.NewFromConfig(base), accounts.Options{
-		HubAccount: s.HubAccount, RoleName: s.IMDSRoleName, SessionName: SessionName,
+		HubAccount: s.HubAccount, RoleName: s.IMDSRoleName, SessionName: ids.FunctionName(ids.FnIMDSEnforcer),
 	})
 	var pub Publisher
 	if s.TopicARN != "" {

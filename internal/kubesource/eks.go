@@ -15,6 +15,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"k8s.io/client-go/rest"
 
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/k8saudit"
 	"github.com/credguard/credguard/internal/trust"
 )
@@ -134,14 +135,14 @@ func Roles(ctx context.Context, api IAMAPI, account string, arns []string) map[s
 }
 
 func roleTrust(ctx context.Context, api IAMAPI, account, arn string) k8saudit.RoleTrust {
-	p := strings.SplitN(arn, ":", 6)
-	if len(p) != 6 || p[2] != "iam" || !strings.HasPrefix(p[5], "role/") {
+	role, ok := ids.ParseRoleARN(arn)
+	if !ok {
 		return k8saudit.RoleTrust{Err: "not an IAM role ARN"}
 	}
-	if account != "" && p[4] != account {
-		return k8saudit.RoleTrust{Err: "role of account " + p[4] + ", not the cluster's account " + account}
+	if account != "" && role.Account != account {
+		return k8saudit.RoleTrust{Err: "role of account " + role.Account + ", not the cluster's account " + account}
 	}
-	name := p[5][strings.LastIndexByte(p[5], '/')+1:]
+	name := role.Name
 	out, err := api.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
 	var nse *iamtypes.NoSuchEntityException
 	switch {

@@ -2,7 +2,7 @@
 // aws-us-gov, and the isolated ones) and a partition to what differs between
 // partitions: the region where IAM delivers its CloudTrail events, and the
 // DNS suffix of its endpoints. Every ARN Credguard builds starts with
-// Of(region).
+// Of(region) (role ARNs are formatted by package ids).
 package partition
 
 import (
@@ -69,11 +69,6 @@ func DNSSuffix(partition string) string {
 		return "amazonaws.com.cn"
 	}
 	return ""
-}
-
-// RoleARN is arn:<partition of region>:iam::<account>:role/<name>.
-func RoleARN(region, account, name string) string {
-	return fmt.Sprintf("arn:%s:iam::%s:role/%s", Of(region), account, name)
 }
 
 // ARN is arn:<partition of region>:<service>:<region>:<account>:<resource>.

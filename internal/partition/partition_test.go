@@ -33,9 +33,6 @@ func TestIAMRegion(t *testing.T) {
 }
 
 func TestARNs(t *testing.T) {
-	if got, want := RoleARN("us-gov-west-1", "111122223333", "r"), "arn:aws-us-gov:iam::111122223333:role/r"; got != want {
-		t.Errorf("RoleARN = %q, want %q", got, want)
-	}
 	if got, want := ARN("ec2", "cn-north-1", "111122223333", "instance/i-1"), "arn:aws-cn:ec2:cn-north-1:111122223333:instance/i-1"; got != want {
 		t.Errorf("ARN = %q, want %q", got, want)
 	}

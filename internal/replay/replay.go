@@ -14,6 +14,7 @@ import (
 	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/event"
 	"github.com/credguard/credguard/internal/guardrail"
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/imdsguard"
 	"github.com/credguard/credguard/internal/outcome"
 	"github.com/credguard/credguard/internal/partition"
@@ -99,9 +100,6 @@ func (r Report) count(f func(outcome.Outcome) bool) int {
 	return n
 }
 
-// TopicName is the SNS topic the guardrails publish to in the sandbox.
-const TopicName = "credguard-notifications"
-
 // Run starts a sandbox seeded from fixture, runs each input in order through
 // the guardrail whose rule matches it, and reports.
 func Run(ctx context.Context, fixture *sandbox.Fixture, inputs []Input, o Options) (Report, error) {
@@ -139,8 +137,8 @@ func RunAgainst(ctx context.Context, sb *sandbox.Server, hub string, inputs []In
 		s.IMDSScope = o.IMDSScope
 	}
 	guardrails := map[guardrail.Name]Guardrail{
-		guardrail.IMDS:  imdsguard.FromConfig(cfg, s, log.With("function", "imds-enforcer"), nil),
-		guardrail.Trust: trustguard.FromConfig(cfg, s, log.With("function", "trust-guard"), nil),
+		guardrail.IMDS:  imdsguard.FromConfig(cfg, s, log.With("function", ids.FnIMDSEnforcer), nil),
+		guardrail.Trust: trustguard.FromConfig(cfg, s, log.With("function", ids.FnTrustGuard), nil),
 	}
 
 	rep := Report{Results: []Result{}, Notifications: []Notification{}, Events: len(inputs)}
@@ -150,7 +148,7 @@ func RunAgainst(ctx context.Context, sb *sandbox.Server, hub string, inputs []In
 		var results []guardrail.Result
 		e, decodeErr := event.Decode(in.Data)
 		if decodeErr == nil {
-			name = guardrail.For(e.Kind)
+			name = guardrail.Name(e.Kind.Guardrail())
 		}
 		if g, ok := guardrails[name]; ok {
 			// A failed result is reported, not returned: the run goes on.
@@ -189,7 +187,7 @@ func RunAgainst(ctx context.Context, sb *sandbox.Server, hub string, inputs []In
 // and the hub function roles as "self", every ARN in region's partition.
 func Settings(hub, region string, dryRun bool) settings.Settings {
 	return settings.Settings{
-		TopicARN:     partition.ARN("sns", region, hub, TopicName),
+		TopicARN:     partition.ARN("sns", region, hub, ids.TopicName),
 		HubAccount:   hub,
 		DryRun:       dryRun,
 		SelfRoleARNs: settings.SelfRoleARNs(region, hub),

@@ -22,7 +22,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 
 	"github.com/credguard/credguard/internal/ids"
 )
@@ -39,11 +38,6 @@ const (
 	SidDenyIMDSv1Credential = "CredguardDenyIMDSv1Credentials"
 )
 
-// HubFunctions are the hub functions that call ec2:ModifyInstanceMetadataOptions
-// with their own role (in the hub account; elsewhere they act through the
-// remediation role).
-var HubFunctions = []string{"credguard-imds-enforcer", "credguard-sweeper"}
-
 // Options configure the policy.
 type Options struct {
 	// RemediationRoleName is the member role the IMDS guardrail and the
@@ -57,10 +51,6 @@ type Options struct {
 	// Partition is the ARN partition ("aws" when empty).
 	Partition string
 }
-
-var (
-	partitionRe = regexp.MustCompile(`^aws(-[a-z]+)*$`)
-)
 
 // Policy is an IAM policy document.
 type Policy struct {
@@ -95,12 +85,15 @@ func Build(o Options) (Policy, error) {
 		}
 		hub = o.HubAccount
 	}
-	if !partitionRe.MatchString(o.Partition) {
+	if !ids.ValidPartition(o.Partition) {
 		return Policy{}, fmt.Errorf("partition %q: want aws, aws-cn, aws-us-gov…", o.Partition)
 	}
-	principals := []string{fmt.Sprintf("arn:%s:iam::*:role/%s", o.Partition, o.RemediationRoleName)}
-	for _, fn := range HubFunctions {
-		principals = append(principals, fmt.Sprintf("arn:%s:iam::%s:role/%s", o.Partition, hub, fn))
+	// The hub functions that change metadata options call
+	// ec2:ModifyInstanceMetadataOptions with their own role in the hub
+	// account; elsewhere they act through the remediation role.
+	principals := []string{ids.RoleARN{Partition: o.Partition, Account: "*", Name: o.RemediationRoleName}.String()}
+	for _, fn := range ids.IMDSFunctions() {
+		principals = append(principals, ids.RoleARN{Partition: o.Partition, Account: hub, Name: ids.FunctionName(fn)}.String())
 	}
 	instances := fmt.Sprintf("arn:%s:ec2:*:*:instance/*", o.Partition)
 	return Policy{

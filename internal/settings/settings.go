@@ -111,18 +111,16 @@ func (s Settings) MemberRoleNames() []string {
 	return ids.MemberRoleNames(s.IMDSRoleName, s.TrustRoleName, s.DefaultsRoleName)
 }
 
-// FunctionRoles are the fixed role names of the hub functions that change
-// resources; the infrastructure gives the roles these names.
-var FunctionRoles = []string{"credguard-imds-enforcer", "credguard-trust-guard", "credguard-sweeper"}
-
-// SelfRoleARNs are the hub function roles in the hub account: the guardrails
+// SelfRoleARNs are the roles of the hub functions that change resources
+// (ids.SelfRoleFunctions) in the hub account: the guardrails
 // never rewrite them and ignore their changes. The deployed functions get the
 // list from CREDGUARD_SELF_ROLE_ARNS; the CLI and tests use this one. The
 // ARNs are in the partition of region (the hub region).
 func SelfRoleARNs(region, hub string) []string {
-	out := make([]string, 0, len(FunctionRoles))
-	for _, name := range FunctionRoles {
-		out = append(out, partition.RoleARN(region, hub, name))
+	fns := ids.SelfRoleFunctions()
+	out := make([]string, 0, len(fns))
+	for _, fn := range fns {
+		out = append(out, ids.RoleARN{Partition: partition.Of(region), Account: hub, Name: ids.FunctionName(fn)}.String())
 	}
 	return out
 }

@@ -15,13 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/credguard/credguard/internal/accounts"
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/imdsguard"
 	"github.com/credguard/credguard/internal/settings"
 	"github.com/credguard/credguard/internal/trustguard"
 )
-
-// SessionName is the role session name the sweep uses in member accounts.
-const SessionName = "credguard-sweeper"
 
 // Environment variables the sweeper function reads besides the shared
 // settings: per-guardrail dry-run switches (each falls back to
@@ -65,13 +63,13 @@ func FromConfig(base aws.Config, s settings.Settings, cfg Config, log *slog.Logg
 }
 
 // providers hand out the sweep's configurations: the hub's own for the hub
-// account, a member role's (session SessionName) for any other: the IMDS
+// account, a member role's (session credguard-sweeper) for any other: the IMDS
 // role for EC2, the trust role for IAM. No member role holds both.
 type providers struct{ imds, trust *accounts.Provider }
 
 func newProviders(base aws.Config, s settings.Settings) providers {
 	s = s.WithDefaultRoles()
-	imds := accounts.New(base, sts.NewFromConfig(base), accounts.Options{HubAccount: s.HubAccount, RoleName: s.IMDSRoleName, SessionName: SessionName})
+	imds := accounts.New(base, sts.NewFromConfig(base), accounts.Options{HubAccount: s.HubAccount, RoleName: s.IMDSRoleName, SessionName: ids.FunctionName(ids.FnSweeper)})
 	return providers{imds: imds, trust: imds.ForRole(s.TrustRoleName)}
 }
 

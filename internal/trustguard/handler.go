@@ -122,7 +122,7 @@ func (h *Handler) roles(ctx context.Context, e event.Event) []guardrail.Result {
 
 func (h *Handler) skip(e event.Event) string {
 	switch {
-	case guardrail.For(e.Kind) != guardrail.Trust:
+	case guardrail.Name(e.Kind.Guardrail()) != guardrail.Trust:
 		return fmt.Sprintf("not a trust event (%s)", e.Kind)
 	case e.Failed():
 		return fmt.Sprintf("the recorded call failed (%s)", e.ErrorCode)
@@ -144,10 +144,11 @@ func (h *Handler) byMemberRole(ctx context.Context, e event.Event) bool {
 	if h.cfg.OrganizationID == "" || !guardrail.Own(e.Actor, nil, h.cfg.MemberRoleNames...) {
 		return false
 	}
-	account, name, ok := guardrail.ActorRole(e.Actor)
+	role, ok := e.Actor.Role()
 	if !ok {
 		return false
 	}
+	account, name := role.Account, role.Name
 	client, err := h.iamFor(ctx, account)
 	if err != nil {
 		return false
@@ -189,7 +190,7 @@ func (h *Handler) targets(ctx context.Context, e event.Event) ([]target, error) 
 		assoc = described
 	}
 	var out []target
-	if account, name, ok := guardrail.ParseRoleARN(assoc.RoleARN); ok {
+	if r, ok := ids.ParseRoleARN(assoc.RoleARN); ok {
 		w := &trust.Workload{
 			ClusterName:    assoc.ClusterName,
 			ClusterARN:     fmt.Sprintf("arn:%s:eks:%s:%s:cluster/%s", event.Partition(e.Region), e.Region, e.Account, assoc.ClusterName),
@@ -199,12 +200,12 @@ func (h *Handler) targets(ctx context.Context, e event.Event) ([]target, error) 
 		if w.Validate() != nil {
 			w = nil // without a valid workload a critical statement is removed, not scoped
 		}
-		out = append(out, target{account: account, name: name, arn: assoc.RoleARN, workload: w})
+		out = append(out, target{account: r.Account, name: r.Name, arn: assoc.RoleARN, workload: w})
 	}
 	// The target role is assumed by the association's role, not by pods: it is
 	// checked, and critical trust removed, without scoping to the workload.
-	if account, name, ok := guardrail.ParseRoleARN(assoc.TargetRoleARN); ok && assoc.TargetRoleARN != assoc.RoleARN {
-		out = append(out, target{account: account, name: name, arn: assoc.TargetRoleARN})
+	if r, ok := ids.ParseRoleARN(assoc.TargetRoleARN); ok && assoc.TargetRoleARN != assoc.RoleARN {
+		out = append(out, target{account: r.Account, name: r.Name, arn: assoc.TargetRoleARN})
 	}
 	return out, nil
 }
@@ -239,12 +240,12 @@ func (h *Handler) describe(ctx context.Context, e event.Event, a event.PodIdenti
 // announcing: the caller (the scheduled sweep, `credguard scan`) reports.
 // It reads the role afresh with GetRole.
 func (h *Handler) Enforce(ctx context.Context, roleARN string) guardrail.Result {
-	account, name, ok := guardrail.ParseRoleARN(roleARN)
+	r, ok := ids.ParseRoleARN(roleARN)
 	if !ok {
 		return guardrail.Result{Guardrail: guardrail.Trust, Resource: roleARN, Outcome: outcome.Failed,
 			Detail: fmt.Sprintf("%q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", roleARN)}
 	}
-	return h.check(ctx, event.Event{Envelope: event.Envelope{Account: account}}, target{account: account, name: name, arn: roleARN})
+	return h.check(ctx, event.Event{Envelope: event.Envelope{Account: r.Account}}, target{account: r.Account, name: r.Name, arn: roleARN})
 }
 
 // check handles one role: describe (read the role and what the decision
@@ -356,13 +357,13 @@ func (h *Handler) exemptReason(r role, p trust.Policy) string {
 		return "service-linked role (cannot be changed)"
 	case h.ownMemberRole(r, p):
 		return "Credguard's own remediation role (its trust is exactly what Credguard deploys)"
-	case guardrail.RoleListed(r.ARN, h.cfg.SelfRoleARNs):
+	case ids.RoleListed(r.ARN, h.cfg.SelfRoleARNs):
 		return "Credguard's own function role"
 	case strings.TrimSpace(r.Tags[ids.ExemptTag]) != "":
 		return fmt.Sprintf("tag %s: %s", ids.ExemptTag, strings.TrimSpace(r.Tags[ids.ExemptTag]))
 	}
 	for _, entry := range h.cfg.ExemptRoleARNs {
-		if guardrail.RoleListed(r.ARN, []string{entry}) {
+		if ids.RoleListed(r.ARN, []string{entry}) {
 			return fmt.Sprintf("allow-list entry %s (the trust guardrail's configured exemption list, %s; it records no reason)",
 				strings.TrimSpace(entry), settings.EnvExemptRoleARNs)
 		}

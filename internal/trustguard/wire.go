@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
@@ -14,18 +13,16 @@ import (
 
 	"github.com/credguard/credguard/internal/accounts"
 	"github.com/credguard/credguard/internal/announce"
+	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/notify"
 	"github.com/credguard/credguard/internal/settings"
 )
-
-// SessionName is the role session name the guardrail uses in member accounts.
-const SessionName = "credguard-trust-guard"
 
 // FromConfig wires a handler from the hub's AWS configuration and the
 // function settings: the Lambda and `credguard replay` both build it this way.
 func FromConfig(base aws.Config, s settings.Settings, log *slog.Logger, metricsOut io.Writer) *Handler {
 	prov := accounts.New(base, sts.NewFromConfig(base), accounts.Options{
-		HubAccount: s.HubAccount, RoleName: s.TrustRoleName, SessionName: SessionName,
+		HubAccount: s.HubAccount, RoleName: s.TrustRoleName, SessionName: ids.FunctionName(ids.FnTrustGuard),
 	})
 	var pub announce.Publisher
 	if s.TopicARN != "" {
@@ -41,18 +38,14 @@ func FromConfig(base aws.Config, s settings.Settings, log *slog.Logger, metricsO
 	}, log, metricsOut)
 }
 
-// IMDSDefaultsRoleName is the hub role of the IMDS defaults function, which a
-// member role may trust besides the function roles that act on accounts.
-const IMDSDefaultsRoleName = "credguard-imds-defaults"
-
 // MemberTrustees are the hub roles a deployed member role may trust: the
 // function roles in selfRoleARNs and, in their account and partition, the
 // IMDS defaults function's role.
 func MemberTrustees(selfRoleARNs []string) []string {
 	out := append([]string(nil), selfRoleARNs...)
 	for _, arn := range selfRoleARNs {
-		if i := strings.LastIndex(arn, ":role/"); i > 0 {
-			out = append(out, arn[:i]+":role/"+IMDSDefaultsRoleName)
+		if r, ok := ids.ParseRoleARN(arn); ok {
+			out = append(out, ids.RoleARN{Partition: r.Partition, Account: r.Account, Name: ids.FunctionName(ids.FnIMDSDefaults)}.String())
 			break
 		}
 	}
