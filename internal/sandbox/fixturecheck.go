@@ -158,14 +158,13 @@ func (v *validator) account(path, id string, a *Account) {
 		v.add(path, "account must be an object, got null")
 		return
 	}
-	seen := map[string]int{}
+	seen := firsts{}
 	for i, r := range a.Roles {
 		v.role(fmt.Sprintf("%s.roles[%d]", path, i), r)
 		key := strings.ToLower(r.Name)
-		if j, dup := seen[key]; dup && r.Name != "" {
+		if j, dup := seen.dup(key, i); dup && r.Name != "" {
 			v.add(fmt.Sprintf("%s.roles[%d].name", path, i), "duplicate role name %q (also roles[%d]; IAM names are case-insensitive)", r.Name, j)
 		}
-		seen[key] = i
 	}
 	for _, name := range sortedKeys(a.Regions) {
 		p := fmt.Sprintf("%s.regions[%q]", path, name)
@@ -219,16 +218,10 @@ func (v *validator) tags(path string, tags map[string]string) {
 }
 
 func (v *validator) region(path, account, regionName string, r *Region) {
-	ids := map[string]int{}
+	ids := firsts{}
 	for i, in := range r.Instances {
 		p := fmt.Sprintf("%s.instances[%d]", path, i)
-		if !instanceIDRe.MatchString(in.ID) {
-			v.add(p+".id", "instance id must be i- and 8 or 17 lowercase hex digits, got %q", in.ID)
-		}
-		if j, dup := ids[in.ID]; dup {
-			v.add(p+".id", "duplicate instance id %s (also instances[%d])", in.ID, j)
-		}
-		ids[in.ID] = i
+		v.uniqueID(p+".id", in.ID, instanceIDRe, "instance id must be i- and 8 or 17 lowercase hex digits", ids, i, "instance id", "instances")
 		switch {
 		case in.RunningAfterMs > 0 && in.State != "" && in.State != "pending":
 			v.add(p+".state", "must be pending (or left out) with runningAfterMs; got %q", in.State)
@@ -265,7 +258,7 @@ func (v *validator) region(path, account, regionName string, r *Region) {
 		}
 	}
 	v.clusterContents(path, r.Clusters)
-	assoc := map[string]int{}
+	assoc := firsts{}
 	for i, a := range r.PodIdentityAssociations {
 		p := fmt.Sprintf("%s.podIdentityAssociations[%d]", path, i)
 		if !clusterNameRe.MatchString(a.ClusterName) {
@@ -275,10 +268,9 @@ func (v *validator) region(path, account, regionName string, r *Region) {
 			v.add(p+".associationId", "required")
 		}
 		key := a.ClusterName + "/" + a.AssociationID
-		if j, dup := assoc[key]; dup {
+		if j, dup := assoc.dup(key, i); dup {
 			v.add(p+".associationId", "duplicate association %s in cluster %s (also podIdentityAssociations[%d])", a.AssociationID, a.ClusterName, j)
 		}
-		assoc[key] = i
 		if a.Namespace == "" {
 			v.add(p+".namespace", "required")
 		}
@@ -292,23 +284,16 @@ func (v *validator) region(path, account, regionName string, r *Region) {
 			v.add(p+".targetRoleArn", "must be an IAM role ARN, got %q", a.TargetRoleARN)
 		}
 	}
-	ltIDs, ltNames := map[string]int{}, map[string]int{}
+	ltIDs, ltNames := firsts{}, firsts{}
 	for i, t := range r.LaunchTemplates {
 		p := fmt.Sprintf("%s.launchTemplates[%d]", path, i)
-		if !templateIDRe.MatchString(t.ID) {
-			v.add(p+".id", "launch template id must be lt- and 17 lowercase hex digits, got %q", t.ID)
-		}
-		if j, dup := ltIDs[t.ID]; dup {
-			v.add(p+".id", "duplicate launch template id %s (also launchTemplates[%d])", t.ID, j)
-		}
-		ltIDs[t.ID] = i
+		v.uniqueID(p+".id", t.ID, templateIDRe, "launch template id must be lt- and 17 lowercase hex digits", ltIDs, i, "launch template id", "launchTemplates")
 		if len(t.Name) < 3 || len(t.Name) > 128 {
 			v.add(p+".name", "launch template name must be 3–128 characters, got %q", t.Name)
 		}
-		if j, dup := ltNames[t.Name]; dup {
+		if j, dup := ltNames.dup(t.Name, i); dup {
 			v.add(p+".name", "duplicate launch template name %q (also launchTemplates[%d])", t.Name, j)
 		}
-		ltNames[t.Name] = i
 		if len(t.Versions) == 0 {
 			v.add(p+".versions", "at least one version is required")
 		}
@@ -334,7 +319,7 @@ func (v *validator) region(path, account, regionName string, r *Region) {
 // stacks checks the CloudFormation stacks of one account and region: ids of
 // that account and region, unique ids and names, unique logical ids.
 func (v *validator) stacks(path, account, region string, stacks []Stack) {
-	ids, names := map[string]int{}, map[string]int{}
+	ids, names := firsts{}, firsts{}
 	for i, st := range stacks {
 		p := fmt.Sprintf("%s.stacks[%d]", path, i)
 		m := stackIDRe.FindStringSubmatch(st.StackID)
@@ -348,26 +333,18 @@ func (v *validator) stacks(path, account, region string, stacks []Stack) {
 		case st.StackName != "" && st.StackName != m[3]:
 			v.add(p+".stackName", "%q is not the name in stackId (%s)", st.StackName, m[3])
 		}
-		if j, dup := ids[st.StackID]; dup {
+		if j, dup := ids.dup(st.StackID, i); dup {
 			v.add(p+".stackId", "duplicate stack id (also stacks[%d])", j)
 		}
-		ids[st.StackID] = i
 		if m != nil {
-			if j, dup := names[m[3]]; dup {
+			if j, dup := names.dup(m[3], i); dup {
 				v.add(p+".stackId", "duplicate stack name %s (also stacks[%d]; one live stack per name)", m[3], j)
 			}
-			names[m[3]] = i
 		}
-		logical := map[string]int{}
+		logical := firsts{}
 		for k, res := range st.Resources {
 			rp := fmt.Sprintf("%s.resources[%d]", p, k)
-			if !logicalIDRe.MatchString(res.LogicalID) {
-				v.add(rp+".logicalId", "must be 1–255 letters and digits, got %q", res.LogicalID)
-			}
-			if j, dup := logical[res.LogicalID]; dup {
-				v.add(rp+".logicalId", "duplicate logical id %s (also resources[%d])", res.LogicalID, j)
-			}
-			logical[res.LogicalID] = k
+			v.uniqueID(rp+".logicalId", res.LogicalID, logicalIDRe, "must be 1–255 letters and digits", logical, k, "logical id", "resources")
 			if !resourceTypeRe.MatchString(res.Type) {
 				v.add(rp+".type", "must be a resource type such as AWS::IAM::Role or Custom::Name, got %q", res.Type)
 			}
@@ -419,4 +396,28 @@ func (v *validator) hopLimit(path string, n int) {
 func isJSONObject(raw json.RawMessage) bool {
 	var m map[string]json.RawMessage
 	return json.Unmarshal(raw, &m) == nil && m != nil
+}
+
+// uniqueID checks the id at index i of list: it matches re (else problem)
+// and is not a repeat of an earlier one (what names it in the message).
+func (v *validator) uniqueID(path, id string, re *regexp.Regexp, problem string, seen firsts, i int, what, list string) {
+	if !re.MatchString(id) {
+		v.add(path, problem+", got %q", id)
+	}
+	if j, dup := seen.dup(id, i); dup {
+		v.add(path, "duplicate %s %s (also %s[%d])", what, id, list, j)
+	}
+}
+
+// firsts remembers where each key was first seen, to report duplicates.
+type firsts map[string]int
+
+// dup records key at index i. When key was seen before, it returns that
+// first index and true.
+func (f firsts) dup(key string, i int) (int, bool) {
+	if j, ok := f[key]; ok {
+		return j, true
+	}
+	f[key] = i
+	return 0, false
 }
