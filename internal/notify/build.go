@@ -193,19 +193,22 @@ func (b builder) location() string {
 	return b.inc.Account
 }
 
-// titleLabel names one resource in the title: "i-0abc… (web)", "role ci-deployer".
+// titleLabel names one resource in the title: "i-0abc… (web)", "role
+// ci-deployer". It is cut short enough that the title always keeps where the
+// resource is, which the description does not repeat.
 func (b builder) titleLabel(r guardrail.Result) string {
 	if b.imds() {
 		id := r.Resource
 		if id == "" {
 			id = "an unnamed instance"
 		}
+		id = clip(id, instanceIDChars, esc)
 		if r.Name != "" {
-			return esc(id) + " (" + prose(truncate(r.Name, 60)) + ")"
+			return id + " (" + prose(truncate(r.Name, 60)) + ")"
 		}
-		return esc(id)
+		return id
 	}
-	return "role " + prose(roleName(r))
+	return "role " + clip(roleName(r), roleNameChars, prose)
 }
 
 func (b builder) title() string {

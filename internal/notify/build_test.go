@@ -416,29 +416,54 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// scopedPolicies are a role's trust policy with n OIDC statements open to
+// every service account of their cluster, and the policy with each scoped
+// to one: a diff of 2n long lines for an original of n statements.
+func scopedPolicies(n int) (before, after string) {
+	var b, a []string
+	for i := range n {
+		provider := fmt.Sprintf("oidc.eks.eu-west-1.amazonaws.com/id/CLUSTER%02dD539D4633E53DE1B71EXAMPLE", i)
+		stmt := `{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/` + provider + `"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{%s}}`
+		b = append(b, fmt.Sprintf(stmt, `"StringLike":{"`+provider+`:sub":"system:serviceaccount:*"}`))
+		a = append(a, fmt.Sprintf(stmt, `"StringEquals":{"`+provider+`:sub":"system:serviceaccount:billing:billing-api","`+provider+`:aud":"sts.amazonaws.com"}`))
+	}
+	return `{"Version":"2012-10-17","Statement":[` + strings.Join(b, ",") + `]}`, `{"Version":"2012-10-17","Statement":[` + strings.Join(a, ",") + `]}`
+}
+
+// A diff over its budget is cut, with a pointer to the log, while the
+// restore command after it keeps the original inline when that fits its
+// own budget.
 func TestBuildOversizedDiffIsCutBeforeTheRestoreCommand(t *testing.T) {
-	inc := goldenIncidents()["trust-oversized-diff-cut"]
+	before, after := scopedPolicies(3)
+	inc := Incident{Guardrail: guardrail.Trust, EventID: "ev-2", EventName: "UpdateAssumeRolePolicy", Account: hub,
+		Results: []guardrail.Result{trustResult("billing-api", outcome.Revoked, before, after, "critical oidc-sub-wildcard", "critical")}}
 	m, _, err := Build(inc)
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLimits(t, m)
 	d := m.Content.Description
-	if !strings.Contains(d, "Diff cut to fit the message: the full policy is in the guardrail's CloudWatch log, event id `"+inc.EventID+"`.") {
-		t.Errorf("no pointer to the log:\n%s", d)
-	}
-	if !strings.Contains(d, "--policy-document '"+esc(mustMarshal(t, inc.Results[0].Trust.Before))+"'") {
-		t.Error("the restore command lost the inline original although it fits")
-	}
-	if !strings.Contains(d, "… 11 more lines") {
-		t.Errorf("cut marker missing:\n%s", d)
-	}
-	// Without the cut the description would not fit.
+	lines := diffPolicies(inc.Results[0].Trust.Before, *inc.Results[0].Trust.After).Lines()
 	full := 0
-	for _, l := range diffPolicies(inc.Results[0].Trust.Before, *inc.Results[0].Trust.After).Lines() {
+	for _, l := range lines {
 		full += runes(l) + 1
 	}
-	if runes(d)+full-runes("… 11 more lines") <= MaxDescriptionChars {
-		t.Error("the test policy is not large enough to need a cut")
+	if full <= diffBodyChars {
+		t.Fatalf("the test diff (%d characters) fits its budget and needs no cut", full)
+	}
+	cut := strings.Index(d, "Diff cut to fit the message: the full policy is in the guardrail's CloudWatch log, event id `ev-2`.")
+	if cut < 0 {
+		t.Errorf("no pointer to the log:\n%s", d)
+	}
+	if !strings.Contains(d, "… 3 more lines") || !strings.Contains(d, lines[2]) || strings.Contains(d, lines[3]) {
+		t.Errorf("want the first 3 of %d diff lines and the cut marker:\n%s", len(lines), d)
+	}
+	restore := strings.Index(d, "--policy-document '"+esc(mustMarshal(t, inc.Results[0].Trust.Before))+"'")
+	if restore < 0 {
+		t.Error("the restore command lost the inline original although it fits")
+	}
+	if restore < cut {
+		t.Error("the restore command comes before the cut diff")
 	}
 }
 

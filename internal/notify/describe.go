@@ -11,185 +11,161 @@ import (
 	"github.com/credguard/credguard/internal/trust"
 )
 
-const maxDiffLineChars = 600
+// The description is laid out with a fixed budget per section, in
+// characters of markup (each budget includes the line breaks before its
+// text). Every piece of outside text is clipped to its share, so the
+// sections add up to at most MaxDescriptionChars without measuring the
+// whole:
+//
+//	resources   partsChars = 4000 - factsChars - moreChars - whyChars
+//	                       = 4000 - 340 - 160 - 360 = 3140
+//	  IMDS      maxInstancesShown × instanceChars = 6 × 500 = 3000 ≤ 3140
+//	  trust     maxRolesShown × roleChars         = 1 × 3140
+//	"… and N"   moreChars  = "\n… and " 7 + N 10 + " more: the full list is in " 27 + pointer 107 + "." 1 = 152 ≤ 160
+//	facts       factsChars = "\n\n" 2 + "*Launched by:* " 15 + actor 160
+//	                       + "\n*Event:* " 10 + name 60 + " · id " 6 + id 66 = 319 ≤ 340
+//	why         whyChars   = "\n\n*Why:* " 9 + the longest reason (tested) ≤ 360
+//
+// One instance, instanceChars = 500:
+//
+//	"\n• " 3 + id 40 + " (" 2 + name 60 + "): *" 4 + outcome 20 + "*" 1 = 130
+//	"\n    " 5 + before 60 + " → " 3 + after 60                       = 128
+//	"\n    " 5 + detail 237                                           = 242
+//
+// One role, roleChars = 3140:
+//
+//	head    "*Role:* " 8 + ARN 160 + " · *" 4 + outcome 20 + "*" 1  = 193 ≤ roleHeadChars 200
+//	detail  "\n" 1 + detail 399                                      = roleDetailChars 400
+//	diff    "\n*" 2 + title 94 + "*\n" 2                             = diffTitleChars 100
+//	        "```\n" 4 + lines 1000 + "\n… N more lines" 23 + "\n```" 4 = 1031 ≤ diffChars 1040
+//	        "\nDiff cut …: the full policy is in " 52 + pointer 107 + "." 1 = cutNoteChars 160
+//	restore the rest: 3140 - 200 - 400 - 100 - 1040 - 160 = restoreChars 1240, with the
+//	        original policy inline when the whole section fits, else the
+//	        file:// form pointing at the log (at most 516 characters).
+//
+// The pointer to the log is "the guardrail's CloudWatch log" 30 +
+// ", event id " 11 + the event id in code 66 = 107.
+const (
+	factsChars = 340
+	moreChars  = 160
+	whyChars   = 360
+	partsChars = MaxDescriptionChars - factsChars - moreChars - whyChars
 
-// part is the description of one resource. The trust diff and restore
-// commands can be shortened when the whole description would be too long.
-type part struct {
-	head string // always shown: the resource, its outcome, the detail
+	maxInstancesShown = 6
+	instanceChars     = 500
 
-	diffTitle string
-	diff      []string // diff lines, shown in a code block
-	keepDiff  int      // how many diff lines are shown
+	maxRolesShown   = 1
+	roleChars       = partsChars
+	roleHeadChars   = 200
+	roleDetailChars = 400
+	diffTitleChars  = 100
+	diffChars       = 1040
+	cutNoteChars    = 160
+	restoreChars    = roleChars - roleHeadChars - roleDetailChars - diffTitleChars - diffChars - cutNoteChars
 
-	restore      []string // restore commands with the original policy inline
-	restoreShort []string // the same, pointing at the log for the policy
-	short        bool
+	// Shares of outside text within the budgets above.
+	actorChars       = 160
+	eventNameChars   = 60
+	eventIDChars     = 66
+	instanceIDChars  = 40
+	nameChars        = 60
+	outcomeChars     = 20
+	optionsChars     = 60
+	instanceDetail   = 237
+	roleARNChars     = 160
+	diffBodyChars    = 1000
+	maxDiffLineChars = 600 // ≤ diffBodyChars: the first line is always shown
+	restoreNameChars = 80
+	roleNameChars    = 70 // in the title (IAM allows 64)
+)
 
-	pointer string // where the full text is: "the CloudWatch log, event id …"
-	text    string // rendered
-}
+// The resources never take more than their share (a negative constant does
+// not compile as a uint).
+const (
+	_ = uint(partsChars - maxInstancesShown*instanceChars)
+	_ = uint(partsChars - maxRolesShown*roleChars)
+	_ = uint(diffBodyChars - maxDiffLineChars)
+)
 
-func (p *part) render() {
-	var b strings.Builder
-	b.WriteString(p.head)
-	if len(p.diff) > 0 {
-		b.WriteString("\n*" + p.diffTitle + "*\n")
-		lines := p.diff[:p.keepDiff]
-		if p.keepDiff < len(p.diff) {
-			lines = append(append([]string(nil), lines...), fmt.Sprintf("… %d more lines", len(p.diff)-p.keepDiff))
-		}
-		b.WriteString(codeBlock(lines))
-		if p.keepDiff < len(p.diff) {
-			b.WriteString("\nDiff cut to fit the message: the full policy is in " + p.pointer + ".")
-		}
-	}
-	if len(p.restore) > 0 {
-		b.WriteString("\n*Restore*\n")
-		if p.short {
-			b.WriteString(codeBlock(p.restoreShort))
-			b.WriteString("\nSave the original policy from " + p.pointer + " as `original-trust.json` first.")
-		} else {
-			b.WriteString(codeBlock(p.restore))
-		}
-	}
-	p.text = b.String()
-}
-
-// description writes the message body: where, who and which event, one part
-// per resource, and why it matters. It is shortened to fit
-// MaxDescriptionChars: diff lines first, then the inline original policy of
-// the restore commands, then whole resources (least significant first).
+// description writes the message body: one part per resource (at most
+// maxInstancesShown or maxRolesShown, most significant first, with an "and N
+// more" line pointing at the log for the rest), who did it and which event,
+// and why it matters. The account and region are in the title and the dry-run
+// mode starts it, so the body does not repeat them.
 func (b builder) description() string {
-	pointer := "the guardrail's CloudWatch log"
-	if b.inc.EventID != "" {
-		pointer += ", event id " + code(b.inc.EventID)
-	}
-	parts := make([]*part, len(b.shown))
-	for i, r := range b.shown {
-		if b.imds() {
-			parts[i] = b.imdsPart(r)
-		} else {
-			parts[i] = b.trustPart(r)
-		}
-		parts[i].pointer = pointer
-		parts[i].render()
-	}
-	sep := "\n\n"
+	ptr := b.pointer()
+	shown, sep := b.shown, "\n\n"
 	if b.imds() {
-		sep = "\n" // one line per instance
+		shown, sep = shown[:min(len(shown), maxInstancesShown)], "\n" // one line per instance
+	} else {
+		shown = shown[:min(len(shown), maxRolesShown)]
 	}
-	d := &doc{header: b.header(), footer: "*Why:* " + b.why(), sep: sep, pointer: pointer, parts: parts, visible: len(parts)}
-
-	// 1. Cut diff lines, longest diff first.
-	for !d.fits() {
-		var longest *part
-		for _, p := range parts {
-			if p.keepDiff > 0 && (longest == nil || diffChars(p) > diffChars(longest)) {
-				longest = p
-			}
-		}
-		if longest == nil {
-			break
-		}
-		longest.keepDiff--
-		longest.render()
-	}
-	// 2. Point at the log for the original policy instead of inlining it.
-	for i := len(parts) - 1; i >= 0; i-- {
-		if len(parts[i].restore) > 0 && !parts[i].short && !d.fits() {
-			parts[i].short = true
-			parts[i].render()
-		}
-	}
-	// 3. Leave out whole resources: keep the most that fit with the
-	// "and N more" line (at least one).
-	if !d.fits() {
-		lo, hi := 1, len(parts)
-		for lo < hi {
-			mid := (lo + hi + 1) / 2
-			d.visible = mid
-			if d.fits() {
-				lo = mid
-			} else {
-				hi = mid - 1
-			}
-		}
-		d.visible = lo
-	}
-	return fitMarkup(d.String(), MaxDescriptionChars)
-}
-
-// doc is a description being fitted.
-type doc struct {
-	header, footer, sep, pointer string
-	parts                        []*part
-	visible                      int
-}
-
-func (d *doc) String() string {
 	var out strings.Builder
-	out.WriteString(d.header)
-	out.WriteString("\n\n")
-	for i, p := range d.parts[:d.visible] {
+	for i, r := range shown {
 		if i > 0 {
-			out.WriteString(d.sep)
+			out.WriteString(sep)
 		}
-		out.WriteString(p.text)
+		if b.imds() {
+			out.WriteString(b.imdsPart(r))
+		} else {
+			out.WriteString(b.trustPart(r, ptr))
+		}
 	}
-	if n := len(d.parts) - d.visible; n > 0 {
-		fmt.Fprintf(&out, "\n… and %d more: the full list is in %s.", n, d.pointer)
+	if n := len(b.shown) - len(shown); n > 0 {
+		fmt.Fprintf(&out, "\n… and %d more: the full list is in %s.", n, ptr)
 	}
-	out.WriteString("\n\n")
-	out.WriteString(d.footer)
+	if f := b.facts(); f != "" {
+		out.WriteString("\n\n" + f)
+	}
+	out.WriteString("\n\n*Why:* " + b.why())
 	return out.String()
 }
 
-func (d *doc) fits() bool { return runes(d.String()) <= MaxDescriptionChars }
-
-func diffChars(p *part) int {
-	n := 0
-	for _, l := range p.diff[:p.keepDiff] {
-		n += runes(l)
+// pointer says where the full text is: the guardrail's log, with the event id.
+func (b builder) pointer() string {
+	p := "the guardrail's CloudWatch log"
+	if b.inc.EventID != "" {
+		p += ", event id " + clip(b.inc.EventID, eventIDChars, code)
 	}
-	return n
+	return p
 }
 
-// fitMarkup cuts markup to n characters as a last resort, closing an open
-// code block.
-func fitMarkup(s string, n int) string {
-	if runes(s) <= n {
-		return s
+// clip renders s and, when the result is longer than n characters, cuts s
+// (ending it with "…") until the rendering fits. Cutting the text rather than
+// the markup keeps inline code and entities whole.
+func clip(s string, n int, render func(string) string) string {
+	out := render(s)
+	for k := runes(s); runes(out) > n && k > 0; {
+		k -= max(1, runes(out)-n)
+		out = render(truncate(s, max(k, 0)))
 	}
-	s = truncate(s, n-4)
-	if strings.Count(s, "```")%2 == 1 {
-		s += "\n```"
-	}
-	return s
+	return out
 }
 
-func (b builder) header() string {
+// indented is prose whose later lines are indented under a bullet.
+func indented(s string) string { return strings.ReplaceAll(prose(s), "\n", "\n    ") }
+
+// blockLine is one line of a code block: escaped, on one line, and unable to
+// close the block.
+func blockLine(s string) string {
+	return esc(strings.ReplaceAll(strings.ReplaceAll(s, "```", "'''"), "\n", " "))
+}
+
+// facts are who did it and which event.
+func (b builder) facts() string {
 	var lines []string
-	facts := "*Account:* " + code(b.inc.Account)
-	if b.inc.Region != "" && b.imds() {
-		facts += " · *Region:* " + code(b.inc.Region)
-	}
-	lines = append(lines, facts)
 	if b.inc.Actor != "" {
-		lines = append(lines, "*"+b.actorLabel()+":* "+code(b.inc.Actor))
+		lines = append(lines, "*"+b.actorLabel()+":* "+clip(b.inc.Actor, actorChars, code))
 	}
 	var ev []string
 	if b.inc.EventName != "" {
-		ev = append(ev, code(b.inc.EventName))
+		ev = append(ev, clip(b.inc.EventName, eventNameChars, code))
 	}
 	if b.inc.EventID != "" {
-		ev = append(ev, "id "+code(b.inc.EventID))
+		ev = append(ev, "id "+clip(b.inc.EventID, eventIDChars, code))
 	}
 	if len(ev) > 0 {
 		lines = append(lines, "*Event:* "+strings.Join(ev, " · "))
-	}
-	if b.inc.DryRun {
-		lines = append(lines, "*Mode:* dry-run, nothing is changed")
 	}
 	return strings.Join(lines, "\n")
 }
@@ -259,77 +235,109 @@ func outcomeWord(g guardrail.Name, o outcome.Outcome) string {
 	}
 }
 
-func (b builder) imdsPart(r guardrail.Result) *part {
+// imdsPart is one instance: what happened to it, its options before and
+// after, and the detail; at most instanceChars.
+func (b builder) imdsPart(r guardrail.Result) string {
 	id := r.Resource
 	if id == "" {
 		id = "(no instance id)"
 	}
-	line := "• " + code(id)
+	line := "• " + clip(id, instanceIDChars, code)
 	if r.Name != "" {
-		line += " (" + prose(truncate(r.Name, 60)) + ")"
+		line += " (" + clip(r.Name, nameChars, prose) + ")"
 	}
-	line += ": *" + outcomeWord(b.inc.Guardrail, r.Outcome) + "*"
+	line += ": *" + clip(outcomeWord(b.inc.Guardrail, r.Outcome), outcomeChars, esc) + "*"
 	if c := r.IMDS; c != nil {
+		before := clip(c.Before.String(), optionsChars, code)
 		switch {
 		case c.Changes() && r.Outcome == outcome.Failed:
-			line += " · still " + code(c.Before.String())
+			line += "\n    still " + before
 		case c.Changes():
-			line += " · " + code(c.Before.String()) + " → " + code(c.After.String())
+			line += "\n    " + before + " → " + clip(c.After.String(), optionsChars, code)
 		default:
-			line += " · " + code(c.Before.String())
+			line += "\n    " + before
 		}
 	}
 	if d := strings.TrimSpace(r.Detail); d != "" {
-		line += "\n    " + strings.ReplaceAll(prose(d), "\n", "\n    ")
+		line += "\n    " + clip(d, instanceDetail, indented)
 	}
-	return &part{head: line}
+	return line
 }
 
-func (b builder) trustPart(r guardrail.Result) *part {
+// trustPart is one role: what happened to it, the detail, the change to its
+// trust policy and how to restore it; at most roleChars.
+func (b builder) trustPart(r guardrail.Result, ptr string) string {
 	arn := r.Resource
 	if arn == "" {
 		arn = roleName(r)
 	}
-	p := &part{head: "*Role:* " + code(arn) + " · *" + outcomeWord(b.inc.Guardrail, r.Outcome) + "*"}
+	var p strings.Builder
+	p.WriteString("*Role:* " + clip(arn, roleARNChars, code) + " · *" + clip(outcomeWord(b.inc.Guardrail, r.Outcome), outcomeChars, esc) + "*")
 	if d := strings.TrimSpace(r.Detail); d != "" {
-		p.head += "\n" + prose(d)
+		p.WriteString("\n" + clip(d, roleDetailChars-1, prose))
 	}
 	c := r.Trust
 	if c == nil || c.After == nil || r.Outcome == outcome.Warned || r.Outcome == outcome.Exempt {
-		return p
+		return p.String()
 	}
 	d := diffPolicies(c.Before, *c.After)
+	title := "Trust policy change"
 	switch r.Outcome {
 	case outcome.DryRun:
-		p.diffTitle = "Would change the trust policy"
+		title = "Would change the trust policy"
 	case outcome.Failed:
-		p.diffTitle = "Intended change to the trust policy"
-	default:
-		p.diffTitle = "Trust policy change"
+		title = "Intended change to the trust policy"
 	}
-	p.diffTitle += " (statements: " + d.Summary() + ")"
-	for _, l := range d.Lines() {
-		p.diff = append(p.diff, truncate(l, maxDiffLineChars))
-	}
-	p.keepDiff = len(p.diff)
+	p.WriteString("\n*" + clip(title+" (statements: "+d.Summary()+")", diffTitleChars-4, esc) + "*\n")
+	p.WriteString(diffBlock(d.Lines(), ptr))
 	if r.Outcome == outcome.Revoked {
-		name := roleName(r)
-		del := "aws iam delete-role-policy --role-name " + shellQuote(name) + " --policy-name AWSRevokeOlderSessions"
-		original, err := trust.Marshal(c.Before)
-		if err != nil {
-			p.head += "\nThe original policy cannot be written back here: " + prose(err.Error())
-			return p
-		}
-		p.restore = []string{
-			"aws iam update-assume-role-policy --role-name " + shellQuote(name) + " --policy-document " + shellQuote(string(original)),
-			del,
-		}
-		p.restoreShort = []string{
-			"aws iam update-assume-role-policy --role-name " + shellQuote(name) + " --policy-document file://original-trust.json",
-			del,
-		}
+		p.WriteString(restore(roleName(r), c.Before, ptr))
 	}
-	return p
+	return p.String()
+}
+
+// diffBlock shows the diff lines in a code block, as many whole lines as fit
+// diffBodyChars (each cut to maxDiffLineChars), then how many are left out
+// and where the full policy is.
+func diffBlock(lines []string, ptr string) string {
+	var kept []string
+	size := 0
+	for _, l := range lines {
+		l = clip(l, maxDiffLineChars, blockLine)
+		if size+runes(l) > diffBodyChars {
+			break
+		}
+		kept = append(kept, l)
+		size += runes(l) + 1
+	}
+	left := len(lines) - len(kept)
+	if left > 0 {
+		kept = append(kept, fmt.Sprintf("… %d more lines", left))
+	}
+	block := "```\n" + strings.Join(kept, "\n") + "\n```"
+	if left > 0 {
+		block += "\nDiff cut to fit the message: the full policy is in " + ptr + "."
+	}
+	return block
+}
+
+// restore gives the commands that put the original trust policy back and
+// drop the session revocation: with the policy inline when the section fits
+// restoreChars, else reading it from a file saved from the log.
+func restore(name string, before trust.Policy, ptr string) string {
+	arg := clip(name, restoreNameChars, func(s string) string { return blockLine(shellQuote(s)) })
+	update := "aws iam update-assume-role-policy --role-name " + arg + " --policy-document "
+	del := "aws iam delete-role-policy --role-name " + arg + " --policy-name AWSRevokeOlderSessions"
+	original, err := trust.Marshal(before)
+	if err != nil {
+		return "\n" + clip("The original policy cannot be written back here: "+err.Error(), restoreChars-1, prose)
+	}
+	inline := "\n*Restore*\n```\n" + update + blockLine(shellQuote(string(original))) + "\n" + del + "\n```"
+	if runes(inline) <= restoreChars {
+		return inline
+	}
+	return "\n*Restore*\n```\n" + update + "file://original-trust.json\n" + del + "\n```" +
+		"\nSave the original policy from " + ptr + " as `original-trust.json` first."
 }
 
 // shellQuote quotes s for a POSIX shell when it needs quoting.

@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/credguard/credguard/internal/guardrail"
@@ -59,20 +58,6 @@ func TestTruncate(t *testing.T) {
 	}
 	if got := truncate("abc", 1); got != "a" {
 		t.Errorf("got %q", got)
-	}
-}
-
-func TestFitMarkupClosesCodeBlocks(t *testing.T) {
-	s := "head\n```\n" + strings.Repeat("x", 100) + "\n```"
-	got := fitMarkup(s, 50)
-	if runes(got) > 50 {
-		t.Errorf("%d characters", runes(got))
-	}
-	if strings.Count(got, "```") != 2 {
-		t.Errorf("code block not closed: %q", got)
-	}
-	if fitMarkup("short", 50) != "short" {
-		t.Error("short text changed")
 	}
 }
 

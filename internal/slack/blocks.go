@@ -55,10 +55,15 @@ func section(s string) Block { t := mrkdwn(s); return Block{Type: "section", Tex
 // esc escapes Slack's control characters in text from outside.
 var esc = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
 
-// FromMessage lays out a Chatbot custom notification as Block Kit: a header
-// with the title; fields for account, region, resource, outcome and actor;
-// the before → after; the description; the next steps; and a context line
-// with how to exempt and the keywords. Every block respects Slack's limits.
+// FromMessage lays out a Chatbot custom notification as Block Kit for a
+// narrow screen, telling each fact once: the title as the header (what
+// happened, to which resource, where); the description (each resource with
+// its before → after, who did it, which event, why); the next steps (how to
+// undo and how to exempt); and one context line with the severity and the
+// keywords the header and description do not already show. There is no
+// grid of fields: on a phone it wraps into a column that repeats the header.
+// The exemption hint of the additional context is shown only when there are
+// no next steps, which otherwise say how to exempt.
 func FromMessage(m notify.Message) Payload {
 	ctx := m.Metadata.AdditionalContext
 	title := notify.Plain(m.Content.Title)
@@ -66,29 +71,6 @@ func FromMessage(m notify.Message) Payload {
 		title = "Credguard notification"
 	}
 	blocks := []Block{header(title)}
-
-	var fields []Text
-	field := func(label, key string) {
-		if v := ctx[key]; v != "" && len(fields) < maxFields {
-			fields = append(fields, mrkdwn(cut("*"+label+"*\n"+esc(v), maxFieldChars)))
-		}
-	}
-	field("Account", notify.CtxAccount)
-	field("Region", notify.CtxRegion)
-	field("Resource", notify.CtxResource)
-	if o := ctx[notify.CtxOutcome]; o != "" {
-		if s := ctx[notify.CtxSeverity]; s != "" {
-			o += " (" + s + ")"
-		}
-		fields = append(fields, mrkdwn(cut("*Outcome*\n"+esc(o), maxFieldChars)))
-	}
-	field("Actor", notify.CtxActor)
-	if len(fields) > 0 {
-		blocks = append(blocks, Block{Type: "section", Fields: fields})
-	}
-	if c := ctx[notify.CtxChange]; c != "" {
-		blocks = append(blocks, section(cut("*Before → after*\n"+esc(c), maxSectionChars)))
-	}
 	for _, chunk := range splitMarkup(m.Content.Description, maxSectionChars) {
 		blocks = append(blocks, section(chunk))
 	}
@@ -104,16 +86,34 @@ func FromMessage(m notify.Message) Payload {
 		}
 	}
 	var notes []Text
-	if e := ctx[notify.CtxExempt]; e != "" {
+	if e := ctx[notify.CtxExempt]; e != "" && len(m.Content.NextSteps) == 0 {
 		notes = append(notes, mrkdwn(cut(esc(e), maxFieldChars)))
 	}
-	if len(m.Content.Keywords) > 0 {
-		notes = append(notes, mrkdwn(cut(esc(strings.Join(m.Content.Keywords, " · ")), maxFieldChars)))
+	if tags := footer(m, title); tags != "" {
+		notes = append(notes, mrkdwn(cut(esc(tags), maxFieldChars)))
 	}
 	if len(notes) > 0 {
-		blocks = append(blocks, Block{Type: "context", Elements: notes[:min(len(notes), maxContextItems)]})
+		blocks = append(blocks, Block{Type: "context", Elements: notes})
 	}
 	return Payload{Text: cut(title, maxFallback), Blocks: capBlocks(blocks)}
+}
+
+// footer is the severity and the keywords, leaving out the account and
+// region when the header or the description already shows them.
+func footer(m notify.Message, title string) string {
+	ctx := m.Metadata.AdditionalContext
+	shown := title + "\n" + m.Content.Description
+	var items []string
+	if s := ctx[notify.CtxSeverity]; s != "" {
+		items = append(items, "severity "+s)
+	}
+	for _, k := range m.Content.Keywords {
+		if k == "" || (k == ctx[notify.CtxAccount] || k == ctx[notify.CtxRegion]) && strings.Contains(shown, k) {
+			continue
+		}
+		items = append(items, k)
+	}
+	return strings.Join(items, " · ")
 }
 
 // PlainPayload shows a message that is not a Chatbot notification as text,

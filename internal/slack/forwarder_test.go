@@ -82,7 +82,7 @@ func TestForwarderDeliversChatbotAndPlainMessages(t *testing.T) {
 	if err := json.Unmarshal(f.stub.bodies[1], &second); err != nil {
 		t.Fatal(err)
 	}
-	if first.Blocks[0].Text.Text != m.Content.Title || len(first.Blocks[1].Fields) == 0 {
+	if first.Blocks[0].Text.Text != m.Content.Title || first.Blocks[1].Text == nil || first.Blocks[1].Text.Text != m.Content.Description {
 		t.Errorf("chatbot message not laid out: %+v", first.Blocks[:2])
 	}
 	if second.Blocks[0].Text.Text != "ALARM: disk" || !strings.Contains(second.Blocks[1].Text.Text, `"AlarmName":"disk"`) {
