@@ -455,8 +455,8 @@ func TestBuildOversizedDiffIsCutBeforeTheRestoreCommand(t *testing.T) {
 	if cut < 0 {
 		t.Errorf("no pointer to the log:\n%s", d)
 	}
-	if !strings.Contains(d, "… 3 more lines") || !strings.Contains(d, lines[2]) || strings.Contains(d, lines[3]) {
-		t.Errorf("want the first 3 of %d diff lines and the cut marker:\n%s", len(lines), d)
+	if !strings.Contains(d, "… 4 more lines") || !strings.Contains(d, lines[1]) || strings.Contains(d, lines[2]) {
+		t.Errorf("want the first 2 of %d diff lines and the cut marker:\n%s", len(lines), d)
 	}
 	restore := strings.Index(d, "--policy-document '"+esc(mustMarshal(t, inc.Results[0].Trust.Before))+"'")
 	if restore < 0 {

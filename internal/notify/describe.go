@@ -35,11 +35,11 @@ import (
 // One role, roleChars = 3140:
 //
 //	head    "*Role:* " 8 + ARN 160 + " · *" 4 + outcome 20 + "*" 1  = 193 ≤ roleHeadChars 200
-//	detail  "\n" 1 + detail 399                                      = roleDetailChars 400
+//	detail  "\n" 1 + detail 599 (whole lines, then "… N more lines") = roleDetailChars 600
 //	diff    "\n*" 2 + title 94 + "*\n" 2                             = diffTitleChars 100
-//	        "```\n" 4 + lines 1000 + "\n… N more lines" 23 + "\n```" 4 = 1031 ≤ diffChars 1040
+//	        "```\n" 4 + lines 800 + "\n… N more lines" 23 + "\n```" 4 = 831 ≤ diffChars 840
 //	        "\nDiff cut …: the full policy is in " 52 + pointer 107 + "." 1 = cutNoteChars 160
-//	restore the rest: 3140 - 200 - 400 - 100 - 1040 - 160 = restoreChars 1240, with the
+//	restore the rest: 3140 - 200 - 600 - 100 - 840 - 160 = restoreChars 1240, with the
 //	        original policy inline when the whole section fits, else the
 //	        file:// form pointing at the log (at most 516 characters).
 //
@@ -57,9 +57,9 @@ const (
 	maxRolesShown   = 1
 	roleChars       = partsChars
 	roleHeadChars   = 200
-	roleDetailChars = 400
+	roleDetailChars = 600
 	diffTitleChars  = 100
-	diffChars       = 1040
+	diffChars       = 840
 	cutNoteChars    = 160
 	restoreChars    = roleChars - roleHeadChars - roleDetailChars - diffTitleChars - diffChars - cutNoteChars
 
@@ -73,7 +73,7 @@ const (
 	optionsChars     = 60
 	instanceDetail   = 237
 	roleARNChars     = 160
-	diffBodyChars    = 1000
+	diffBodyChars    = 800
 	maxDiffLineChars = 600 // ≤ diffBodyChars: the first line is always shown
 	restoreNameChars = 80
 	roleNameChars    = 70 // in the title (IAM allows 64)
@@ -140,6 +140,24 @@ func clip(s string, n int, render func(string) string) string {
 		out = render(truncate(s, max(k, 0)))
 	}
 	return out
+}
+
+// clipLines is clip for text of several lines (findings, then changes):
+// it keeps as many whole lines as fit with a last line saying how many more
+// are in the log, and clips only when not even the first line fits.
+func clipLines(s string, n int, render func(string) string) string {
+	out := render(s)
+	if runes(out) <= n {
+		return out
+	}
+	lines := strings.Split(s, "\n")
+	for k := len(lines) - 1; k > 0; k-- {
+		more := "… " + plural(len(lines)-k, "more line", "more lines") + " in the log"
+		if out := render(strings.Join(lines[:k], "\n") + "\n" + more); runes(out) <= n {
+			return out
+		}
+	}
+	return clip(s, n, render)
 }
 
 // indented is prose whose later lines are indented under a bullet.
@@ -259,7 +277,7 @@ func (b builder) imdsPart(r guardrail.Result) string {
 		}
 	}
 	if d := strings.TrimSpace(r.Detail); d != "" {
-		line += "\n    " + clip(d, instanceDetail, indented)
+		line += "\n    " + clipLines(d, instanceDetail, indented)
 	}
 	return line
 }
@@ -274,7 +292,7 @@ func (b builder) trustPart(r guardrail.Result, ptr string) string {
 	var p strings.Builder
 	p.WriteString("*Role:* " + clip(arn, roleARNChars, code) + " · *" + clip(outcomeWord(b.inc.Guardrail, r.Outcome), outcomeChars, esc) + "*")
 	if d := strings.TrimSpace(r.Detail); d != "" {
-		p.WriteString("\n" + clip(d, roleDetailChars-1, prose))
+		p.WriteString("\n" + clipLines(d, roleDetailChars-1, prose))
 	}
 	c := r.Trust
 	if c == nil || c.After == nil || r.Outcome == outcome.Warned || r.Outcome == outcome.Exempt {

@@ -198,3 +198,23 @@ func TestGoldenMessagesTellEachFactOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestClipLines(t *testing.T) {
+	plain := func(s string) string { return s }
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"a\nb\nc", 10, "a\nb\nc"},
+		{"first finding\nsecond finding\nstatement 1 scoped to the workload", 53, "first finding\nsecond finding\n… 1 more line in the log"},
+		{"first finding\nsecond finding\nstatement 1 scoped to the workload", 40, "first finding\n… 2 more lines in the log"},
+		// Not even one whole line fits: the text is clipped.
+		{"a very long first line\nb", 10, "a very lo…"},
+	}
+	for _, tt := range tests {
+		if got := clipLines(tt.in, tt.n, plain); got != tt.want {
+			t.Errorf("clipLines(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}
