@@ -41,7 +41,8 @@ import (
 //	        "\nDiff cut …: the full policy is in " 52 + pointer 107 + "." 1 = cutNoteChars 160
 //	restore the rest: 3140 - 200 - 600 - 100 - 840 - 160 = restoreChars 1240, with the
 //	        original policy inline when the whole section fits, else the
-//	        file:// form pointing at the log (at most 516 characters).
+//	        file:// form pointing at the log (at most 516 characters);
+//	        what it leaves of its 1240 goes to the diff's lines.
 //
 // The pointer to the log is "the guardrail's CloudWatch log" 30 +
 // ", event id " 11 + the event id in code 66 = 107.
@@ -291,7 +292,7 @@ func (b builder) trustPart(r guardrail.Result, ptr string) string {
 	}
 	var p strings.Builder
 	p.WriteString("*Role:* " + clip(arn, roleARNChars, code) + " · *" + clip(outcomeWord(b.inc.Guardrail, r.Outcome), outcomeChars, esc) + "*")
-	if d := strings.TrimSpace(r.Detail); d != "" {
+	if d := roleDetail(r); d != "" {
 		p.WriteString("\n" + clipLines(d, roleDetailChars-1, prose))
 	}
 	c := r.Trust
@@ -306,23 +307,46 @@ func (b builder) trustPart(r guardrail.Result, ptr string) string {
 	case outcome.Failed:
 		title = "Intended change to the trust policy"
 	}
-	p.WriteString("\n*" + clip(title+" (statements: "+d.Summary()+")", diffTitleChars-4, esc) + "*\n")
-	p.WriteString(diffBlock(d.Lines(), ptr))
+	// The restore section is written first: the diff may use what it
+	// leaves of its budget.
+	var undo string
 	if r.Outcome == outcome.Revoked {
-		p.WriteString(restore(roleName(r), c.Before, ptr))
+		undo = restore(roleName(r), c.Before, ptr)
 	}
+	p.WriteString("\n*" + clip(title+" (statements: "+d.Summary()+")", diffTitleChars-4, esc) + "*\n")
+	p.WriteString(diffBlock(d.Lines(), ptr, diffBodyChars+restoreChars-runes(undo)))
+	p.WriteString(undo)
 	return p.String()
 }
 
+// roleDetail is what the guardrail says of a role. For a rewrite it is
+// told from the typed change, what was done first (the changes), then why
+// (the findings), so that a cut keeps the action; otherwise it is the
+// result's detail (an error, an exemption, the findings of a warning).
+func roleDetail(r guardrail.Result) string {
+	c := r.Trust
+	if c == nil || len(c.Changes) == 0 {
+		return strings.TrimSpace(r.Detail)
+	}
+	lines := make([]string, 0, len(c.Changes)+len(c.Report.Findings))
+	for _, ch := range c.Changes {
+		lines = append(lines, ch.String())
+	}
+	for _, f := range c.Report.Findings {
+		lines = append(lines, f.String())
+	}
+	return strings.Join(lines, "\n")
+}
+
 // diffBlock shows the diff lines in a code block, as many whole lines as fit
-// diffBodyChars (each cut to maxDiffLineChars), then how many are left out
+// body characters (each cut to maxDiffLineChars), then how many are left out
 // and where the full policy is.
-func diffBlock(lines []string, ptr string) string {
+func diffBlock(lines []string, ptr string, body int) string {
 	var kept []string
 	size := 0
 	for _, l := range lines {
 		l = clip(l, maxDiffLineChars, blockLine)
-		if size+runes(l) > diffBodyChars {
+		if size+runes(l) > body {
 			break
 		}
 		kept = append(kept, l)
@@ -330,7 +354,7 @@ func diffBlock(lines []string, ptr string) string {
 	}
 	left := len(lines) - len(kept)
 	if left > 0 {
-		kept = append(kept, fmt.Sprintf("… %d more lines", left))
+		kept = append(kept, "… "+plural(left, "more line", "more lines"))
 	}
 	block := "```\n" + strings.Join(kept, "\n") + "\n```"
 	if left > 0 {

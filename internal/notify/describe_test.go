@@ -9,6 +9,7 @@ import (
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/imds"
 	"github.com/credguard/credguard/internal/outcome"
+	"github.com/credguard/credguard/internal/trust"
 )
 
 // wellFormed reports what breaks the markup of s: a code block left open,
@@ -216,5 +217,21 @@ func TestClipLines(t *testing.T) {
 		if got := clipLines(tt.in, tt.n, plain); got != tt.want {
 			t.Errorf("clipLines(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
 		}
+	}
+}
+
+// A rewrite is told action first (the changes), then why (the findings),
+// from the typed change; other results keep their detail.
+func TestRoleDetailPutsTheChangesFirst(t *testing.T) {
+	r := trustResult("ci", outcome.Revoked, federatedStar, denyAll, "the findings\nthe changes", "critical")
+	r.Trust.Report = trust.Analyze(r.Trust.Before)
+	r.Trust.Changes = trust.Changes{{Statement: 1, Kind: trust.ChangeRemoved, Detail: "nothing legitimate was left"}}
+	got := strings.Split(roleDetail(r), "\n")
+	if len(got) != 2 || !strings.HasPrefix(got[0], "statement 1 removed") || !strings.Contains(got[1], "critical") {
+		t.Errorf("roleDetail = %q, want the change, then the finding", got)
+	}
+	r.Trust.Changes = nil
+	if got := roleDetail(r); got != "the findings\nthe changes" {
+		t.Errorf("without changes roleDetail = %q, want the detail", got)
 	}
 }
