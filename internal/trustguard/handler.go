@@ -338,7 +338,7 @@ func (h *Handler) act(ctx context.Context, client IAM, name string, plan trust.P
 		switch {
 		case err == nil:
 		case !plan.Write:
-			return outcome.Failed, fmt.Sprintf("sessions issued under the critical trust the caller set (since narrowed) are not revoked; revoking them failed: %v", err)
+			return outcome.Failed, fmt.Sprintf("%s; revoking them failed: %v", trust.SessionsNotRevoked, err)
 		case isNoSuchEntity(err):
 			return outcome.Gone, "role deleted after its trust policy was narrowed (no sessions left to revoke)"
 		default:

@@ -318,6 +318,21 @@ func TestRetryCompletesRevocationDryRun(t *testing.T) {
 	}
 }
 
+// When the redelivery's revocation fails too, the failure says why the
+// sessions must be revoked, in the words of the revocation it could not make.
+func TestRetryRevocationFails(t *testing.T) {
+	state, in := narrowedNotRevoked(t)
+	state.Faults = &sandbox.Faults{Errors: map[string]sandbox.ErrorFault{"iam:PutRolePolicy": {Rate: 1, Code: "AccessDenied"}}}
+	rep, err := runWith(t, state, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "the trust policy the caller set was critical and has since been narrowed, but sessions issued under it were not revoked; revoking them failed: "
+	if r := rep.Results[0]; r.Outcome != outcome.Failed || !strings.HasPrefix(r.Detail, want) {
+		t.Fatalf("redelivery: %s %q, want failed starting %q", r.Outcome, r.Detail, want)
+	}
+}
+
 // When the revocation policy cannot be read, the redelivery fails (so the
 // event is retried) and writes nothing.
 func TestRetryRevocationCheckFails(t *testing.T) {
