@@ -75,6 +75,9 @@ type Plan struct {
 	Write, Revoke bool
 }
 
+// SessionsNotRevoked is why a plan revokes sessions without a rewrite.
+const SessionsNotRevoked = "the trust policy the caller set was critical and has since been narrowed, but sessions issued under it were not revoked"
+
 // Decide judges a role and says what to do, in this order: sessions issued
 // under critical trust since narrowed are revoked (unless already); a policy
 // without findings is compliant; an exempt role is left alone; a policy that
@@ -86,13 +89,12 @@ func Decide(in Input) Plan {
 	report := Analyze(in.Policy)
 	p := Plan{Report: report, Verdict: report.Verdict}
 	if in.NeedsRevocationState() && in.RevokedUntil.Before(in.RequestedAt) {
-		const why = "the trust policy the caller set was critical and has since been narrowed, but sessions issued under it were not revoked"
 		p.Verdict = Critical
 		if in.DryRun {
-			p.Outcome, p.Reason = outcome.DryRun, "would revoke older sessions: "+why
+			p.Outcome, p.Reason = outcome.DryRun, "would revoke older sessions: "+SessionsNotRevoked
 			return p
 		}
-		p.Outcome, p.Reason, p.Revoke = outcome.Revoked, why+": they are now", true
+		p.Outcome, p.Reason, p.Revoke = outcome.Revoked, SessionsNotRevoked+": they are now", true
 		return p
 	}
 	findings := report.summary()

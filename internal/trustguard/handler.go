@@ -254,12 +254,16 @@ func (h *Handler) Enforce(ctx context.Context, roleARN string) guardrail.Result 
 func (h *Handler) check(ctx context.Context, e event.Event, t target) guardrail.Result {
 	res := guardrail.Result{Guardrail: guardrail.Trust, Account: t.account, Region: e.Region, Resource: t.arn, Name: t.name}
 	f, o, detail := h.describeRole(ctx, e, t)
+	if f.role.ARN != "" {
+		res.Resource = f.role.ARN // the live ARN, with the path an event may lack
+	}
 	if o != "" {
+		if f.read {
+			report := trust.Analyze(f.input.Policy)
+			res.Trust = &guardrail.TrustChange{Before: f.input.Policy, Report: report, Verdict: report.Verdict}
+		}
 		res.Outcome, res.Detail = o, detail
 		return res
-	}
-	if f.role.ARN != "" {
-		res.Resource = f.role.ARN
 	}
 	plan := trust.Decide(f.input)
 	res.Trust = &guardrail.TrustChange{Before: f.input.Policy, Report: plan.Report, Verdict: plan.Verdict, After: plan.Narrowed, Changes: plan.Changes}
@@ -272,6 +276,7 @@ type facts struct {
 	client IAM
 	role   role
 	input  trust.Input
+	read   bool // input.Policy is the role's parsed trust policy
 }
 
 // describeRole reads the role (GetRole), parses its trust policy, works out
@@ -279,7 +284,8 @@ type facts struct {
 // older sessions are already revoked (GetRolePolicy, only when the caller
 // asked for critical trust that is no longer live) and the association
 // cluster's OIDC issuer (DescribeCluster, only when an IRSA statement could
-// be scoped). When the role cannot be described, o is gone or failed.
+// be scoped). When the role cannot be described, o is gone or failed (and
+// f.role is what GetRole returned, if it answered).
 func (h *Handler) describeRole(ctx context.Context, e event.Event, t target) (f facts, o outcome.Outcome, detail string) {
 	client, err := h.iamFor(ctx, t.account)
 	if err != nil {
@@ -292,6 +298,7 @@ func (h *Handler) describeRole(ctx context.Context, e event.Event, t target) (f 
 		}
 		return f, outcome.Failed, err.Error()
 	}
+	f.role = r
 	policy, err := trust.Parse([]byte(r.EncodedPolicy))
 	if err != nil {
 		return f, outcome.Failed, fmt.Sprintf("trust policy of %s not understood, left unchanged: %v", t.name, err)
@@ -300,6 +307,7 @@ func (h *Handler) describeRole(ctx context.Context, e event.Event, t target) (f 
 		RoleName: t.name, Policy: policy, Exempt: h.exemptReason(r, policy), DryRun: h.cfg.DryRun, Workload: t.workload,
 		RequestedCritical: requestedCritical(e), RequestedAt: e.Time,
 	}
+	f.input, f.read = in, true
 	if in.NeedsRevocationState() {
 		if in.RevokedUntil, err = revokedUntil(ctx, client, t.name); err != nil {
 			return f, outcome.Failed, fmt.Sprintf("trust already narrowed; could not check that older sessions are revoked: %v", err)
@@ -310,7 +318,7 @@ func (h *Handler) describeRole(ctx context.Context, e event.Event, t target) (f 
 			return f, outcome.Failed, err.Error()
 		}
 	}
-	return facts{client: client, role: r, input: in}, "", ""
+	return facts{client: client, role: r, input: in, read: true}, "", ""
 }
 
 // act carries out the plan: narrow the trust first, then revoke (revoking
@@ -330,7 +338,7 @@ func (h *Handler) act(ctx context.Context, client IAM, name string, plan trust.P
 		switch {
 		case err == nil:
 		case !plan.Write:
-			return outcome.Failed, fmt.Sprintf("sessions issued under the critical trust the caller set (since narrowed) are not revoked; revoking them failed: %v", err)
+			return outcome.Failed, fmt.Sprintf("%s; revoking them failed: %v", trust.SessionsNotRevoked, err)
 		case isNoSuchEntity(err):
 			return outcome.Gone, "role deleted after its trust policy was narrowed (no sessions left to revoke)"
 		default:

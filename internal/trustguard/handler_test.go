@@ -225,6 +225,22 @@ func TestUnreadablePolicyFails(t *testing.T) {
 	}
 }
 
+// A failure after GetRole names the role by the ARN GetRole returned: an
+// UpdateAssumeRolePolicy event carries no path, and the path-less ARN it
+// builds names no existing role.
+func TestUnreadablePolicyNamesTheLiveARN(t *testing.T) {
+	f := fixture(t)
+	withRole(f, hub, sandbox.Role{Name: "odd", Path: "/team/", TrustPolicy: json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Resource":"*"}]}`)})
+	ev := strings.ReplaceAll(sampleText(t, "iam-update-assume-role-policy.json"), `"roleName": "billing-api"`, `"roleName": "odd"`)
+	rep, err := runWith(t, f, replay.Input{Name: "update", Data: []byte(ev)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rep.Results[0]; r.Outcome != outcome.Failed || r.Resource != "arn:aws:iam::"+hub+":role/team/odd" {
+		t.Fatalf("result = %s %q (%s), want failed for arn:aws:iam::%s:role/team/odd", r.Outcome, r.Resource, r.Detail, hub)
+	}
+}
+
 // Revoking twice equals revoking once: the second run finds nothing to do.
 func TestIdempotent(t *testing.T) {
 	f := fixture(t)
@@ -302,6 +318,21 @@ func TestRetryCompletesRevocationDryRun(t *testing.T) {
 	}
 }
 
+// When the redelivery's revocation fails too, the failure says why the
+// sessions must be revoked, in the words of the revocation it could not make.
+func TestRetryRevocationFails(t *testing.T) {
+	state, in := narrowedNotRevoked(t)
+	state.Faults = &sandbox.Faults{Errors: map[string]sandbox.ErrorFault{"iam:PutRolePolicy": {Rate: 1, Code: "AccessDenied"}}}
+	rep, err := runWith(t, state, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "the trust policy the caller set was critical and has since been narrowed, but sessions issued under it were not revoked; revoking them failed: "
+	if r := rep.Results[0]; r.Outcome != outcome.Failed || !strings.HasPrefix(r.Detail, want) {
+		t.Fatalf("redelivery: %s %q, want failed starting %q", r.Outcome, r.Detail, want)
+	}
+}
+
 // When the revocation policy cannot be read, the redelivery fails (so the
 // event is retried) and writes nothing.
 func TestRetryRevocationCheckFails(t *testing.T) {
@@ -316,6 +347,10 @@ func TestRetryRevocationCheckFails(t *testing.T) {
 	}
 	if w := writes(rep); len(w) != 0 {
 		t.Errorf("redelivery writes = %v", w)
+	}
+	// The policy was read before the failure: the log and the sweep keep it.
+	if before, after := rep.Results[0].Full.ChangeText(); !strings.Contains(before, `"Statement"`) || after != "" {
+		t.Errorf("change text = %q, %q; want the live policy and no change", before, after)
 	}
 }
 
