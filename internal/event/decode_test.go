@@ -214,6 +214,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"create role bad ARN", variant(t, createRole, set("detail.responseElements.role.arn", "ci-deployer")), event.ErrMalformed, "detail.responseElements.role.arn", "is not an iam role ARN"},
 		{"create role document an object", variant(t, createRole, set("detail.requestParameters.assumeRolePolicyDocument", map[string]any{})), event.ErrMalformed,
 			"detail.requestParameters.assumeRolePolicyDocument", "want string, got object"},
+		{"create role bad URL encoding", variant(t, createRole, del("detail.requestParameters.assumeRolePolicyDocument"), set("detail.responseElements.role.assumeRolePolicyDocument", "%7B%zz")), event.ErrMalformed,
+			"detail.responseElements.role.assumeRolePolicyDocument", "bad URL encoding"},
 		{"update trust without role", variant(t, updateTrust, del("detail.requestParameters.roleName")), event.ErrMalformed, "detail.requestParameters.roleName", "missing"},
 		{"update trust bad role", variant(t, updateTrust, set("detail.requestParameters.roleName", "a/b")), event.ErrMalformed, "detail.requestParameters.roleName", `"a/b" is not a role name`},
 		{"update trust document a number", variant(t, updateTrust, set("detail.requestParameters.policyDocument", 1)), event.ErrMalformed, "detail.requestParameters.policyDocument", "want string, got number"},
@@ -338,10 +340,10 @@ func TestDecodeForms(t *testing.T) {
 		{"pod response wins over request", variant(t, podCreate, set("detail.requestParameters.roleArn", "arn:aws:iam::111122223333:role/other")), func(t *testing.T, ev event.Event) {
 			want(t, ev.PodIdentity.RoleARN, "arn:aws:iam::111122223333:role/payments-api")
 		}},
-		{"create role document only URL-encoded: kept as recorded, for trust.Parse to decode once", variant(t, createRole,
+		{"create role document only URL-encoded: decoded exactly once", variant(t, createRole,
 			del("detail.requestParameters.assumeRolePolicyDocument"), set("detail.responseElements.role.assumeRolePolicyDocument", url.PathEscape(doc))),
 			func(t *testing.T, ev event.Event) {
-				want(t, ev.Role.PolicyDocument, url.PathEscape(doc))
+				want(t, ev.Role.PolicyDocument, doc)
 			}},
 		{"create role with a path and no response", variant(t, createRole, set("detail.requestParameters.path", "/ci/"), set("detail.responseElements", nil)),
 			func(t *testing.T, ev event.Event) {

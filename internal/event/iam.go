@@ -2,6 +2,7 @@ package event
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/credguard/credguard/internal/ids"
@@ -61,10 +62,16 @@ func decodeCreateRole(ev *Event, c call) error {
 		return err
 	}
 	if doc == "" {
-		// The response records the document URL-encoded: it is kept as
-		// recorded, and trust.Parse decodes it (the one place that does).
-		if doc, err = role.str("assumeRolePolicyDocument"); err != nil {
+		// The response records the document URL-encoded, as IAM answers.
+		// Decoding it is part of reading the CloudTrail record: a record
+		// that does not decode is malformed, and the event is ignored
+		// before any AWS call.
+		encoded, err := role.str("assumeRolePolicyDocument")
+		if err != nil {
 			return err
+		}
+		if doc, err = url.PathUnescape(encoded); err != nil {
+			return malformed(join(role.path, "assumeRolePolicyDocument"), "bad URL encoding: "+err.Error())
 		}
 	}
 	rc.PolicyDocument = doc

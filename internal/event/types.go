@@ -174,11 +174,10 @@ type RoleChange struct {
 	// UpdateAssumeRolePolicy, whose event does not carry it (RoleARN is then
 	// built without a path: GetRole gives the real one).
 	Path string
-	// PolicyDocument is the trust policy the caller set, as CloudTrail
-	// recorded it: raw JSON from requestParameters.assumeRolePolicyDocument
-	// or .policyDocument, else URL-encoded from CreateRole's responseElements.
-	// trust.Parse reads both forms. It may be empty; the guardrail always
-	// reads the live document with GetRole.
+	// PolicyDocument is the trust policy the caller set, as raw JSON:
+	// requestParameters.assumeRolePolicyDocument or .policyDocument, else
+	// CreateRole's responseElements copy, URL-decoded. It may be empty; the
+	// guardrail always reads the live document with GetRole.
 	PolicyDocument string
 }
 

@@ -4,6 +4,7 @@
 package guardrail
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/credguard/credguard/internal/ids"
@@ -59,6 +60,27 @@ type TrustChange struct {
 	Verdict trust.Severity `json:"verdict"`
 	After   *trust.Policy  `json:"-"` // nil when nothing was to be written
 	Changes trust.Changes  `json:"changes,omitempty"`
+	// Written: After is the role's trust policy now (the rewrite was
+	// written, even if what was to follow it failed).
+	Written bool `json:"written,omitempty"`
+}
+
+// MarshalJSON writes the result with its change as text too ("before" and
+// "after", as ChangeText gives them) and the trust verdict ("severity"): the
+// shape a direct invocation has always answered with.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	before, after := r.ChangeText()
+	var verdict string
+	if r.Trust != nil {
+		verdict = string(r.Trust.Verdict)
+	}
+	return json.Marshal(struct {
+		plain
+		Before   string `json:"before,omitempty"`
+		After    string `json:"after,omitempty"`
+		Severity string `json:"severity,omitempty"`
+	}{plain(r), before, after, verdict})
 }
 
 // Severity is how urgently a person should look at a result.

@@ -1,6 +1,8 @@
 package guardrail
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/credguard/credguard/internal/imds"
@@ -72,5 +74,26 @@ func TestResultChangeText(t *testing.T) {
 		if b != tt.before || a != tt.after {
 			t.Errorf("%s: ChangeText = %q, %q; want %q, %q", tt.name, b, a, tt.before, tt.after)
 		}
+	}
+}
+
+// A result marshals with its change as text and the trust verdict too.
+func TestResultJSON(t *testing.T) {
+	v1 := imds.Options{HTTPTokens: "optional", HopLimit: 2, HTTPEndpoint: "enabled"}
+	b, err := json.Marshal(Result{Guardrail: IMDS, Resource: "i-1", Outcome: outcome.Remediated, IMDS: &IMDSChange{Before: v1, After: v1.Target()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"outcome":"remediated"`, `"before":"tokens=optional hop=2 endpoint=enabled"`, `"after":"tokens=required hop=1 endpoint=enabled"`, `"imds":{`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s lacks %s", b, want)
+		}
+	}
+	b, err = json.Marshal(Result{Guardrail: Trust, Outcome: outcome.Warned, Trust: &TrustChange{Verdict: trust.Warning}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"severity":"warning"`) || strings.Contains(string(b), `"before"`) {
+		t.Errorf("%s", b)
 	}
 }

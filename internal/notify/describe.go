@@ -300,17 +300,19 @@ func (b builder) trustPart(r guardrail.Result, ptr string) string {
 		return p.String()
 	}
 	d := diffPolicies(c.Before, *c.After)
+	written := r.Outcome == outcome.Revoked || c.Written
 	title := "Trust policy change"
-	switch r.Outcome {
-	case outcome.DryRun:
+	switch {
+	case written:
+	case r.Outcome == outcome.DryRun:
 		title = "Would change the trust policy"
-	case outcome.Failed:
+	case r.Outcome == outcome.Failed:
 		title = "Intended change to the trust policy"
 	}
 	// The restore section is written first: the diff may use what it
 	// leaves of its budget.
 	var undo string
-	if r.Outcome == outcome.Revoked {
+	if written {
 		undo = restore(roleName(r), c.Before, ptr)
 	}
 	p.WriteString("\n*" + clip(title+" (statements: "+d.Summary()+")", diffTitleChars-4, esc) + "*\n")
@@ -374,8 +376,10 @@ func restore(name string, before trust.Policy, ptr string) string {
 	if err != nil {
 		return "\n" + clip("The original policy cannot be written back here: "+err.Error(), restoreChars-1, prose)
 	}
+	// A policy that holds a code fence (or a line break) cannot be shown
+	// exactly in a code block: it is read from the log instead.
 	inline := "\n*Restore*\n```\n" + update + blockLine(shellQuote(string(original))) + "\n" + del + "\n```"
-	if runes(inline) <= restoreChars {
+	if runes(inline) <= restoreChars && !strings.Contains(string(original), "```") && !strings.Contains(string(original), "\n") {
 		return inline
 	}
 	return "\n*Restore*\n```\n" + update + "file://original-trust.json\n" + del + "\n```" +
@@ -437,7 +441,11 @@ func (b builder) nextSteps() []string {
 	if r, ok := first(outcome.Failed); ok {
 		add(fmt.Sprintf("Check that Credguard can act in account %s: in a member account the %s role must exist, trust the hub's trust guardrail role and allow `iam:GetRole`, `iam:UpdateAssumeRolePolicy` and `iam:PutRolePolicy`; in the hub, check the guardrail function's own role.",
 			code(b.inc.Account), code(b.inc.RemediationRole)))
-		add("Until then the role stays open: review it with " + code("aws iam get-role --role-name "+shellQuote(roleName(r))+" --query Role.AssumeRolePolicyDocument"))
+		if r.Trust != nil && r.Trust.Written {
+			add("The trust policy is narrowed, but sessions issued before it were not revoked: the retried event revokes them. To restore the original trust instead, exempt the role first, then run the commands under *Restore*.")
+		} else {
+			add("Until then the role stays open: review it with " + code("aws iam get-role --role-name "+shellQuote(roleName(r))+" --query Role.AssumeRolePolicyDocument"))
+		}
 	}
 	if _, ok := first(outcome.Revoked); ok {
 		add("To restore the original trust, exempt the role first (or Credguard revokes it again), then run the commands under *Restore*.")

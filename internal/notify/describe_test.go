@@ -235,3 +235,45 @@ func TestRoleDetailPutsTheChangesFirst(t *testing.T) {
 		t.Errorf("without changes roleDetail = %q, want the detail", got)
 	}
 }
+
+// A rewrite that was written before a later step failed is shown as a
+// change, with the commands that restore it.
+func TestWrittenRewriteOfAFailedResultCanBeRestored(t *testing.T) {
+	r := trustResult("ci", outcome.Failed, federatedStar, denyAll, "trust narrowed, but sessions issued before now were NOT revoked", "critical")
+	inc := Incident{Guardrail: guardrail.Trust, Account: hub, EventID: "e", Results: []guardrail.Result{r}}
+	m, _, err := Build(inc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := m.Content.Description; !strings.Contains(d, "Intended change") || strings.Contains(d, "*Restore*") {
+		t.Errorf("not written: want the intended change and no restore:\n%s", d)
+	}
+	r.Trust.Written = true
+	inc.Results = []guardrail.Result{r}
+	m, _, err = Build(inc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := m.Content.Description
+	if strings.Contains(d, "Intended change") || !strings.Contains(d, "*Trust policy change") || !strings.Contains(d, "*Restore*") {
+		t.Errorf("written: want the change and the restore commands:\n%s", d)
+	}
+	steps := strings.Join(m.Content.NextSteps, "\n")
+	if strings.Contains(steps, "stays open") || !strings.Contains(steps, "not revoked") {
+		t.Errorf("next steps:\n%s", steps)
+	}
+}
+
+// A policy holding a code fence cannot be shown exactly in a code block:
+// the restore command reads it from a file saved from the log.
+func TestRestoreOfAPolicyWithACodeFenceReadsAFile(t *testing.T) {
+	before := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"a` + "```" + `b"}}}]}`
+	m, _, err := Build(Incident{Guardrail: guardrail.Trust, Account: hub, EventID: "e",
+		Results: []guardrail.Result{trustResult("fenced", outcome.Revoked, before, denyAll, "", "critical")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := m.Content.Description; !strings.Contains(d, "--policy-document file://original-trust.json") {
+		t.Errorf("want the file form:\n%s", d)
+	}
+}

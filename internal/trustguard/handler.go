@@ -267,7 +267,7 @@ func (h *Handler) check(ctx context.Context, e event.Event, t target) guardrail.
 	}
 	plan := trust.Decide(f.input)
 	res.Trust = &guardrail.TrustChange{Before: f.input.Policy, Report: plan.Report, Verdict: plan.Verdict, After: plan.Narrowed, Changes: plan.Changes}
-	res.Outcome, res.Detail = h.act(ctx, f.client, t.name, plan)
+	res.Outcome, res.Detail, res.Trust.Written = h.act(ctx, f.client, t.name, plan)
 	return res
 }
 
@@ -324,28 +324,31 @@ func (h *Handler) describeRole(ctx context.Context, e event.Event, t target) (f 
 // act carries out the plan: narrow the trust first, then revoke (revoking
 // first would let the workload simply assume the role again). It returns
 // the plan's outcome when every write succeeded, else gone or failed.
-func (h *Handler) act(ctx context.Context, client IAM, name string, plan trust.Plan) (outcome.Outcome, string) {
+// written says whether the narrowed policy was written (also when the
+// revocation after it failed), so that the notification offers to restore.
+func (h *Handler) act(ctx context.Context, client IAM, name string, plan trust.Plan) (o outcome.Outcome, detail string, written bool) {
 	if plan.Write {
 		if err := updateTrust(ctx, client, name, plan.Document); err != nil {
 			if isNoSuchEntity(err) {
-				return outcome.Gone, "role deleted before its trust policy could be narrowed"
+				return outcome.Gone, "role deleted before its trust policy could be narrowed", false
 			}
-			return outcome.Failed, fmt.Sprintf("update trust policy: %v", err)
+			return outcome.Failed, fmt.Sprintf("update trust policy: %v", err), false
 		}
+		written = true
 	}
 	if plan.Revoke {
 		err := revokeSessions(ctx, client, name, h.now())
 		switch {
 		case err == nil:
 		case !plan.Write:
-			return outcome.Failed, fmt.Sprintf("%s; revoking them failed: %v", trust.SessionsNotRevoked, err)
+			return outcome.Failed, fmt.Sprintf("%s; revoking them failed: %v", trust.SessionsNotRevoked, err), written
 		case isNoSuchEntity(err):
-			return outcome.Gone, "role deleted after its trust policy was narrowed (no sessions left to revoke)"
+			return outcome.Gone, "role deleted after its trust policy was narrowed (no sessions left to revoke)", written
 		default:
-			return outcome.Failed, fmt.Sprintf("trust narrowed, but sessions issued before now were NOT revoked: %v", err)
+			return outcome.Failed, fmt.Sprintf("trust narrowed, but sessions issued before now were NOT revoked: %v", err), written
 		}
 	}
-	return plan.Outcome, plan.Reason
+	return plan.Outcome, plan.Reason, written
 }
 
 // requestedCritical reports whether the IAM event asked for critical trust:

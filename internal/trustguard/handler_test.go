@@ -297,6 +297,15 @@ func narrowedNotRevoked(t *testing.T) (*sandbox.Fixture, replay.Input) {
 	if r := first.Results[0]; r.Outcome != outcome.Failed || !strings.Contains(r.Detail, "NOT revoked") {
 		t.Fatalf("first delivery: %+v", r)
 	}
+	// The narrowing was written: the notification says so and offers to
+	// restore, although the result failed.
+	if r := first.Results[0].Full; r.Trust == nil || !r.Trust.Written {
+		t.Errorf("first delivery: the written rewrite is not recorded: %+v", r.Trust)
+	}
+	if len(first.Notifications) != 1 || !strings.Contains(string(first.Notifications[0].Message), "aws iam update-assume-role-policy") ||
+		strings.Contains(string(first.Notifications[0].Message), "Intended change") {
+		t.Errorf("first delivery's notification does not offer to restore the written rewrite: %s", first.Notifications)
+	}
 	state := first.State
 	state.Faults = nil
 	return state, in
