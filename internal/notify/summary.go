@@ -165,81 +165,112 @@ func sweepTitle(s Sweep) string {
 	return t
 }
 
+// The sweep description is its counts (where it swept is in the title
+// only), then three lists, each as many whole lines as fit its share, in
+// order of importance: the parts that could not be swept (at most
+// sweepErrorsChars), the worst offenders (what is left, less
+// sweepExemptChars kept for the exempt list when there is one), then the
+// exempt resources (the rest). Every list ends with how many it leaves out.
+// One pass, no search.
+const (
+	sweepErrorsChars = 1200
+	sweepExemptChars = 700
+)
+
 func sweepDescription(s Sweep) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "*Swept:* %s in %s × %s: %s not compliant, %s compliant.\n",
-		counted(s.Checked, "resource", "resources"),
-		counted(len(s.Accounts), "account", "accounts"), counted(len(s.Regions), "region", "regions"),
-		number(s.findings()), number(s.Compliant))
+	fmt.Fprintf(&b, "*Swept:* %s: %s not compliant, %s compliant.\n",
+		counted(s.Checked, "resource", "resources"), number(s.findings()), number(s.Compliant))
 	if c := outcomeCounts(s.Outcomes); c != "" {
 		fmt.Fprintf(&b, "*Outcomes:* %s\n", c)
 	}
-	fmt.Fprintf(&b, "*Still not compliant:* %s\n", number(s.Remaining))
+	fmt.Fprintf(&b, "*Still not compliant:* %s", number(s.Remaining))
 	if s.DryRun {
-		b.WriteString("*Mode:* dry-run for some guardrails: what they would change is marked dry-run\n")
+		b.WriteString("\n*Mode:* dry-run for some guardrails: what they would change is marked dry-run")
 	}
-	shown := s.Worst
-	if len(shown) > MaxSweepItems {
-		shown = shown[:MaxSweepItems]
-	}
-	var items []string
-	if len(shown) > 0 {
-		items = append(items, "\n*Worst offenders*")
-		for _, it := range shown {
-			items = append(items, sweepItemLine(it))
-		}
-		if more := s.findings() - s.Outcomes[outcome.Exempt] - len(shown); more > 0 {
-			items = append(items, fmt.Sprintf("…and %s more: `credguard scan` lists them all.", number(more)))
-		}
-	}
-	if len(s.Exempt) > 0 {
-		items = append(items, "\n*Exempt, left non-compliant*")
-		for i, it := range s.Exempt {
-			if i == MaxSweepItems {
-				break
-			}
-			items = append(items, sweepItemLine(it))
-		}
-		if more := max(s.Outcomes[outcome.Exempt], len(s.Exempt)) - min(len(s.Exempt), MaxSweepItems); more > 0 {
-			items = append(items, fmt.Sprintf("…and %s more exempt: `credguard scan` lists them all.", number(more)))
-		}
-	}
-	var errs []string
-	if len(s.Errors) > 0 {
-		errs = append(errs, "\n*Not swept*")
-		for i, e := range s.Errors {
-			if i == MaxSweepItems {
-				errs = append(errs, fmt.Sprintf("…and %d more in the sweeper's log.", len(s.Errors)-i))
-				break
-			}
-			errs = append(errs, "• "+esc(truncate(firstLineOf(e), 300)))
-		}
-	}
-	// Keep within the limit: errors first, then as many offenders as fit.
 	head := b.String()
-	tail := strings.Join(errs, "\n")
-	for len(items) > 0 {
-		d := head + strings.Join(items, "\n") + "\n" + tail
-		if runes(d) <= MaxDescriptionChars {
-			return strings.TrimRight(d, "\n")
-		}
-		items = items[:len(items)-1]
+	left := MaxDescriptionChars - runes(head)
+
+	var errs []string
+	for _, e := range s.Errors {
+		errs = append(errs, "• "+esc(truncate(firstLineOf(e), 300)))
 	}
-	return truncate(strings.TrimRight(head+tail, "\n"), MaxDescriptionChars)
+	notSwept := listSection("*Not swept*", errs, len(s.Errors), min(left, sweepErrorsChars),
+		func(n int) string { return fmt.Sprintf("…and %d more in the sweeper's log.", n) })
+	left -= runes(notSwept)
+
+	exemptShare := 0
+	if len(s.Exempt) > 0 {
+		exemptShare = min(sweepExemptChars, left/2)
+	}
+	worst := listSection("*Worst offenders*", itemLines(s.Worst), s.findings()-s.Outcomes[outcome.Exempt], left-exemptShare,
+		func(n int) string { return fmt.Sprintf("…and %s more: `credguard scan` lists them all.", number(n)) })
+	left -= runes(worst)
+	exempt := listSection("*Exempt, left non-compliant*", itemLines(s.Exempt), max(s.Outcomes[outcome.Exempt], len(s.Exempt)), left,
+		func(n int) string { return fmt.Sprintf("…and %s more exempt: `credguard scan` lists them all.", number(n)) })
+	return head + notSwept + worst + exempt
 }
 
+// itemLines are the lines of at most MaxSweepItems resources.
+func itemLines(items []SweepItem) []string {
+	var out []string
+	for i, it := range items {
+		if i == MaxSweepItems {
+			break
+		}
+		out = append(out, sweepItemLine(it))
+	}
+	return out
+}
+
+// listSection is a titled list of as many whole lines as fit budget
+// characters, then more(the rest of total) when something is left out; ""
+// when there is nothing to list or not even the title fits.
+func listSection(title string, lines []string, total, budget int, more func(int) string) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n\n" + title)
+	for i, l := range lines {
+		rest := ""
+		if left := total - (i + 1); left > 0 && i+1 < len(lines) {
+			rest = "\n" + more(left) // room for the count if later lines do not fit
+		}
+		if runes(b.String())+1+runes(l)+runes(rest) > budget {
+			if left := total - i; left > 0 && runes(b.String())+1+runes(more(left)) <= budget {
+				b.WriteString("\n" + more(left))
+			}
+			if i == 0 && runes(b.String()) > budget {
+				return ""
+			}
+			return b.String()
+		}
+		b.WriteString("\n" + l)
+	}
+	if left := total - len(lines); left > 0 {
+		b.WriteString("\n" + more(left))
+	}
+	if runes(b.String()) > budget {
+		return ""
+	}
+	return b.String()
+}
+
+// sweepItemLine is one listed resource: at most about 520 characters, each
+// piece of outside text clipped to its share.
 func sweepItemLine(it SweepItem) string {
-	label := code(it.Resource)
+	label := clip(it.Resource, 200, code)
 	if it.Name != "" && !strings.HasSuffix(it.Resource, "/"+it.Name) {
-		label += " (" + prose(truncate(it.Name, 60)) + ")"
+		label += " (" + clip(it.Name, 60, prose) + ")"
 	}
 	where := it.Account
 	if it.Region != "" {
 		where += "/" + it.Region
 	}
-	line := fmt.Sprintf("• %s in %s: %s %s → *%s*", label, code(where), esc(it.Kind), code(it.Verdict), esc(string(it.Outcome)))
+	line := fmt.Sprintf("• %s in %s: %s %s → *%s*", label, clip(where, 40, code), clip(it.Kind, 20, esc), clip(it.Verdict, 20, code), clip(string(it.Outcome), 20, esc))
 	if d := strings.TrimSpace(firstLineOf(it.Detail)); d != "" {
-		line += ": " + prose(truncate(d, 160))
+		line += ": " + clip(d, 160, prose)
 	}
 	return line
 }

@@ -123,7 +123,7 @@ func TestBuildSweepListsTheWorstAndCountsTheRest(t *testing.T) {
 	}
 	d := m.Content.Description
 	for _, want := range []string{
-		"*Swept:* 15,012 resources in 1 account × 2 regions: 15,000 not compliant, 12 compliant.",
+		"*Swept:* 15,012 resources: 15,000 not compliant, 12 compliant.",
 		"*Outcomes:* remediated 1,000 · dry-run 14,000",
 		"*Still not compliant:* 14,000",
 		"• `arn:aws:iam::111122223333:role/ci` in `111122223333`: role `critical` → *dry-run*: would narrow: statement 1: critical public-principal",
@@ -133,6 +133,9 @@ func TestBuildSweepListsTheWorstAndCountsTheRest(t *testing.T) {
 		if !strings.Contains(d, want) {
 			t.Errorf("description lacks %q:\n%s", want, d)
 		}
+	}
+	if strings.Contains(d, "region") || !strings.Contains(m.Content.Title, "1 account × 2 regions") {
+		t.Errorf("where the sweep ran belongs in the title only:\n%s\n%s", m.Content.Title, d)
 	}
 	if n := strings.Count(d, "\n• "); n != MaxSweepItems {
 		t.Errorf("%d items listed, want %d", n, MaxSweepItems)
@@ -171,11 +174,14 @@ func TestBuildSweepStaysWithinLimitsAndEscapes(t *testing.T) {
 	}
 	checkLimits(t, m)
 	d := m.Content.Description
-	if !strings.Contains(d, "*Not swept*") || !strings.Contains(d, "…and 190 more in the sweeper's log.") {
+	if !strings.Contains(d, "*Not swept*") || !strings.Contains(d, "…and 197 more in the sweeper's log.") {
 		t.Errorf("errors not summarised:\n%s", d)
 	}
 	if strings.Contains(d, "<!channel>") {
 		t.Errorf("outside text not escaped:\n%s", d)
+	}
+	if ns, wo := strings.Index(d, "*Not swept*"), strings.Index(d, "*Worst offenders*"); ns < 0 || wo < ns {
+		t.Errorf("the parts not swept come first, then the worst offenders:\n%s", d)
 	}
 
 	// With room to list them, names and details are escaped.
