@@ -207,7 +207,9 @@ func sweepDescription(s Sweep) string {
 		func(n int) string { return fmt.Sprintf("…and %s more: `credguard scan` lists them all.", number(n)) })
 	left -= runes(worst)
 	exempt := listSection("*Exempt, left non-compliant*", itemLines(s.Exempt), max(s.Outcomes[outcome.Exempt], len(s.Exempt)), left,
-		func(n int) string { return fmt.Sprintf("…and %s more exempt: `credguard scan` lists them all.", number(n)) })
+		func(n int) string {
+			return fmt.Sprintf("…and %s more exempt: `credguard scan` lists them all.", number(n))
+		})
 	return head + notSwept + worst + exempt
 }
 
