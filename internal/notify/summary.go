@@ -226,37 +226,30 @@ func itemLines(items []SweepItem) []string {
 }
 
 // listSection is a titled list of as many whole lines as fit budget
-// characters, then more(the rest of total) when something is left out; ""
-// when there is nothing to list or not even the title fits.
+// characters, each checked together with the count of what would follow it
+// (more of the rest of total), so that the count always fits; "" when there
+// is nothing to list or not even the title and the count fit.
 func listSection(title string, lines []string, total, budget int, more func(int) string) string {
 	if len(lines) == 0 {
 		return ""
 	}
-	var b strings.Builder
-	b.WriteString("\n\n" + title)
-	for i, l := range lines {
-		rest := ""
-		if left := total - (i + 1); left > 0 && i+1 < len(lines) {
-			rest = "\n" + more(left) // room for the count if later lines do not fit
+	out := "\n\n" + title
+	tail := func(shown int) string {
+		if total > shown {
+			return "\n" + more(total-shown)
 		}
-		if runes(b.String())+1+runes(l)+runes(rest) > budget {
-			if left := total - i; left > 0 && runes(b.String())+1+runes(more(left)) <= budget {
-				b.WriteString("\n" + more(left))
-			}
-			if i == 0 && runes(b.String()) > budget {
-				return ""
-			}
-			return b.String()
-		}
-		b.WriteString("\n" + l)
-	}
-	if left := total - len(lines); left > 0 {
-		b.WriteString("\n" + more(left))
-	}
-	if runes(b.String()) > budget {
 		return ""
 	}
-	return b.String()
+	for i, l := range lines {
+		if runes(out)+1+runes(l)+runes(tail(i+1)) > budget {
+			if out += tail(i); runes(out) > budget {
+				return ""
+			}
+			return out
+		}
+		out += "\n" + l
+	}
+	return out + tail(len(lines))
 }
 
 // sweepItemLine is one listed resource: at most about 520 characters, each

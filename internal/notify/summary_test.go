@@ -203,3 +203,36 @@ func TestNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestListSection(t *testing.T) {
+	more := func(n int) string { return fmt.Sprintf("+%d", n) }
+	lines := []string{"aaaa", "bbbb", "cccc"}
+	tests := []struct {
+		name   string
+		total  int
+		budget int
+		want   string
+	}{
+		{"all fit", 3, 100, "\n\nT\naaaa\nbbbb\ncccc"},
+		{"all fit, more beyond the list", 10, 100, "\n\nT\naaaa\nbbbb\ncccc\n+7"},
+		// "\n\nT" 3 + "\naaaa" 5 + "\nbbbb" 5 + "\n+8" 3 = 16: the third line would need 5 more.
+		{"cut, the count fits", 10, 16, "\n\nT\naaaa\nbbbb\n+8"},
+		{"exactly the last line and its count", 10, 21, "\n\nT\naaaa\nbbbb\ncccc\n+7"},
+		{"no line fits: title and count", 10, 7, "\n\nT\n+10"},
+		{"not even the count fits", 10, 5, ""},
+		{"nothing to list", 0, 100, ""},
+	}
+	for _, tt := range tests {
+		in := lines
+		if tt.total == 0 {
+			in = nil
+		}
+		got := listSection("T", in, tt.total, tt.budget, more)
+		if got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+		if runes(got) > tt.budget {
+			t.Errorf("%s: %d characters, over %d", tt.name, runes(got), tt.budget)
+		}
+	}
+}
