@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/credguard/credguard/internal/ids"
-	"github.com/credguard/credguard/internal/partition"
 )
 
 var (
@@ -17,13 +16,6 @@ var (
 // ValidInstanceID reports whether id looks like an EC2 instance id: "i-"
 // followed by 8 or 17 lowercase hexadecimal digits.
 func ValidInstanceID(id string) bool { return instanceIDPattern.MatchString(id) }
-
-// ValidAccountID reports whether id is a 12-digit AWS account id.
-func ValidAccountID(id string) bool { return ids.ValidAccount(id) }
-
-// Partition returns the ARN partition of a region (partition.Of: aws,
-// aws-cn, aws-us-gov and the isolated partitions).
-func Partition(region string) string { return partition.Of(region) }
 
 // Decode parses one EventBridge event (the JSON a Lambda receives from an
 // EventBridge rule) into an Event. Errors are *DecodeError values that wrap
@@ -83,7 +75,7 @@ func decodeEnvelope(top object) (Envelope, error) {
 	if env.Account, err = top.required("account"); err != nil {
 		return env, err
 	}
-	if !ValidAccountID(env.Account) {
+	if !ids.ValidAccount(env.Account) {
 		return env, malformed("account", fmt.Sprintf("%q is not a 12-digit account id", env.Account))
 	}
 	if env.Region, err = top.required("region"); err != nil {

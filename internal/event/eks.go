@@ -87,7 +87,7 @@ func checkARN(service, resourcePrefix string) func(string) string {
 	return func(arn string) string {
 		parts := strings.SplitN(arn, ":", 6)
 		if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] != service ||
-			!ValidAccountID(parts[4]) || !strings.HasPrefix(parts[5], resourcePrefix) || len(parts[5]) == len(resourcePrefix) {
+			!ids.ValidAccount(parts[4]) || !strings.HasPrefix(parts[5], resourcePrefix) || len(parts[5]) == len(resourcePrefix) {
 			return fmt.Sprintf("%q is not an %s %s ARN", arn, service, strings.TrimSuffix(resourcePrefix, "/"))
 		}
 		return ""

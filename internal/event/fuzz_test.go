@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/credguard/credguard/internal/event"
+	"github.com/credguard/credguard/internal/ids"
 )
 
 // FuzzDecode feeds Decode arbitrary bytes, seeded with every embedded file.
@@ -56,7 +57,7 @@ func FuzzDecode(f *testing.F) {
 		if details != 1 {
 			t.Fatalf("Kind %q with %d details set", ev.Kind, details)
 		}
-		if !event.ValidAccountID(ev.Account) || ev.Region == "" {
+		if !ids.ValidAccount(ev.Account) || ev.Region == "" {
 			t.Fatalf("bad envelope account %q region %q", ev.Account, ev.Region)
 		}
 		for _, id := range ev.InstanceIDs() {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/credguard/credguard/internal/ids"
+	"github.com/credguard/credguard/internal/partition"
 )
 
 // decodeCreateRole reads a CreateRole call: the name and path from the
@@ -51,7 +52,7 @@ func decodeCreateRole(ev *Event, c call) error {
 		return err
 	}
 	if arn == "" {
-		arn = ids.RoleARN{Partition: Partition(ev.Region), Account: ev.Account, Path: path, Name: name}.String()
+		arn = ids.RoleARN{Partition: partition.Of(ev.Region), Account: ev.Account, Path: path, Name: name}.String()
 	} else if problem := checkRoleARN(arn); problem != "" {
 		return malformed(join(role.path, "arn"), problem)
 	}
@@ -92,7 +93,7 @@ func decodeUpdateAssumeRolePolicy(ev *Event, c call) error {
 		return malformed(join(c.request.path, "roleName"), fmt.Sprintf("%q is not a role name", name))
 	}
 	rc.RoleName = name
-	rc.RoleARN = ids.RoleARN{Partition: Partition(ev.Region), Account: ev.Account, Name: name}.String()
+	rc.RoleARN = ids.RoleARN{Partition: partition.Of(ev.Region), Account: ev.Account, Name: name}.String()
 	rc.PolicyDocument, err = c.request.str("policyDocument")
 	return err
 }

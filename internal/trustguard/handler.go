@@ -20,6 +20,7 @@ import (
 	"github.com/credguard/credguard/internal/guardrail"
 	"github.com/credguard/credguard/internal/ids"
 	"github.com/credguard/credguard/internal/outcome"
+	"github.com/credguard/credguard/internal/partition"
 	"github.com/credguard/credguard/internal/settings"
 	"github.com/credguard/credguard/internal/trust"
 )
@@ -193,7 +194,7 @@ func (h *Handler) targets(ctx context.Context, e event.Event) ([]target, error) 
 	if r, ok := ids.ParseRoleARN(assoc.RoleARN); ok {
 		w := &trust.Workload{
 			ClusterName:    assoc.ClusterName,
-			ClusterARN:     fmt.Sprintf("arn:%s:eks:%s:%s:cluster/%s", event.Partition(e.Region), e.Region, e.Account, assoc.ClusterName),
+			ClusterARN:     partition.ARN("eks", e.Region, e.Account, "cluster/"+assoc.ClusterName),
 			Namespace:      assoc.Namespace,
 			ServiceAccount: assoc.ServiceAccount,
 		}
