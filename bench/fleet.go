@@ -74,7 +74,7 @@ func FleetSandbox(account, region string, ids []string, faults *sandbox.Faults) 
 		return nil, err
 	}
 	f.Faults = faults
-	return StartSandbox(f)
+	return sandbox.Serve(f)
 }
 
 // sampleEvent reads an event file of events/ as a generic JSON object.

@@ -25,18 +25,6 @@ import (
 	"github.com/credguard/credguard/internal/sandbox"
 )
 
-// StartSandbox serves a sandbox seeded with f on a free loopback port.
-func StartSandbox(f *sandbox.Fixture) (*sandbox.Server, error) {
-	sb, err := sandbox.New(f)
-	if err != nil {
-		return nil, err
-	}
-	if err := sb.Start(""); err != nil {
-		return nil, err
-	}
-	return sb, nil
-}
-
 // Retry modes HubConfig knows.
 const (
 	// RetryProduction is accounts.Retryer: the SDK's adaptive mode, as the

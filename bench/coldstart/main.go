@@ -101,11 +101,8 @@ func run(bin, dist, python, pythonBin string, runs int, out string) error {
 	if err != nil {
 		return err
 	}
-	sb, err := sandbox.New(fixture)
+	sb, err := sandbox.Serve(fixture)
 	if err != nil {
-		return err
-	}
-	if err := sb.Start(""); err != nil {
 		return err
 	}
 	defer sb.Close()

@@ -66,11 +66,8 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 // all go through the sandbox. Its findings are the demo's subject, not a
 // failure of the demo.
 func demoK8sAudit(ctx context.Context, fixture *sandbox.Fixture, stdout io.Writer) error {
-	sb, err := sandbox.New(fixture)
+	sb, err := sandbox.Serve(fixture)
 	if err != nil {
-		return err
-	}
-	if err := sb.Start(""); err != nil {
 		return err
 	}
 	defer sb.Close()

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"k8s.io/client-go/rest"
 
 	"github.com/credguard/credguard/internal/k8saudit"
 	"github.com/credguard/credguard/internal/kubesource"
@@ -225,11 +226,10 @@ func inventoryFromKubeconfig(ctx context.Context, path, kubeContext string, asso
 	if err != nil {
 		return nil, err
 	}
-	d, err := kubesource.List(ctx, rc)
+	inv, err := listInventory(ctx, rc)
 	if err != nil {
 		return nil, err
 	}
-	inv := &k8saudit.Inventory{Pods: d.Pods, ServiceAccounts: d.ServiceAccounts}
 	if region, name, ok := kubesource.KubeconfigEKSCluster(path, kubeContext); ok && len(associations) == 0 {
 		if err := addEKSSide(ctx, inv, region, name); err != nil {
 			fmt.Fprintf(stderr, "credguard k8s audit: Pod Identity and role trust of EKS cluster %s not read: %v\n", name, err)
@@ -290,11 +290,10 @@ func inventoryFromEKS(ctx context.Context, cfg aws.Config, cluster string) (*k8s
 	if err != nil {
 		return nil, err
 	}
-	d, err := kubesource.List(ctx, rc)
+	inv, err := listInventory(ctx, rc)
 	if err != nil {
 		return nil, err
 	}
-	inv := &k8saudit.Inventory{Pods: d.Pods, ServiceAccounts: d.ServiceAccounts}
 	return inv, addAWSSide(ctx, cfg, eksAPI, inv, info)
 }
 
@@ -311,4 +310,13 @@ func sortedRoleARNs(m map[string]k8saudit.RoleTrust) []string {
 func writeK8sTable(w io.Writer, inv *k8saudit.Inventory, findings []k8saudit.Finding) error {
 	fmt.Fprintf(w, "%d pods, %d service accounts, %d Pod Identity associations\n\n", len(inv.Pods), len(inv.ServiceAccounts), len(inv.Associations))
 	return k8saudit.WriteTable(w, findings)
+}
+
+// listInventory reads the cluster's pods and service accounts.
+func listInventory(ctx context.Context, rc *rest.Config) (*k8saudit.Inventory, error) {
+	d, err := kubesource.List(ctx, rc)
+	if err != nil {
+		return nil, err
+	}
+	return &k8saudit.Inventory{Pods: d.Pods, ServiceAccounts: d.ServiceAccounts}, nil
 }

@@ -191,11 +191,8 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 				return usage("--accounts: account %s is not in the fixture %s", a, *fixturePath)
 			}
 		}
-		sb, err := sandbox.New(f)
+		sb, err := sandbox.Serve(f)
 		if err != nil {
-			return usage("%v", err)
-		}
-		if err := sb.Start(""); err != nil {
 			return usage("%v", err)
 		}
 		defer sb.Close()

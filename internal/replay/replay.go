@@ -103,12 +103,9 @@ func (r Report) count(f func(outcome.Outcome) bool) int {
 // Run starts a sandbox seeded from fixture, runs each input in order through
 // the guardrail whose rule matches it, and reports.
 func Run(ctx context.Context, fixture *sandbox.Fixture, inputs []Input, o Options) (Report, error) {
-	sb, err := sandbox.New(fixture)
+	sb, err := sandbox.Serve(fixture)
 	if err != nil {
 		return Report{}, fmt.Errorf("sandbox: %w", err)
-	}
-	if err := sb.Start(""); err != nil {
-		return Report{}, fmt.Errorf("start sandbox: %w", err)
 	}
 	defer sb.Close()
 	return RunAgainst(ctx, sb, fixture.HubAccount, inputs, o)

@@ -43,6 +43,19 @@ func (t *template) versionXML(v *templateVersion, account string) ec2TemplateVer
 	return x
 }
 
+// requestTemplate finds the template a write names (LaunchTemplateId or
+// LaunchTemplateName) and records it as the call's resource.
+func requestTemplate(r *request, reg *region) (*template, error) {
+	id := r.p.str("LaunchTemplateId")
+	t, err := findTemplate(reg, id, r.p.str("LaunchTemplateName"))
+	if err != nil {
+		r.resource = id
+		return nil, err
+	}
+	r.resource = t.id
+	return t, nil
+}
+
 // findTemplate resolves LaunchTemplateId or LaunchTemplateName.
 func findTemplate(reg *region, id, name string) (*template, *apiError) {
 	switch {
@@ -359,13 +372,10 @@ func parseTemplateData(p params, data *TemplateData) (given bool, _ *apiError) {
 }
 
 func (s *Server) ec2CreateLaunchTemplateVersion(r *request) (any, error) {
-	reg := s.ec2Region(r, false)
-	t, err := findTemplate(reg, r.p.str("LaunchTemplateId"), r.p.str("LaunchTemplateName"))
+	t, err := requestTemplate(r, s.ec2Region(r, false))
 	if err != nil {
-		r.resource = r.p.str("LaunchTemplateId")
 		return nil, err
 	}
-	r.resource = t.id
 	var data TemplateData
 	source := r.p.str("SourceVersion")
 	if source != "" {
@@ -394,13 +404,10 @@ func (s *Server) ec2CreateLaunchTemplateVersion(r *request) (any, error) {
 }
 
 func (s *Server) ec2ModifyLaunchTemplate(r *request) (any, error) {
-	reg := s.ec2Region(r, false)
-	t, err := findTemplate(reg, r.p.str("LaunchTemplateId"), r.p.str("LaunchTemplateName"))
+	t, err := requestTemplate(r, s.ec2Region(r, false))
 	if err != nil {
-		r.resource = r.p.str("LaunchTemplateId")
 		return nil, err
 	}
-	r.resource = t.id
 	next := t.defaultVersion
 	if spec := r.p.str("SetDefaultVersion"); spec != "" {
 		v, err := t.resolveVersion(spec)

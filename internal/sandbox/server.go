@@ -159,6 +159,19 @@ func (s *Server) Start(addr string) error {
 	return nil
 }
 
+// Serve builds a sandbox from f and starts it on a free loopback port; the
+// caller closes it.
+func Serve(f *Fixture) (*Server, error) {
+	s, err := New(f)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Start(""); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 // URL is the base URL of a started sandbox ("" before Start).
 func (s *Server) URL() string {
 	s.lnMu.Lock()

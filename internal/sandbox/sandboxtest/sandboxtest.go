@@ -37,12 +37,9 @@ func Parse(t testing.TB, data string) *sandbox.Fixture {
 // Start serves f on a free loopback port until the test ends.
 func Start(t testing.TB, f *sandbox.Fixture) *sandbox.Server {
 	t.Helper()
-	sb, err := sandbox.New(f)
+	sb, err := sandbox.Serve(f)
 	if err != nil {
 		t.Fatalf("sandbox: %v", err)
-	}
-	if err := sb.Start(""); err != nil {
-		t.Fatalf("start sandbox: %v", err)
 	}
 	t.Cleanup(func() { sb.Close() })
 	return sb
